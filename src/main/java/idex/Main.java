@@ -1,0 +1,1 @@
+package idex; public class Main { public static void main(String[] a){} }
