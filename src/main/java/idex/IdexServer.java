@@ -1,0 +1,205 @@
+package idex;
+
+import com.github.kagkarlsson.scheduler.Scheduler;
+import idex.http.ApiServer;
+import idex.store.Database;
+import idex.uid2.DeploymentSettings;
+import idex.uid2.Uid2Routes;
+import idex.uid2.buckets.BucketsEndpoint;
+import idex.uid2.clients.ClientKeyStore;
+import idex.uid2.clients.ClientKeys;
+import idex.uid2.clients.IssuedClientKey;
+import idex.uid2.clients.Role;
+import idex.uid2.envelope.EncryptedEndpoint;
+import idex.uid2.map.IdentityMapEndpoints;
+import idex.uid2.map.LiveOptOuts;
+import idex.uid2.map.OptOutStore;
+import idex.uid2.salts.LiveSalts;
+import idex.uid2.salts.SaltRotation;
+import idex.uid2.salts.SaltRotationSchedule;
+import idex.uid2.salts.SaltStore;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** A running idex server, wired by hand: store, in-memory state, HTTP routes, background tasks. */
+public final class IdexServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IdexServer.class);
+    /** How often a server picks up changes made by admin commands or other nodes. */
+    private static final long REFRESH_MS = 1000;
+
+    private final Database db;
+    private final Vertx vertx;
+    private final ApiServer api;
+    private final Scheduler scheduler;
+    private final int port;
+
+    private final StoreChanges changes;
+
+    private IdexServer(Database db, Vertx vertx, ApiServer api, Scheduler scheduler, int port, StoreChanges changes) {
+        this.changes = changes;
+        this.db = db;
+        this.vertx = vertx;
+        this.api = api;
+        this.scheduler = scheduler;
+        this.port = port;
+    }
+
+    public static IdexServer start(ServerConfig config, PrintStream console) {
+        long started = System.nanoTime();
+        Database db = Database.open(config.store(), config.poolSize());
+        try {
+            DeploymentSettings deployment = DeploymentSettings.resolve(db.jdbi(), config.scope(), config.environment(), true);
+            SaltStore saltStore = new SaltStore(db.jdbi());
+            ClientKeyStore keyStore = new ClientKeyStore(db.jdbi());
+            bootstrap(config, deployment, saltStore, keyStore, console);
+
+            LiveSalts salts = new LiveSalts(saltStore);
+            OptOutStore optOutStore = new OptOutStore(db.jdbi());
+            LiveOptOuts optOuts = new LiveOptOuts(optOutStore, salts.current());
+            ClientKeys keys = new ClientKeys();
+            keys.replace(keyStore.list());
+
+            PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            new JvmMemoryMetrics().bindTo(metrics);
+            new JvmGcMetrics().bindTo(metrics);
+            new JvmThreadMetrics().bindTo(metrics);
+            new ProcessorMetrics().bindTo(metrics);
+            new UptimeMetrics().bindTo(metrics);
+            metrics.gauge("idex.uid2.salt.buckets", salts, s -> s.current().count());
+
+            Vertx vertx = Vertx.vertx(new VertxOptions()
+                    .setEventLoopPoolSize(Math.max(1, Runtime.getRuntime().availableProcessors()))
+                    .setWorkerPoolSize(config.poolSize()));
+            EncryptedEndpoint envelope = new EncryptedEndpoint(keys, config.clock());
+            ApiServer api = new ApiServer(vertx, metrics)
+                    .mount(router -> Uid2Routes.mount(router, envelope, new BucketsEndpoint(salts),
+                            new IdentityMapEndpoints(salts, optOuts, deployment.scope().scopeBit(),
+                                    deployment.environment().envBits(), config.clock())));
+            StoreChanges changes = new StoreChanges(keyStore, keys, salts, optOuts);
+            refreshPeriodically(vertx, changes);
+
+            Scheduler scheduler = null;
+            if (!ServerConfig.ROTATION_OFF.equalsIgnoreCase(config.rotationSchedule())) {
+                scheduler = Scheduler.create(db.dataSource())
+                        .startTasks(SaltRotationSchedule.task(config.rotationSchedule(), new SaltRotation(db.jdbi()), config.clock()))
+                        .threads(1)
+                        .pollingInterval(Duration.ofSeconds(10))
+                        .build();
+                scheduler.start();
+            }
+            int port = api.start(config.host(), config.port());
+            LOG.info("idex listening on http://{}:{} ({} {}, {} salt buckets, store {}) in {} ms", config.host(), port,
+                    deployment.scope(), deployment.environment().name().toLowerCase(), salts.current().count(),
+                    config.store().display(), (System.nanoTime() - started) / 1_000_000);
+            return new IdexServer(db, vertx, api, scheduler, port, changes);
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    /** First start of an empty store: create the salt buckets and a MAPPER key, shown once, to call the API with. */
+    private static void bootstrap(ServerConfig config, DeploymentSettings deployment, SaltStore saltStore,
+                                  ClientKeyStore keyStore, PrintStream console) {
+        if (saltStore.settings().isPresent()) {
+            return;
+        }
+        long now = config.clock().getAsLong();
+        console.println("First start: creating " + config.saltBuckets() + " salt buckets…");
+        if (!saltStore.createIfAbsent(config.saltBuckets(), now)) {
+            return; // another node won the race
+        }
+        if (!keyStore.list().isEmpty()) {
+            return;
+        }
+        IssuedClientKey key = keyStore.create("bootstrap", EnumSet.of(Role.MAPPER), 1, deployment, now);
+        console.println("Bootstrap client key (role MAPPER), shown only this once:");
+        console.println("  key:    " + key.key());
+        console.println("  secret: " + key.secret());
+        console.println("Create more with `idex uid2 client create`; disable this one with `idex uid2 client disable "
+                + key.keyId() + "`.");
+    }
+
+    /** Picks up what admin commands and other nodes changed in the store. */
+    private static final class StoreChanges {
+        private final ClientKeyStore keyStore;
+        private final ClientKeys keys;
+        private final LiveSalts salts;
+        private final LiveOptOuts optOuts;
+        private String keyVersion;
+
+        StoreChanges(ClientKeyStore keyStore, ClientKeys keys, LiveSalts salts, LiveOptOuts optOuts) {
+            this.keyStore = keyStore;
+            this.keys = keys;
+            this.salts = salts;
+            this.optOuts = optOuts;
+            this.keyVersion = keyStore.version();
+        }
+
+        synchronized void apply() {
+            String v = keyStore.version();
+            if (!v.equals(keyVersion)) {
+                keys.replace(keyStore.list());
+                keyVersion = v;
+            }
+            salts.refresh();
+            optOuts.refresh(salts.current());
+        }
+    }
+
+    private static void refreshPeriodically(Vertx vertx, StoreChanges changes) {
+        AtomicBoolean running = new AtomicBoolean();
+        vertx.setPeriodic(REFRESH_MS, id -> {
+            if (!running.compareAndSet(false, true)) {
+                return;
+            }
+            vertx.executeBlocking(() -> {
+                changes.apply();
+                return null;
+            }, false).onComplete(ar -> {
+                running.set(false);
+                if (ar.failed()) {
+                    LOG.warn("Refreshing from the store failed: {}", ar.cause().toString());
+                }
+            });
+        });
+    }
+
+    /** Applies store changes now rather than at the next periodic refresh (tests, and operators via signals later). */
+    public void refreshNow() {
+        changes.apply();
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Database database() {
+        return db;
+    }
+
+    @Override
+    public void close() {
+        api.stop();
+        if (scheduler != null) {
+            scheduler.stop();
+        }
+        vertx.close().await();
+        db.close();
+    }
+}

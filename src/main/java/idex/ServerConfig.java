@@ -1,0 +1,22 @@
+package idex;
+
+import idex.store.StoreLocation;
+import idex.uid2.IdentityEnvironment;
+import idex.uid2.Uid2Scope;
+
+import java.util.function.LongSupplier;
+
+/**
+ * Everything a server start needs. `scope` and `environment` may be null: the values recorded in the store (or
+ * the defaults on a first start) are used.
+ */
+public record ServerConfig(String host, int port, StoreLocation store, int poolSize, Uid2Scope scope,
+                           IdentityEnvironment environment, int saltBuckets, String rotationSchedule,
+                           LongSupplier clock) {
+
+    public static final String ROTATION_OFF = "off";
+
+    public ServerConfig withPort(int newPort) {
+        return new ServerConfig(host, newPort, store, poolSize, scope, environment, saltBuckets, rotationSchedule, clock);
+    }
+}

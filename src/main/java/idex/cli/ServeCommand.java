@@ -1,0 +1,62 @@
+package idex.cli;
+
+import idex.IdexServer;
+import idex.ServerConfig;
+import idex.uid2.IdentityEnvironment;
+import idex.uid2.Uid2Scope;
+import idex.uid2.salts.SaltRotationSchedule;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Start the idex server.")
+public final class ServeCommand implements Callable<Integer> {
+
+    @Mixin
+    StoreOptions store;
+
+    @Option(names = "--host", defaultValue = "${env:IDEX_HOST:-127.0.0.1}",
+            description = "Address to listen on (env IDEX_HOST; default ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "${env:IDEX_PORT:-8080}",
+            description = "Port to listen on, 0 for any free port (env IDEX_PORT; default ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--scope", defaultValue = "${env:IDEX_SCOPE}",
+            description = "uid2 or euid: key prefixes and raw UID scope (env IDEX_SCOPE; recorded in the store; default uid2).")
+    String scope;
+
+    @Option(names = "--environment", defaultValue = "${env:IDEX_ENVIRONMENT}",
+            description = "local, test, integ or prod: key letter and raw UID environment (env IDEX_ENVIRONMENT;"
+                    + " recorded in the store; default local).")
+    String environment;
+
+    @Option(names = "--salt-buckets", defaultValue = "${env:IDEX_SALT_BUCKETS:-1048576}",
+            description = "Number of salt buckets created on the first start of an empty store (default ${DEFAULT-VALUE}).")
+    int saltBuckets;
+
+    @Option(names = "--rotation-schedule", defaultValue = "${env:IDEX_ROTATION_SCHEDULE:-" + SaltRotationSchedule.DEFAULT_SCHEDULE + "}",
+            description = "When salts rotate: a db-scheduler schedule such as DAILY|00:00 or FIXED_DELAY|3600s, or off"
+                    + " (env IDEX_ROTATION_SCHEDULE; default ${DEFAULT-VALUE}).")
+    String rotationSchedule;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ServerConfig config = new ServerConfig(host, port, store.location(), store.poolSize(),
+                scope == null || scope.isBlank() ? null : Uid2Scope.parse(scope),
+                environment == null || environment.isBlank() ? null : IdentityEnvironment.parse(environment),
+                saltBuckets, rotationSchedule, System::currentTimeMillis);
+        IdexServer server = IdexServer.start(config, System.out);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "idex-shutdown"));
+        stopped.await();
+        return 0;
+    }
+}

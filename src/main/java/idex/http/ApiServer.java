@@ -1,0 +1,98 @@
+package idex.http;
+
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The HTTP server: one router, the operational endpoints every deployment has (`/ops/healthcheck`, `/metrics`),
+ * request metrics, and a last-resort error handler. Features add their routes through `mount`.
+ */
+public final class ApiServer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+    private final Vertx vertx;
+    private final Router router;
+    private final PrometheusMeterRegistry metrics;
+    private HttpServer server;
+
+    public ApiServer(Vertx vertx, PrometheusMeterRegistry metrics) {
+        this.vertx = vertx;
+        this.metrics = metrics;
+        this.router = Router.router(vertx);
+        router.route().handler(this::measure);
+        router.get("/ops/healthcheck").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("OK"));
+        router.get("/metrics").handler(ctx -> vertx.executeBlocking(metrics::scrape, false)
+                .onSuccess(text -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(text))
+                .onFailure(ctx::fail));
+        router.route().failureHandler(this::failure);
+    }
+
+    public ApiServer mount(Consumer<Router> feature) {
+        feature.accept(router);
+        return this;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public int start(String host, int port) {
+        HttpServerOptions options = new HttpServerOptions().setHost(host).setPort(port)
+                .setCompressionSupported(false).setTcpNoDelay(true);
+        server = vertx.createHttpServer(options).requestHandler(router).listen().await();
+        return server.actualPort();
+    }
+
+    public void stop() {
+        if (server != null) {
+            server.close().await();
+        }
+    }
+
+    /** Allows only `methods` on a path; anything else answers 405 with an Allow header. */
+    public static void onlyMethods(Router router, String path, String allow) {
+        Route route = router.route(path);
+        route.handler(ctx -> ctx.response().setStatusCode(405).putHeader("Allow", allow).end());
+    }
+
+    private void measure(RoutingContext ctx) {
+        long start = System.nanoTime();
+        ctx.addEndHandler(v -> {
+            String route = ctx.currentRoute() == null || ctx.currentRoute().getPath() == null ? "unmatched" : ctx.currentRoute().getPath();
+            Timer.builder("http.server.requests")
+                    .tag("method", ctx.request().method().name())
+                    .tag("route", route)
+                    .tag("status", Integer.toString(ctx.response().getStatusCode()))
+                    .register(metrics)
+                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        });
+        ctx.next();
+    }
+
+    private void failure(RoutingContext ctx) {
+        int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+        if (status >= 500) {
+            LOG.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+        }
+        if (ctx.response().headWritten()) {
+            ctx.response().reset();
+            return;
+        }
+        String message = status == 404 ? "Not found." : status == 405 ? "Method not allowed." : status < 500
+                ? "Bad request." : "Internal server error.";
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+                .end("{\"message\":\"" + message + "\"}");
+    }
+}

@@ -1,0 +1,27 @@
+package idex.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** The one ObjectMapper of the process, and small helpers for error bodies. */
+public final class Json {
+
+    public static final ObjectMapper MAPPER = new ObjectMapper();
+    public static final JsonFactory FACTORY = MAPPER.getFactory();
+
+    private Json() {
+    }
+
+    public static ObjectNode object() {
+        return MAPPER.createObjectNode();
+    }
+
+    public static String write(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

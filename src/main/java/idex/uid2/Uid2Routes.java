@@ -1,0 +1,26 @@
+package idex.uid2;
+
+import idex.http.ApiServer;
+import idex.uid2.buckets.BucketsEndpoint;
+import idex.uid2.clients.Role;
+import idex.uid2.envelope.EncryptedEndpoint;
+import idex.uid2.map.IdentityMapEndpoints;
+import io.vertx.ext.web.Router;
+
+/** The UID2/EUID operator routes. */
+public final class Uid2Routes {
+
+    private Uid2Routes() {
+    }
+
+    public static void mount(Router router, EncryptedEndpoint envelope, BucketsEndpoint buckets, IdentityMapEndpoints map) {
+        // The bucket list is served from memory; small answers are built on the event loop, large ones streamed.
+        router.post("/v2/identity/buckets").handler(envelope.handler(Role.MAPPER, false, buckets::answer));
+        // Mapping 5,000 identities is several milliseconds of hashing: it runs on the worker pool.
+        router.post("/v2/identity/map").handler(envelope.handler(Role.MAPPER, true, map::v2));
+        router.post("/v3/identity/map").handler(envelope.handler(Role.MAPPER, true, map::v3));
+        for (String path : new String[]{"/v2/identity/buckets", "/v2/identity/map", "/v3/identity/map"}) {
+            ApiServer.onlyMethods(router, path, "POST");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package idex.uid2.buckets;
+
+import idex.uid2.salts.SaltBuckets;
+
+import java.util.Arrays;
+
+/**
+ * The success document of `POST /v2/identity/buckets`, written from the time index: every bucket from a rank to
+ * the end, as `{"body":[{"bucket_id":…,"last_updated":…},…],"status":"success"}`.
+ */
+final class BucketListJson {
+
+    private static final byte[] OPEN = "{\"body\":[".getBytes();
+    private static final byte[] CLOSE = "],\"status\":\"success\"}".getBytes();
+    private static final byte[] ID = "{\"bucket_id\":\"".getBytes();
+    private static final byte[] UPDATED = "\",\"last_updated\":\"".getBytes();
+    private static final byte[] END = "\"}".getBytes();
+    private static final int FIXED = ID.length + UPDATED.length + UtcMillisFormat.LENGTH + END.length + 1;
+    /** Size of one streamed piece: large enough to amortise a write, small enough to stay off the loop's back. */
+    private static final int PIECE = 256 * 1024;
+
+    private final SaltBuckets buckets;
+    private final int end;
+    private int rank;
+    private boolean opened;
+    private boolean closed;
+    private long written;
+
+    BucketListJson(SaltBuckets buckets, int fromRank) {
+        this.buckets = buckets;
+        this.rank = fromRank;
+        this.end = buckets.count();
+    }
+
+    int remaining() {
+        return end - rank;
+    }
+
+    /** The whole document at once, for small answers. */
+    byte[] whole() {
+        int size = OPEN.length + CLOSE.length;
+        for (int r = rank; r < end; r++) {
+            size += FIXED + buckets.bucketKeyLength(buckets.idxAtRank(r));
+        }
+        byte[] out = new byte[size];
+        int pos = fill(out, 0, Integer.MAX_VALUE);
+        return pos == out.length ? out : Arrays.copyOf(out, pos);
+    }
+
+    /** The next piece of the document, or null when it has all been produced. */
+    byte[] next() {
+        if (closed) {
+            return null;
+        }
+        byte[] out = new byte[PIECE];
+        int pos = fill(out, 0, PIECE);
+        return pos == out.length ? out : Arrays.copyOf(out, pos);
+    }
+
+    private int fill(byte[] out, int pos, int limit) {
+        if (!opened) {
+            System.arraycopy(OPEN, 0, out, pos, OPEN.length);
+            pos += OPEN.length;
+            opened = true;
+        }
+        // Leave room for the longest entry plus the closing bytes.
+        int room = limit - FIXED - 64 - CLOSE.length;
+        while (rank < end && pos <= room) {
+            int idx = buckets.idxAtRank(rank);
+            if (written++ > 0) {
+                out[pos++] = ',';
+            }
+            System.arraycopy(ID, 0, out, pos, ID.length);
+            pos = buckets.writeBucketKey(idx, out, pos + ID.length);
+            System.arraycopy(UPDATED, 0, out, pos, UPDATED.length);
+            pos = UtcMillisFormat.write(buckets.lastUpdated(idx), out, pos + UPDATED.length);
+            System.arraycopy(END, 0, out, pos, END.length);
+            pos += END.length;
+            rank++;
+        }
+        if (rank == end) {
+            System.arraycopy(CLOSE, 0, out, pos, CLOSE.length);
+            pos += CLOSE.length;
+            closed = true;
+        }
+        return pos;
+    }
+}

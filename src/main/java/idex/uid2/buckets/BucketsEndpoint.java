@@ -1,0 +1,75 @@
+package idex.uid2.buckets;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import idex.uid2.clients.ClientKey;
+import idex.uid2.envelope.DecodedRequest;
+import idex.uid2.envelope.Uid2Answer;
+import idex.uid2.envelope.Uid2ClientError;
+import idex.uid2.salts.LiveSalts;
+import idex.uid2.salts.SaltBuckets;
+
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.regex.Pattern;
+
+/**
+ * `POST /v2/identity/buckets`: the buckets whose salt changed at or after `since_timestamp`, answered from the
+ * in-memory time index (a binary search, then a walk to the newest bucket).
+ */
+public final class BucketsEndpoint {
+
+    static final String MISSING = "missing parameter since_timestamp";
+    static final String INVALID = "invalid date, must conform to ISO 8601";
+    /** Above this many buckets the answer is streamed rather than built whole. */
+    private static final int STREAM_ABOVE = 16_384;
+    /** ISO-8601 local date-time as the reference accepts it: seconds optional, 1–9 fraction digits, no offset. */
+    private static final Pattern LOCAL_DATE_TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?");
+
+    private final LiveSalts salts;
+
+    public BucketsEndpoint(LiveSalts salts) {
+        this.salts = salts;
+    }
+
+    public Uid2Answer answer(DecodedRequest request, ClientKey key) throws Uid2ClientError {
+        long since = sinceMillis(request.json().get("since_timestamp"));
+        SaltBuckets buckets = salts.current();
+        BucketListJson list = new BucketListJson(buckets, buckets.firstRankAtOrAfter(since));
+        if (list.remaining() <= STREAM_ABOVE) {
+            return new Uid2Answer.Whole(list.whole());
+        }
+        return new Uid2Answer.Streamed(list::next);
+    }
+
+    /**
+     * The earliest `last_updated` (ms) to include. A string is a UTC local date-time, rounded up to the next whole
+     * millisecond so that `>=` stays exact; an integer is Unix time in seconds (the seeds' "integer").
+     */
+    static long sinceMillis(JsonNode value) throws Uid2ClientError {
+        if (value == null || value.isNull()) {
+            throw new Uid2ClientError(MISSING);
+        }
+        if (value.isTextual()) {
+            String text = value.textValue();
+            if (!LOCAL_DATE_TIME.matcher(text).matches()) {
+                throw new Uid2ClientError(INVALID);
+            }
+            try {
+                LocalDateTime t = LocalDateTime.parse(text);
+                long millis = t.toEpochSecond(ZoneOffset.UTC) * 1000 + t.getNano() / 1_000_000;
+                return t.getNano() % 1_000_000 == 0 ? millis : millis + 1;
+            } catch (DateTimeParseException e) {
+                throw new Uid2ClientError(INVALID);
+            }
+        }
+        if (value.isIntegralNumber() && value.canConvertToLong()) {
+            long seconds = value.longValue();
+            if (seconds <= 0) {
+                return 0;
+            }
+            return seconds >= Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : seconds * 1000;
+        }
+        throw new Uid2ClientError(INVALID);
+    }
+}

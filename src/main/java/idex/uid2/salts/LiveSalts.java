@@ -1,0 +1,43 @@
+package idex.uid2.salts;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The salt set a running server answers from. `refresh()` (called on a worker every second) applies what other
+ * processes changed: a whole reload after an import, only the changed rows after a rotation.
+ */
+public final class LiveSalts {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LiveSalts.class);
+
+    private final SaltStore store;
+    private volatile SaltBuckets current;
+
+    public LiveSalts(SaltStore store) {
+        this.store = store;
+        this.current = store.loadAll();
+    }
+
+    public SaltBuckets current() {
+        return current;
+    }
+
+    /** Brings the in-memory set up to date with the store; returns true when something changed. */
+    public synchronized boolean refresh() {
+        SaltSettings s = store.settings().orElseThrow();
+        SaltBuckets now = current;
+        if (s.epoch() != now.epoch()) {
+            current = store.loadAll();
+            LOG.info("Reloaded {} salt buckets after a salt import", current.count());
+            return true;
+        }
+        if (s.generation() != now.generation()) {
+            var changes = store.changedSince(now.generation());
+            current = now.withChanges(changes, s.generation());
+            LOG.info("Applied {} rotated salt buckets", changes.size());
+            return true;
+        }
+        return false;
+    }
+}

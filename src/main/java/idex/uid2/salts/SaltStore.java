@@ -1,0 +1,259 @@
+package idex.uid2.salts;
+
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.result.ResultIterator;
+
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/** Salt buckets and their settings in the database. */
+public final class SaltStore {
+
+    /** Bucket ids start here, as on the reference operator. */
+    public static final long FIRST_BUCKET_ID = 1_000_000L;
+    private static final int BATCH = 5_000;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String COLUMNS = "idx, bucket_id, bucket_key, salt, previous_salt, last_updated, refresh_from,"
+            + " cur_key_id, cur_key, cur_key_salt, prev_key_id, prev_key, prev_key_salt";
+
+    private final Jdbi jdbi;
+
+    public SaltStore(Jdbi jdbi) {
+        this.jdbi = jdbi;
+    }
+
+    public Optional<SaltSettings> settings() {
+        return jdbi.withHandle(SaltStore::settings);
+    }
+
+    static Optional<SaltSettings> settings(Handle h) {
+        return h.createQuery("SELECT first_level_salt, id_prefix, id_secret, bucket_count, epoch, generation, last_rotation"
+                        + " FROM uid2_salt_settings WHERE id = 1")
+                .map((rs, ctx) -> new SaltSettings(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4),
+                        rs.getLong(5), rs.getLong(6), (Long) rs.getObject(7, Long.class)))
+                .findOne();
+    }
+
+    /** Creates a fresh salt set when the store has none; false when one already exists. */
+    public boolean createIfAbsent(int count, long now) {
+        if (count <= 0 || count > SaltBuckets.MAX_BUCKETS) {
+            throw new IllegalArgumentException("--salt-buckets must be between 1 and " + SaltBuckets.MAX_BUCKETS);
+        }
+        return jdbi.inTransaction(h -> {
+            if (settings(h).isPresent()) {
+                return false;
+            }
+            SaltSnapshotMetadata meta = new SaltSnapshotMetadata(randomSalt(), "a", randomSalt());
+            writeSettings(h, meta, count, now);
+            BucketIds bucketIds = new BucketIds(meta.idPrefix(), meta.idSecret());
+            try (BucketWriter w = new BucketWriter(h.getConnection(), bucketIds, 1)) {
+                for (int i = 0; i < count; i++) {
+                    w.add(new SaltFileRow(FIRST_BUCKET_ID + i, now, randomSalt(), now + SaltBuckets.PREVIOUS_SALT_LIFETIME_MS,
+                            null, null, null));
+                }
+            }
+            return true;
+        });
+    }
+
+    /**
+     * Replaces the whole salt set, first-level salt and id secret in one transaction (a salt import). Rows arrive
+     * streaming from `source`, which calls the given consumer once per row in file order.
+     */
+    public int replaceAll(SaltSnapshotMetadata meta, Consumer<Consumer<SaltFileRow>> source, long now) {
+        return jdbi.inTransaction(h -> {
+            Optional<SaltSettings> old = lockSettings(h);
+            h.createUpdate("DELETE FROM uid2_salt_bucket").execute();
+            BucketIds bucketIds = new BucketIds(meta.idPrefix(), meta.idSecret());
+            long generation = old.map(s -> s.generation() + 1).orElse(1L);
+            int count;
+            try (BucketWriter w = new BucketWriter(h.getConnection(), bucketIds, generation)) {
+                source.accept(w::add);
+                count = w.count();
+            }
+            if (count == 0) {
+                throw new IllegalArgumentException("the snapshot holds no buckets");
+            }
+            if (count > SaltBuckets.MAX_BUCKETS) {
+                throw new IllegalArgumentException("the snapshot holds " + count + " buckets; at most " + SaltBuckets.MAX_BUCKETS);
+            }
+            if (old.isEmpty()) {
+                writeSettings(h, meta, count, now);
+            } else {
+                h.createUpdate("UPDATE uid2_salt_settings SET first_level_salt = :fls, id_prefix = :prefix, id_secret = :secret,"
+                                + " bucket_count = :count, epoch = epoch + 1, generation = :gen WHERE id = 1")
+                        .bind("fls", meta.firstLevelSalt()).bind("prefix", meta.idPrefix()).bind("secret", meta.idSecret())
+                        .bind("count", count).bind("gen", generation).execute();
+            }
+            return count;
+        });
+    }
+
+    /** What to do with every bucket, in position order, while the rows stream from the database. */
+    public interface RowsReader {
+        void read(Iterator<SaltFileRow> rows) throws IOException;
+    }
+
+    /** Streams every bucket in position order, as the reference operator's snapshot rows. */
+    public void readAllRows(RowsReader reader) throws IOException {
+        try (Handle h = jdbi.open()) {
+            h.begin(); // PostgreSQL streams with a fetch size only inside a transaction
+            try (ResultIterator<SaltFileRow> it = h.createQuery("SELECT " + COLUMNS + " FROM uid2_salt_bucket ORDER BY idx")
+                    .setFetchSize(10_000)
+                    .map((rs, ctx) -> new SaltFileRow(rs.getLong(2), rs.getLong(6), rs.getString(4), rs.getLong(7),
+                            rs.getString(5), key(rs, 8), key(rs, 11)))
+                    .iterator()) {
+                reader.read(it);
+            }
+            h.rollback();
+        }
+    }
+
+    /** Loads the whole salt set into memory. */
+    public SaltBuckets loadAll() {
+        return jdbi.inTransaction(h -> {
+            SaltSettings s = settings(h).orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
+            SaltBuckets.Builder builder = SaltBuckets.builder(s.bucketCount(), s.firstLevelSalt(), s.epoch(), s.generation());
+            query(h, "SELECT " + COLUMNS + " FROM uid2_salt_bucket", ps -> { }, builder::set);
+            return builder.build();
+        });
+    }
+
+    /** Buckets changed after a generation, for a running server to apply. */
+    public List<StoredBucket> changedSince(long generation) {
+        List<StoredBucket> out = new ArrayList<>();
+        jdbi.useHandle(h -> query(h, "SELECT " + COLUMNS + " FROM uid2_salt_bucket WHERE generation > ?",
+                ps -> ps.setLong(1, generation), out::add));
+        return out;
+    }
+
+    static Optional<SaltSettings> lockSettings(Handle h) {
+        // Serialises rotations and imports across processes and nodes.
+        h.createQuery("SELECT id FROM uid2_salt_settings WHERE id = 1 FOR UPDATE").mapTo(Integer.class).findOne();
+        return settings(h);
+    }
+
+    private static void writeSettings(Handle h, SaltSnapshotMetadata meta, int count, long now) {
+        h.createUpdate("INSERT INTO uid2_salt_settings (id, first_level_salt, id_prefix, id_secret, bucket_count, epoch,"
+                        + " generation, last_rotation) VALUES (1, :fls, :prefix, :secret, :count, 1, 1, NULL)")
+                .bind("fls", meta.firstLevelSalt()).bind("prefix", meta.idPrefix()).bind("secret", meta.idSecret())
+                .bind("count", count).execute();
+    }
+
+    interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    static void query(Handle h, String sql, Binder binder, Consumer<StoredBucket> sink) {
+        Connection c = h.getConnection();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setFetchSize(10_000);
+            binder.bind(ps);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    sink.accept(new StoredBucket(rs.getInt(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getLong(6), rs.getLong(7), key(rs, 8), key(rs, 11)));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("reading salt buckets failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static KeyMaterial key(ResultSet rs, int col) throws SQLException {
+        int id = rs.getInt(col);
+        return rs.wasNull() ? null : new KeyMaterial(id, rs.getString(col + 1), rs.getString(col + 2));
+    }
+
+    static String randomSalt() {
+        byte[] b = new byte[32];
+        RANDOM.nextBytes(b);
+        return Base64.getEncoder().encodeToString(b);
+    }
+
+    /** Batched inserts of bucket rows, numbering positions in arrival order. */
+    private static final class BucketWriter implements AutoCloseable {
+        private final PreparedStatement ps;
+        private final BucketIds bucketIds;
+        private final long generation;
+        private int count;
+        private int pending;
+
+        BucketWriter(Connection c, BucketIds bucketIds, long generation) {
+            try {
+                this.ps = c.prepareStatement("INSERT INTO uid2_salt_bucket (" + COLUMNS + ", generation)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+            this.bucketIds = bucketIds;
+            this.generation = generation;
+        }
+
+        void add(SaltFileRow row) {
+            if (row.lastUpdated() < 0 || row.lastUpdated() > SaltBuckets.MAX_TIME) {
+                throw new IllegalArgumentException("bucket " + row.id() + ": lastUpdated " + row.lastUpdated() + " is out of range");
+            }
+            try {
+                ps.setInt(1, count);
+                ps.setLong(2, row.id());
+                ps.setString(3, bucketIds.encode(row.id()));
+                ps.setString(4, row.currentSalt());
+                ps.setString(5, row.previousSalt());
+                ps.setLong(6, row.lastUpdated());
+                ps.setLong(7, row.refreshFrom());
+                setKey(8, row.currentKey());
+                setKey(11, row.previousKey());
+                ps.setLong(14, generation);
+                ps.addBatch();
+                count++;
+                if (++pending == BATCH) {
+                    ps.executeBatch();
+                    pending = 0;
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException("writing bucket " + row.id() + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        private void setKey(int col, KeyMaterial k) throws SQLException {
+            if (k == null) {
+                ps.setNull(col, Types.INTEGER);
+                ps.setNull(col + 1, Types.VARCHAR);
+                ps.setNull(col + 2, Types.VARCHAR);
+            } else {
+                ps.setInt(col, k.keyId());
+                ps.setString(col + 1, k.key());
+                ps.setString(col + 2, k.salt());
+            }
+        }
+
+        int count() {
+            return count;
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (pending > 0) {
+                    ps.executeBatch();
+                }
+                ps.close();
+            } catch (SQLException e) {
+                throw new IllegalStateException("writing salt buckets failed: " + e.getMessage(), e);
+            }
+        }
+    }
+}

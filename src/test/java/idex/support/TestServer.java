@@ -1,0 +1,120 @@
+package idex.support;
+
+import idex.IdexServer;
+import idex.ServerConfig;
+import idex.store.Database;
+import idex.store.StoreLocation;
+import idex.uid2.DeploymentSettings;
+import idex.uid2.IdentityEnvironment;
+import idex.uid2.Uid2Scope;
+import idex.uid2.clients.ClientKeyStore;
+import idex.uid2.clients.IssuedClientKey;
+import idex.uid2.clients.Role;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A real idex server in this JVM, listening on a free loopback port, with its own store. Tests talk to it over
+ * HTTP only; `clock` lets a test move the server's time (the envelope check and rotation use it).
+ */
+public final class TestServer implements AutoCloseable {
+
+    public final AtomicLong clock = new AtomicLong(System.currentTimeMillis());
+    private final StoreLocation store;
+    private final Uid2Scope scope;
+    private final IdentityEnvironment environment;
+    private final int saltBuckets;
+    private final boolean realClock;
+    private IdexServer server;
+    private String console = "";
+
+    private TestServer(StoreLocation store, Uid2Scope scope, IdentityEnvironment environment, int saltBuckets, boolean realClock) {
+        this.store = store;
+        this.scope = scope;
+        this.environment = environment;
+        this.saltBuckets = saltBuckets;
+        this.realClock = realClock;
+    }
+
+    public static TestServer start(Path dataDir, int saltBuckets) {
+        return start(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST, saltBuckets);
+    }
+
+    public static TestServer start(StoreLocation store, Uid2Scope scope, IdentityEnvironment env, int saltBuckets) {
+        TestServer t = new TestServer(store, scope, env, saltBuckets, true);
+        t.boot();
+        return t;
+    }
+
+    /** A server whose clock stands at `millis` until the test moves `clock`. */
+    public static TestServer startAt(long millis, Path dataDir, int saltBuckets) {
+        TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST, saltBuckets, false);
+        t.clock.set(millis);
+        t.boot();
+        return t;
+    }
+
+    /** The server's current time: what a client must put in its envelopes. */
+    public long now() {
+        return realClock ? System.currentTimeMillis() : clock.get();
+    }
+
+    private void boot() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ServerConfig config = new ServerConfig("127.0.0.1", 0, store, 4, scope, environment, saltBuckets,
+                ServerConfig.ROTATION_OFF, () -> realClock ? System.currentTimeMillis() : clock.get());
+        server = IdexServer.start(config, new PrintStream(out, true, StandardCharsets.UTF_8));
+        console = out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Stops and starts the server on the same store, as an operator's restart would. */
+    public void restart() {
+        server.close();
+        boot();
+    }
+
+    /** Applies store changes now instead of waiting for the server's periodic refresh. */
+    public void refreshNow() {
+        server.refreshNow();
+    }
+
+    public String console() {
+        return console;
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public String url(String path) {
+        return "http://127.0.0.1:" + server.port() + path;
+    }
+
+    public Database database() {
+        return server.database();
+    }
+
+    public StoreLocation store() {
+        return store;
+    }
+
+    public IssuedClientKey createKey(String name, Set<Role> roles) {
+        DeploymentSettings d = DeploymentSettings.resolve(database().jdbi(), null, null, false);
+        return new ClientKeyStore(database().jdbi()).create(name, roles, 1, d, System.currentTimeMillis());
+    }
+
+    public IssuedClientKey createMapperKey() {
+        return createKey("test mapper", EnumSet.of(Role.MAPPER));
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
