@@ -1,5 +1,8 @@
 package idex.uid2.salts;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -165,6 +168,108 @@ public final class SaltBuckets {
         return b.build();
     }
 
+    private static final int FORMAT = 0x49445331; // "IDS1"
+
+    /** Writes the whole set in the compact form `SaltSnapshots` stores; `readFrom` reads it back. */
+    public void writeTo(DataOutputStream out) throws IOException {
+        out.writeInt(FORMAT);
+        out.writeInt(count);
+        out.writeLong(epoch);
+        out.writeLong(generation);
+        out.writeUTF(new String(firstLevelSalt, StandardCharsets.US_ASCII));
+        writeLongs(out, ids);
+        writeLongs(out, lastUpdated);
+        writeLongs(out, refreshFrom);
+        byte[] flags = new byte[count];
+        for (int i = 0; i < count; i++) {
+            flags[i] = (byte) ((hasSalt[i] ? 1 : 0) | (hasPrevious[i] ? 2 : 0));
+        }
+        out.write(flags);
+        out.write(salts);
+        out.write(previousSalts);
+        out.writeInt(keyText.length);
+        out.write(keyText);
+        for (int offset : keyOffsets) {
+            out.writeInt(offset);
+        }
+        writeKeys(out, currentKeys);
+        writeKeys(out, previousKeys);
+    }
+
+    public static SaltBuckets readFrom(DataInputStream in) throws IOException {
+        if (in.readInt() != FORMAT) {
+            throw new IOException("not a salt snapshot of this version");
+        }
+        int count = in.readInt();
+        long epoch = in.readLong();
+        long generation = in.readLong();
+        Builder b = new Builder(count, in.readUTF(), epoch, generation, false);
+        readLongs(in, b.ids);
+        readLongs(in, b.lastUpdated);
+        readLongs(in, b.refreshFrom);
+        byte[] flags = new byte[count];
+        in.readFully(flags);
+        for (int i = 0; i < count; i++) {
+            b.hasSalt[i] = (flags[i] & 1) != 0;
+            b.hasPrevious[i] = (flags[i] & 2) != 0;
+        }
+        in.readFully(b.salts);
+        in.readFully(b.previousSalts);
+        b.keyText = new byte[in.readInt()];
+        in.readFully(b.keyText);
+        b.keyOffsets = new int[count + 1];
+        for (int i = 0; i <= count; i++) {
+            b.keyOffsets[i] = in.readInt();
+        }
+        b.currentKeys = readKeys(in, count);
+        b.previousKeys = readKeys(in, count);
+        b.set = count;
+        return b.build();
+    }
+
+    private static void writeLongs(DataOutputStream out, long[] values) throws IOException {
+        for (long v : values) {
+            out.writeLong(v);
+        }
+    }
+
+    private static void readLongs(DataInputStream in, long[] into) throws IOException {
+        for (int i = 0; i < into.length; i++) {
+            into[i] = in.readLong();
+        }
+    }
+
+    private static void writeKeys(DataOutputStream out, KeyMaterial[] keys) throws IOException {
+        int n = 0;
+        if (keys != null) {
+            for (KeyMaterial k : keys) {
+                n += k == null ? 0 : 1;
+            }
+        }
+        out.writeInt(n);
+        for (int i = 0; n > 0 && i < keys.length; i++) {
+            if (keys[i] != null) {
+                out.writeInt(i);
+                out.writeInt(keys[i].keyId());
+                out.writeUTF(keys[i].key());
+                out.writeUTF(keys[i].salt());
+            }
+        }
+    }
+
+    private static KeyMaterial[] readKeys(DataInputStream in, int count) throws IOException {
+        int n = in.readInt();
+        if (n == 0) {
+            return null;
+        }
+        KeyMaterial[] keys = new KeyMaterial[count];
+        for (int k = 0; k < n; k++) {
+            int idx = in.readInt();
+            keys[idx] = new KeyMaterial(in.readInt(), in.readUTF(), in.readUTF());
+        }
+        return keys;
+    }
+
     /** Collects buckets by position, then builds the time index once. */
     public static final class Builder {
         private final byte[] firstLevelSalt;
@@ -186,6 +291,10 @@ public final class SaltBuckets {
         private int set;
 
         private Builder(int count, String firstLevelSalt, long epoch, long generation) {
+            this(count, firstLevelSalt, epoch, generation, true);
+        }
+
+        private Builder(int count, String firstLevelSalt, long epoch, long generation, boolean collectKeys) {
             if (count <= 0 || count > MAX_BUCKETS) {
                 throw new IllegalArgumentException("bucket count must be between 1 and " + MAX_BUCKETS);
             }
@@ -200,7 +309,7 @@ public final class SaltBuckets {
             this.hasPrevious = new boolean[count];
             this.lastUpdated = new long[count];
             this.refreshFrom = new long[count];
-            this.pendingKeys = new String[count];
+            this.pendingKeys = collectKeys ? new String[count] : null;
         }
 
         private Builder(SaltBuckets from, long generation) {

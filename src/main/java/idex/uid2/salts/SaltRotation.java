@@ -51,12 +51,18 @@ public final class SaltRotation {
                     }, chosen::add);
             long generation = s.generation() + 1;
             List<Long> ids = new ArrayList<>(chosen.size());
+            SaltBuckets before = SaltStore.loadAll(h);
             update(h, chosen, now, generation);
             for (StoredBucket b : chosen) {
                 ids.add(b.id());
             }
             h.createUpdate("UPDATE uid2_salt_settings SET generation = :gen, last_rotation = :now WHERE id = 1")
                     .bind("gen", generation).bind("now", now).execute();
+            List<StoredBucket> rotated = new ArrayList<>(chosen.size());
+            SaltStore.query(h, "SELECT idx, bucket_id, bucket_key, salt, previous_salt, last_updated, refresh_from,"
+                            + " cur_key_id, cur_key, cur_key_salt, prev_key_id, prev_key, prev_key_salt"
+                            + " FROM uid2_salt_bucket WHERE generation = ?", ps -> ps.setLong(1, generation), rotated::add);
+            SaltSnapshots.write(h, before.withChanges(rotated, generation));
             return new Result(chosen.size(), now, ids);
         });
     }

@@ -46,24 +46,45 @@ public final class SaltStore {
                 .findOne();
     }
 
-    /** Creates a fresh salt set when the store has none; false when one already exists. */
+    /**
+     * Creates a fresh salt set when the store has none; false when one already exists. Rows are committed in
+     * batches (one transaction of a million rows would need hundreds of MB in H2), and the settings row, written
+     * last with the snapshot, marks the set complete: a start interrupted halfway starts over.
+     */
     public boolean createIfAbsent(int count, long now) {
         if (count <= 0 || count > SaltBuckets.MAX_BUCKETS) {
             throw new IllegalArgumentException("--salt-buckets must be between 1 and " + SaltBuckets.MAX_BUCKETS);
         }
+        if (settings().isPresent()) {
+            return false;
+        }
+        jdbi.useTransaction(h -> {
+            h.createUpdate("DELETE FROM uid2_salt_snapshot").execute();
+            h.createUpdate("DELETE FROM uid2_salt_bucket").execute();
+        });
+        SaltSnapshotMetadata meta = new SaltSnapshotMetadata(randomSalt(), "a", randomSalt());
+        BucketIds bucketIds = new BucketIds(meta.idPrefix(), meta.idSecret());
+        SaltBuckets.Builder memory = SaltBuckets.builder(count, meta.firstLevelSalt(), 1, 1);
+        int batch = 65_536;
+        for (int from = 0; from < count; from += batch) {
+            int first = from;
+            int last = Math.min(count, from + batch);
+            jdbi.useTransaction(h -> {
+                try (BucketWriter w = new BucketWriter(h.getConnection(), bucketIds, 1, first)) {
+                    for (int i = first; i < last; i++) {
+                        memory.set(w.add(new SaltFileRow(FIRST_BUCKET_ID + i, now, randomSalt(),
+                                now + SaltBuckets.PREVIOUS_SALT_LIFETIME_MS, null, null, null)));
+                    }
+                }
+            });
+        }
+        SaltBuckets buckets = memory.build();
         return jdbi.inTransaction(h -> {
-            if (settings(h).isPresent()) {
+            if (lockSettings(h).isPresent()) {
                 return false;
             }
-            SaltSnapshotMetadata meta = new SaltSnapshotMetadata(randomSalt(), "a", randomSalt());
+            SaltSnapshots.write(h, buckets);
             writeSettings(h, meta, count, now);
-            BucketIds bucketIds = new BucketIds(meta.idPrefix(), meta.idSecret());
-            try (BucketWriter w = new BucketWriter(h.getConnection(), bucketIds, 1)) {
-                for (int i = 0; i < count; i++) {
-                    w.add(new SaltFileRow(FIRST_BUCKET_ID + i, now, randomSalt(), now + SaltBuckets.PREVIOUS_SALT_LIFETIME_MS,
-                            null, null, null));
-                }
-            }
             return true;
         });
     }
@@ -97,6 +118,7 @@ public final class SaltStore {
                         .bind("fls", meta.firstLevelSalt()).bind("prefix", meta.idPrefix()).bind("secret", meta.idSecret())
                         .bind("count", count).bind("gen", generation).execute();
             }
+            SaltSnapshots.write(h, loadRows(h));
             return count;
         });
     }
@@ -121,14 +143,22 @@ public final class SaltStore {
         }
     }
 
-    /** Loads the whole salt set into memory. */
+    /** Loads the whole salt set into memory: from the binary snapshot, or from the rows if it is missing. */
     public SaltBuckets loadAll() {
-        return jdbi.inTransaction(h -> {
-            SaltSettings s = settings(h).orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
-            SaltBuckets.Builder builder = SaltBuckets.builder(s.bucketCount(), s.firstLevelSalt(), s.epoch(), s.generation());
-            query(h, "SELECT " + COLUMNS + " FROM uid2_salt_bucket", ps -> { }, builder::set);
-            return builder.build();
-        });
+        return jdbi.inTransaction(SaltStore::loadAll);
+    }
+
+    static SaltBuckets loadAll(Handle h) {
+        SaltSettings s = settings(h).orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
+        return SaltSnapshots.read(h, s.epoch(), s.generation()).orElseGet(() -> loadRows(h));
+    }
+
+    /** The salt set from its rows: the slow path, several seconds for a million buckets. */
+    static SaltBuckets loadRows(Handle h) {
+        SaltSettings s = settings(h).orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
+        SaltBuckets.Builder builder = SaltBuckets.builder(s.bucketCount(), s.firstLevelSalt(), s.epoch(), s.generation());
+        query(h, "SELECT " + COLUMNS + " FROM uid2_salt_bucket", ps -> { }, builder::set);
+        return builder.build();
     }
 
     /** Buckets changed after a generation, for a running server to apply. */
@@ -192,6 +222,12 @@ public final class SaltStore {
         private int pending;
 
         BucketWriter(Connection c, BucketIds bucketIds, long generation) {
+            this(c, bucketIds, generation, 0);
+        }
+
+        /** Positions are numbered from `firstIdx` in arrival order. */
+        BucketWriter(Connection c, BucketIds bucketIds, long generation, int firstIdx) {
+            this.count = firstIdx;
             try {
                 this.ps = c.prepareStatement("INSERT INTO uid2_salt_bucket (" + COLUMNS + ", generation)"
                         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -202,14 +238,15 @@ public final class SaltStore {
             this.generation = generation;
         }
 
-        void add(SaltFileRow row) {
+        StoredBucket add(SaltFileRow row) {
             if (row.lastUpdated() < 0 || row.lastUpdated() > SaltBuckets.MAX_TIME) {
                 throw new IllegalArgumentException("bucket " + row.id() + ": lastUpdated " + row.lastUpdated() + " is out of range");
             }
             try {
+                String key = bucketIds.encode(row.id());
                 ps.setInt(1, count);
                 ps.setLong(2, row.id());
-                ps.setString(3, bucketIds.encode(row.id()));
+                ps.setString(3, key);
                 ps.setString(4, row.currentSalt());
                 ps.setString(5, row.previousSalt());
                 ps.setLong(6, row.lastUpdated());
@@ -223,6 +260,8 @@ public final class SaltStore {
                     ps.executeBatch();
                     pending = 0;
                 }
+                return new StoredBucket(count - 1, row.id(), key, row.currentSalt(), row.previousSalt(), row.lastUpdated(),
+                        row.refreshFrom(), row.currentKey(), row.previousKey());
             } catch (SQLException e) {
                 throw new IllegalStateException("writing bucket " + row.id() + " failed: " + e.getMessage(), e);
             }
