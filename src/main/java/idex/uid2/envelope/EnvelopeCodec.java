@@ -44,6 +44,8 @@ public final class EnvelopeCodec {
     static final byte VERSION = 1;
     /** version ‖ IV ‖ header ‖ tag: an envelope with an empty JSON part. */
     static final int MIN_REQUEST_LENGTH = 1 + IV_LENGTH + HEADER_LENGTH + TAG_LENGTH;
+    /** IV ‖ header ‖ tag: a raw response with an empty JSON part. */
+    public static final int MIN_RESPONSE_LENGTH = IV_LENGTH + HEADER_LENGTH + TAG_LENGTH;
     /**
      * The reference rejects when the difference truncated to whole minutes is &gt; 1, i.e. when it is &ge; 2 minutes.
      */
@@ -171,7 +173,7 @@ public final class EnvelopeCodec {
      */
     public static byte[] decryptResponse(byte[] raw, byte[] secret, byte[] expectedNonceOrNull) {
         requireLength(secret, SECRET_LENGTH, "client secret");
-        if (raw.length < IV_LENGTH + HEADER_LENGTH + TAG_LENGTH) {
+        if (raw.length < MIN_RESPONSE_LENGTH) {
             throw new IllegalArgumentException("Response too short to be an encrypted response ("
                     + raw.length + " bytes)");
         }
