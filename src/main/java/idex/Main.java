@@ -1,5 +1,8 @@
 package idex;
 
+import idex.cli.DecryptCommand;
+import idex.cli.EncryptCommand;
+import idex.cli.RequestCommand;
 import idex.cli.ServeCommand;
 import idex.cli.Uid2Command;
 import picocli.CommandLine;
@@ -8,8 +11,8 @@ import picocli.CommandLine.Command;
 /** The `idex` command line. */
 @Command(name = "idex", mixinStandardHelpOptions = true, version = "idex 0.1.0",
         description = "Identity and audience exchange server with a UID2/EUID-compatible operator API.",
-        subcommands = {ServeCommand.class, Uid2Command.class, 
-                CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, Uid2Command.class, EncryptCommand.class, DecryptCommand.class,
+                RequestCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
@@ -20,7 +23,8 @@ public final class Main {
         CommandLine cli = new CommandLine(new Main());
         // Operator mistakes (a bad flag value, a missing file) print one clear line, not a stack trace.
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("idex: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            Throwable cause = e instanceof java.io.UncheckedIOException && e.getCause() != null ? e.getCause() : e;
+            cmd.getErr().println("idex: " + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
             return 1;
         });
         return cli.execute(args);

@@ -24,6 +24,8 @@ public final class SaltBuckets {
     public static final long PREVIOUS_SALT_LIFETIME_MS = 90L * 24 * 3600 * 1000;
 
     private static final int IDX_BITS = 21;
+    /** Longest wire bucket id (prefix and Hashids text) a set may use. */
+    private static final int KEY_STRIDE = 32;
     private static final long IDX_MASK = (1L << IDX_BITS) - 1;
 
     private final byte[] firstLevelSalt;
@@ -186,7 +188,10 @@ public final class SaltBuckets {
         }
         out.write(flags);
         out.write(salts);
-        out.write(previousSalts);
+        out.writeBoolean(previousSalts != null);
+        if (previousSalts != null) {
+            out.write(previousSalts);
+        }
         out.writeInt(keyText.length);
         out.write(keyText);
         for (int offset : keyOffsets) {
@@ -214,7 +219,10 @@ public final class SaltBuckets {
             b.hasPrevious[i] = (flags[i] & 2) != 0;
         }
         in.readFully(b.salts);
-        in.readFully(b.previousSalts);
+        if (in.readBoolean()) {
+            b.previousSalts = new byte[count * SALT_LENGTH];
+            in.readFully(b.previousSalts);
+        }
         b.keyText = new byte[in.readInt()];
         in.readFully(b.keyText);
         b.keyOffsets = new int[count + 1];
@@ -278,7 +286,7 @@ public final class SaltBuckets {
         private final int count;
         private final long[] ids;
         private final byte[] salts;
-        private final byte[] previousSalts;
+        private byte[] previousSalts;
         private final boolean[] hasSalt;
         private final boolean[] hasPrevious;
         private KeyMaterial[] currentKeys;
@@ -287,7 +295,8 @@ public final class SaltBuckets {
         private final long[] refreshFrom;
         private byte[] keyText;
         private int[] keyOffsets;
-        private final String[] pendingKeys; // wire ids while building from scratch
+        private final byte[] pendingKeys;   // wire ids at a fixed stride while building from scratch
+        private final byte[] pendingKeyLengths;
         private int set;
 
         private Builder(int count, String firstLevelSalt, long epoch, long generation) {
@@ -304,12 +313,13 @@ public final class SaltBuckets {
             this.count = count;
             this.ids = new long[count];
             this.salts = new byte[count * SALT_LENGTH];
-            this.previousSalts = new byte[count * SALT_LENGTH];
+            this.previousSalts = null; // allocated on the first bucket that has one: fresh sets have none
             this.hasSalt = new boolean[count];
             this.hasPrevious = new boolean[count];
             this.lastUpdated = new long[count];
             this.refreshFrom = new long[count];
-            this.pendingKeys = collectKeys ? new String[count] : null;
+            this.pendingKeys = collectKeys ? new byte[count * KEY_STRIDE] : null;
+            this.pendingKeyLengths = collectKeys ? new byte[count] : null;
         }
 
         private Builder(SaltBuckets from, long generation) {
@@ -319,7 +329,7 @@ public final class SaltBuckets {
             this.count = from.count;
             this.ids = from.ids.clone();
             this.salts = from.salts.clone();
-            this.previousSalts = from.previousSalts.clone();
+            this.previousSalts = from.previousSalts == null ? null : from.previousSalts.clone();
             this.hasSalt = from.hasSalt.clone();
             this.hasPrevious = from.hasPrevious.clone();
             this.currentKeys = from.currentKeys == null ? null : from.currentKeys.clone();
@@ -329,6 +339,7 @@ public final class SaltBuckets {
             this.keyText = from.keyText;
             this.keyOffsets = from.keyOffsets;
             this.pendingKeys = null;
+            this.pendingKeyLengths = null;
             this.set = count;
         }
 
@@ -341,16 +352,26 @@ public final class SaltBuckets {
                 throw new IllegalArgumentException("bucket " + b.id() + ": last_updated out of range");
             }
             if (pendingKeys != null) {
-                if (pendingKeys[i] == null) {
+                String key = b.key();
+                if (key.length() == 0 || key.length() > KEY_STRIDE) {
+                    throw new IllegalArgumentException("bucket " + b.id() + ": wire id must be 1 to " + KEY_STRIDE + " characters");
+                }
+                if (pendingKeyLengths[i] == 0) {
                     set++;
                 }
-                pendingKeys[i] = b.key();
+                pendingKeyLengths[i] = (byte) key.length();
+                for (int c = 0; c < key.length(); c++) {
+                    pendingKeys[i * KEY_STRIDE + c] = (byte) key.charAt(c);
+                }
             } else if (ids[i] != b.id()) {
                 throw new IllegalArgumentException("bucket " + b.id() + " changed position; reload the whole set");
             }
             ids[i] = b.id();
             hasSalt[i] = putSalt(salts, i, b.salt());
-            hasPrevious[i] = putSalt(previousSalts, i, b.previousSalt());
+            if (b.previousSalt() != null && previousSalts == null) {
+                previousSalts = new byte[count * SALT_LENGTH];
+            }
+            hasPrevious[i] = b.previousSalt() != null && putSalt(previousSalts, i, b.previousSalt());
             if (b.currentKey() != null || currentKeys != null) {
                 if (currentKeys == null) {
                     currentKeys = new KeyMaterial[count];
@@ -398,18 +419,16 @@ public final class SaltBuckets {
 
         private void packKeys() {
             int total = 0;
-            for (String k : pendingKeys) {
-                total += k.length();
+            for (byte length : pendingKeyLengths) {
+                total += length;
             }
             keyText = new byte[total];
             keyOffsets = new int[count + 1];
             int pos = 0;
             for (int i = 0; i < count; i++) {
                 keyOffsets[i] = pos;
-                String k = pendingKeys[i];
-                for (int c = 0; c < k.length(); c++) {
-                    keyText[pos++] = (byte) k.charAt(c);
-                }
+                System.arraycopy(pendingKeys, i * KEY_STRIDE, keyText, pos, pendingKeyLengths[i]);
+                pos += pendingKeyLengths[i];
             }
             keyOffsets[count] = pos;
         }

@@ -20,7 +20,7 @@ public final class SaltRotation {
     private static final long DAY_MS = 24L * 3600 * 1000;
 
     /** What a rotation did. */
-    public record Result(int rotated, long rotatedAt, List<Long> bucketIds) {
+    public record Result(int rotated, long rotatedAt, List<Long> bucketIds, long epoch, long generation) {
     }
 
     private final Jdbi jdbi;
@@ -36,7 +36,7 @@ public final class SaltRotation {
         if (minAgeDays < 0) {
             throw new IllegalArgumentException("--min-age-days must not be negative");
         }
-        return jdbi.inTransaction(h -> {
+        Result result = jdbi.inTransaction(h -> {
             SaltSettings s = SaltStore.lockSettings(h)
                     .orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
             int wanted = (int) Math.ceil(s.bucketCount() * fraction);
@@ -51,20 +51,16 @@ public final class SaltRotation {
                     }, chosen::add);
             long generation = s.generation() + 1;
             List<Long> ids = new ArrayList<>(chosen.size());
-            SaltBuckets before = SaltStore.loadAll(h);
             update(h, chosen, now, generation);
             for (StoredBucket b : chosen) {
                 ids.add(b.id());
             }
             h.createUpdate("UPDATE uid2_salt_settings SET generation = :gen, last_rotation = :now WHERE id = 1")
                     .bind("gen", generation).bind("now", now).execute();
-            List<StoredBucket> rotated = new ArrayList<>(chosen.size());
-            SaltStore.query(h, "SELECT idx, bucket_id, bucket_key, salt, previous_salt, last_updated, refresh_from,"
-                            + " cur_key_id, cur_key, cur_key_salt, prev_key_id, prev_key, prev_key_salt"
-                            + " FROM uid2_salt_bucket WHERE generation = ?", ps -> ps.setLong(1, generation), rotated::add);
-            SaltSnapshots.write(h, before.withChanges(rotated, generation));
-            return new Result(chosen.size(), now, ids);
+            return new Result(chosen.size(), now, ids, s.epoch(), generation);
         });
+        new SaltStore(jdbi).snapshotAfterRotation(result.epoch(), result.generation() - 1, result.generation());
+        return result;
     }
 
     private static void update(Handle h, List<StoredBucket> chosen, long now, long generation) {

@@ -1,6 +1,7 @@
 package idex.uid2.salts;
 
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -13,35 +14,56 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * The salt set as a binary snapshot in `uid2_salt_snapshot`, in parts of at most 8 MB so that neither database
- * nor driver ever handles one huge value. Written in the transaction of every change to the salt set.
+ * The salt set as a binary snapshot in `uid2_salt_snapshot`, in parts of 1 MB so that neither database nor
+ * driver ever handles one huge value. Written after every change to the salt set has committed.
  */
 final class SaltSnapshots {
 
-    private static final int PART_SIZE = 8 * 1024 * 1024;
+    private static final int PART_SIZE = 1024 * 1024;
 
     private SaltSnapshots() {
     }
 
-    static void write(Handle h, SaltBuckets buckets) {
-        h.createUpdate("DELETE FROM uid2_salt_snapshot").execute();
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new PartWriter(h, buckets), 1 << 16))) {
+    /**
+     * Stores the snapshot of `buckets`, then removes every other. Each part commits on its own: one transaction of
+     * a hundred MB strains the embedded store, and a reader ignores a snapshot until all its parts are there.
+     */
+    static void write(Jdbi jdbi, SaltBuckets buckets) {
+        jdbi.useHandle(h -> h.createUpdate("DELETE FROM uid2_salt_snapshot WHERE epoch = :e AND generation = :g")
+                .bind("e", buckets.epoch()).bind("g", buckets.generation()).execute());
+        int parts = countParts(buckets);
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new PartWriter(jdbi, buckets, parts), 1 << 16))) {
             buckets.writeTo(out);
         } catch (IOException e) {
             throw new UncheckedIOException("writing the salt snapshot failed", e);
         }
+        jdbi.useHandle(h -> h.createUpdate("DELETE FROM uid2_salt_snapshot WHERE epoch <> :e OR generation <> :g")
+                .bind("e", buckets.epoch()).bind("g", buckets.generation()).execute());
     }
 
-    /** The stored snapshot if it is of exactly this epoch and generation. */
+    private static int countParts(SaltBuckets buckets) {
+        CountingStream counter = new CountingStream();
+        try (DataOutputStream out = new DataOutputStream(counter)) {
+            buckets.writeTo(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return (int) ((counter.count + PART_SIZE - 1) / PART_SIZE);
+    }
+
+    /** The stored snapshot if all of it, of exactly this epoch and generation, is there. */
     static Optional<SaltBuckets> read(Handle h, long epoch, long generation) {
-        List<Integer> parts = h.createQuery("SELECT part FROM uid2_salt_snapshot WHERE epoch = :e AND generation = :g ORDER BY part")
-                .bind("e", epoch).bind("g", generation).mapTo(Integer.class).list();
-        if (parts.isEmpty()) {
+        List<int[]> parts = h.createQuery("SELECT part, parts FROM uid2_salt_snapshot WHERE epoch = :e AND generation = :g"
+                        + " ORDER BY part")
+                .bind("e", epoch).bind("g", generation).map((rs, ctx) -> new int[]{rs.getInt(1), rs.getInt(2)}).list();
+        if (parts.isEmpty() || parts.size() != parts.get(0)[1]) {
             return Optional.empty();
         }
         Enumeration<InputStream> streams = new Enumeration<>() {
@@ -54,8 +76,9 @@ final class SaltSnapshots {
 
             @Override
             public InputStream nextElement() {
-                byte[] data = h.createQuery("SELECT data FROM uid2_salt_snapshot WHERE part = :p")
-                        .bind("p", parts.get(next++)).mapTo(byte[].class).one();
+                byte[] data = h.createQuery("SELECT data FROM uid2_salt_snapshot WHERE epoch = :e AND generation = :g AND part = :p")
+                        .bind("e", epoch).bind("g", generation).bind("p", parts.get(next++)[0])
+                        .map((rs, ctx) -> rs.getBytes(1)).one();
                 return new ByteArrayInputStream(data);
             }
         };
@@ -66,16 +89,43 @@ final class SaltSnapshots {
         }
     }
 
+    private static final class CountingStream extends OutputStream {
+        long count;
+
+        @Override
+        public void write(int b) {
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            count += len;
+        }
+    }
+
+    /** A byte buffer read in place, without the copy `toByteArray` makes. */
+    private static final class PartBuffer extends ByteArrayOutputStream {
+        PartBuffer() {
+            super(PART_SIZE);
+        }
+
+        InputStream asInput() {
+            return new ByteArrayInputStream(buf, 0, count);
+        }
+    }
+
     /** Buffers up to one part, then inserts it. */
     private static final class PartWriter extends OutputStream {
-        private final Handle h;
+        private final Jdbi jdbi;
         private final SaltBuckets buckets;
-        private final ByteArrayOutputStream part = new ByteArrayOutputStream(PART_SIZE);
+        private final int parts;
+        private final PartBuffer part = new PartBuffer();
         private int partNo;
 
-        PartWriter(Handle h, SaltBuckets buckets) {
-            this.h = h;
+        PartWriter(Jdbi jdbi, SaltBuckets buckets, int parts) {
+            this.jdbi = jdbi;
             this.buckets = buckets;
+            this.parts = parts;
         }
 
         @Override
@@ -107,9 +157,19 @@ final class SaltSnapshots {
         }
 
         private void flushPart() {
-            h.createUpdate("INSERT INTO uid2_salt_snapshot (part, epoch, generation, data) VALUES (:p, :e, :g, :d)")
-                    .bind("p", partNo++).bind("e", buckets.epoch()).bind("g", buckets.generation())
-                    .bind("d", part.toByteArray()).execute();
+            jdbi.useHandle(h -> {
+                try (PreparedStatement ps = h.getConnection().prepareStatement(
+                        "INSERT INTO uid2_salt_snapshot (epoch, generation, part, parts, data) VALUES (?, ?, ?, ?, ?)")) {
+                    ps.setLong(1, buckets.epoch());
+                    ps.setLong(2, buckets.generation());
+                    ps.setInt(3, partNo++);
+                    ps.setInt(4, parts);
+                    ps.setBinaryStream(5, part.asInput(), part.size());
+                    ps.executeUpdate();
+                } catch (SQLException e) {
+                    throw new IllegalStateException("writing the salt snapshot failed: " + e.getMessage(), e);
+                }
+            });
             part.reset();
         }
     }

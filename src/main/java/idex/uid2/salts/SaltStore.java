@@ -64,7 +64,7 @@ public final class SaltStore {
         });
         SaltSnapshotMetadata meta = new SaltSnapshotMetadata(randomSalt(), "a", randomSalt());
         BucketIds bucketIds = new BucketIds(meta.idPrefix(), meta.idSecret());
-        SaltBuckets.Builder memory = SaltBuckets.builder(count, meta.firstLevelSalt(), 1, 1);
+        SaltBuckets.Builder[] memoryRef = {SaltBuckets.builder(count, meta.firstLevelSalt(), 1, 1)};
         int batch = 65_536;
         for (int from = 0; from < count; from += batch) {
             int first = from;
@@ -72,18 +72,19 @@ public final class SaltStore {
             jdbi.useTransaction(h -> {
                 try (BucketWriter w = new BucketWriter(h.getConnection(), bucketIds, 1, first)) {
                     for (int i = first; i < last; i++) {
-                        memory.set(w.add(new SaltFileRow(FIRST_BUCKET_ID + i, now, randomSalt(),
+                        memoryRef[0].set(w.add(new SaltFileRow(FIRST_BUCKET_ID + i, now, randomSalt(),
                                 now + SaltBuckets.PREVIOUS_SALT_LIFETIME_MS, null, null, null)));
                     }
                 }
             });
         }
-        SaltBuckets buckets = memory.build();
+        SaltBuckets buckets = memoryRef[0].build();
+        memoryRef[0] = null; // drop the builder's scratch space before the snapshot is written
+        SaltSnapshots.write(jdbi, buckets);
         return jdbi.inTransaction(h -> {
             if (lockSettings(h).isPresent()) {
                 return false;
             }
-            SaltSnapshots.write(h, buckets);
             writeSettings(h, meta, count, now);
             return true;
         });
@@ -94,7 +95,7 @@ public final class SaltStore {
      * streaming from `source`, which calls the given consumer once per row in file order.
      */
     public int replaceAll(SaltSnapshotMetadata meta, Consumer<Consumer<SaltFileRow>> source, long now) {
-        return jdbi.inTransaction(h -> {
+        int imported = jdbi.inTransaction(h -> {
             Optional<SaltSettings> old = lockSettings(h);
             h.createUpdate("DELETE FROM uid2_salt_bucket").execute();
             BucketIds bucketIds = new BucketIds(meta.idPrefix(), meta.idSecret());
@@ -118,9 +119,11 @@ public final class SaltStore {
                         .bind("fls", meta.firstLevelSalt()).bind("prefix", meta.idPrefix()).bind("secret", meta.idSecret())
                         .bind("count", count).bind("gen", generation).execute();
             }
-            SaltSnapshots.write(h, loadRows(h));
             return count;
         });
+        // After the import has committed: a reader falls back to the rows until the snapshot is complete.
+        SaltSnapshots.write(jdbi, jdbi.inTransaction(SaltStore::loadRows));
+        return imported;
     }
 
     /** What to do with every bucket, in position order, while the rows stream from the database. */
@@ -145,12 +148,33 @@ public final class SaltStore {
 
     /** Loads the whole salt set into memory: from the binary snapshot, or from the rows if it is missing. */
     public SaltBuckets loadAll() {
-        return jdbi.inTransaction(SaltStore::loadAll);
+        SaltBuckets fromSnapshot = jdbi.inTransaction(h -> {
+            SaltSettings s = settings(h).orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
+            return SaltSnapshots.read(h, s.epoch(), s.generation()).orElse(null);
+        });
+        if (fromSnapshot != null) {
+            return fromSnapshot;
+        }
+        // No complete snapshot (a change was interrupted before writing it): read the rows, and heal the snapshot.
+        SaltBuckets fromRows = jdbi.inTransaction(SaltStore::loadRows);
+        SaltSnapshots.write(jdbi, fromRows);
+        return fromRows;
     }
 
-    static SaltBuckets loadAll(Handle h) {
-        SaltSettings s = settings(h).orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
-        return SaltSnapshots.read(h, s.epoch(), s.generation()).orElseGet(() -> loadRows(h));
+    /**
+     * After a rotation to `generation` has committed: the snapshot of the generation before it plus the changed
+     * rows, which avoids reading every row.
+     */
+    void snapshotAfterRotation(long epoch, long previousGeneration, long generation) {
+        SaltBuckets before = jdbi.inTransaction(h -> SaltSnapshots.read(h, epoch, previousGeneration).orElse(null));
+        if (before == null) {
+            loadAll(); // heals from the rows
+            return;
+        }
+        List<StoredBucket> rotated = new ArrayList<>();
+        jdbi.useHandle(h -> query(h, "SELECT " + COLUMNS + " FROM uid2_salt_bucket WHERE generation = ?",
+                ps -> ps.setLong(1, generation), rotated::add));
+        SaltSnapshots.write(jdbi, before.withChanges(rotated, generation));
     }
 
     /** The salt set from its rows: the slow path, several seconds for a million buckets. */

@@ -81,12 +81,3 @@ CREATE INDEX scheduled_tasks_execution_time ON scheduled_tasks (execution_time);
 CREATE INDEX scheduled_tasks_last_heartbeat ON scheduled_tasks (last_heartbeat);
 CREATE INDEX scheduled_tasks_priority_time ON scheduled_tasks (priority DESC, execution_time ASC);
 
--- The whole salt set in a compact binary form, split into parts of a few MB. A server loads it in well under a
--- second, where reading a million rows takes several; every change of the salt set rewrites it in the same
--- transaction, so it always matches the rows' (epoch, generation).
-CREATE TABLE uid2_salt_snapshot (
-    part       INTEGER PRIMARY KEY,
-    epoch      BIGINT NOT NULL,
-    generation BIGINT NOT NULL,
-    data       BYTEA NOT NULL
-);
