@@ -31,7 +31,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.EnumSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -98,7 +97,7 @@ public final class IdexServer implements AutoCloseable {
                 scheduler = Scheduler.create(db.dataSource())
                         .startTasks(SaltRotationSchedule.task(config.rotationSchedule(), new SaltRotation(db.jdbi()), config.clock()))
                         .threads(1)
-                        .pollingInterval(Duration.ofSeconds(10))
+                        .pollingInterval(config.schedulerPolling())
                         .build();
                 scheduler.start();
             }

@@ -4,6 +4,7 @@ import idex.store.StoreLocation;
 import idex.uid2.IdentityEnvironment;
 import idex.uid2.Uid2Scope;
 
+import java.time.Duration;
 import java.util.function.LongSupplier;
 
 /**
@@ -12,11 +13,14 @@ import java.util.function.LongSupplier;
  */
 public record ServerConfig(String host, int port, StoreLocation store, int poolSize, Uid2Scope scope,
                            IdentityEnvironment environment, int saltBuckets, String rotationSchedule,
-                           LongSupplier clock) {
+                           Duration schedulerPolling, LongSupplier clock) {
 
     public static final String ROTATION_OFF = "off";
+    /** How often a node looks for due scheduled work (db-scheduler's polling interval). */
+    public static final Duration DEFAULT_SCHEDULER_POLLING = Duration.ofSeconds(10);
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(host, newPort, store, poolSize, scope, environment, saltBuckets, rotationSchedule, clock);
+        return new ServerConfig(host, newPort, store, poolSize, scope, environment, saltBuckets, rotationSchedule,
+                schedulerPolling, clock);
     }
 }

@@ -49,7 +49,7 @@ public final class ServeCommand implements Callable<Integer> {
         ServerConfig config = new ServerConfig(host, port, store.location(), store.poolSize(),
                 scope == null || scope.isBlank() ? null : Uid2Scope.parse(scope),
                 environment == null || environment.isBlank() ? null : IdentityEnvironment.parse(environment),
-                saltBuckets, rotationSchedule, System::currentTimeMillis);
+                saltBuckets, rotationSchedule, ServerConfig.DEFAULT_SCHEDULER_POLLING, System::currentTimeMillis);
         IdexServer server = IdexServer.start(config, System.out);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

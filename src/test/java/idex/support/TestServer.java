@@ -31,6 +31,7 @@ public final class TestServer implements AutoCloseable {
     private final IdentityEnvironment environment;
     private final int saltBuckets;
     private final boolean realClock;
+    private String rotationSchedule = ServerConfig.ROTATION_OFF;
     private IdexServer server;
     private String console = "";
 
@@ -54,8 +55,14 @@ public final class TestServer implements AutoCloseable {
 
     /** A server whose clock stands at `millis` until the test moves `clock`. */
     public static TestServer startAt(long millis, Path dataDir, int saltBuckets) {
+        return startAt(millis, dataDir, saltBuckets, ServerConfig.ROTATION_OFF);
+    }
+
+    /** The same, with salt rotation on a db-scheduler schedule. */
+    public static TestServer startAt(long millis, Path dataDir, int saltBuckets, String rotationSchedule) {
         TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST, saltBuckets, false);
         t.clock.set(millis);
+        t.rotationSchedule = rotationSchedule;
         t.boot();
         return t;
     }
@@ -68,7 +75,7 @@ public final class TestServer implements AutoCloseable {
     private void boot() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ServerConfig config = new ServerConfig("127.0.0.1", 0, store, 4, scope, environment, saltBuckets,
-                ServerConfig.ROTATION_OFF, () -> realClock ? System.currentTimeMillis() : clock.get());
+                rotationSchedule, java.time.Duration.ofMillis(200), () -> realClock ? System.currentTimeMillis() : clock.get());
         server = IdexServer.start(config, new PrintStream(out, true, StandardCharsets.UTF_8));
         console = out.toString(StandardCharsets.UTF_8);
     }
