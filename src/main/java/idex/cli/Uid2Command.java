@@ -15,7 +15,6 @@ import idex.uid2.salts.SaltSnapshotFiles;
 import idex.uid2.salts.SaltSnapshotMetadata;
 import idex.uid2.salts.SaltStore;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -24,7 +23,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.concurrent.Callable;
 
 /** `idex uid2 …`: administration of the UID2/EUID operator. Each command opens the store directly. */
 @Command(name = "uid2", mixinStandardHelpOptions = true, description = "Administer the UID2/EUID operator.",
@@ -36,9 +34,7 @@ public final class Uid2Command {
     static final class Client {
 
         @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a client key; prints the key and secret once.")
-        static final class Create implements Callable<Integer> {
-            @Mixin
-            StoreOptions store;
+        static final class Create extends AdminCommand {
             @Option(names = "--name", required = true, description = "Who the key is for.")
             String name;
             @Option(names = "--roles", required = true, description = "Comma-separated: MAPPER, GENERATOR, SHARER, ID_READER.")
@@ -49,83 +45,73 @@ public final class Uid2Command {
             boolean json;
 
             @Override
-            public Integer call() {
-                try (Database db = store.openForAdmin()) {
-                    DeploymentSettings deployment = DeploymentSettings.resolve(db.jdbi(), null, null, false);
-                    IssuedClientKey k = new ClientKeyStore(db.jdbi()).create(name, Role.parseList(roles), site, deployment,
-                            System.currentTimeMillis());
-                    if (json) {
-                        ObjectNode o = Json.object();
-                        o.put("keyId", k.keyId());
-                        o.put("key", k.key());
-                        o.put("secret", k.secret());
-                        o.put("name", k.name());
-                        o.put("siteId", k.siteId());
-                        o.put("roles", k.roles());
-                        System.out.println(Json.write(o));
-                    } else {
-                        System.out.println("key:    " + k.key());
-                        System.out.println("secret: " + k.secret());
-                        System.out.println("Keep both safe: idex stores only a hash of the key and cannot show it again.");
-                    }
-                    return 0;
+            int run(Database db) {
+                DeploymentSettings deployment = DeploymentSettings.resolve(db.jdbi(), null, null, false);
+                IssuedClientKey k = new ClientKeyStore(db.jdbi()).create(name, Role.parseList(roles), site, deployment,
+                        System.currentTimeMillis());
+                if (json) {
+                    ObjectNode o = Json.object();
+                    o.put("keyId", k.keyId());
+                    o.put("key", k.key());
+                    o.put("secret", k.secret());
+                    o.put("name", k.name());
+                    o.put("siteId", k.siteId());
+                    o.put("roles", k.roles());
+                    System.out.println(Json.write(o));
+                } else {
+                    System.out.println("key:    " + k.key());
+                    System.out.println("secret: " + k.secret());
+                    System.out.println("Keep both safe: idex stores only a hash of the key and cannot show it again.");
                 }
+                return 0;
             }
         }
 
         @Command(name = "list", mixinStandardHelpOptions = true, description = "List client keys (never their secrets).")
-        static final class ListKeys implements Callable<Integer> {
-            @Mixin
-            StoreOptions store;
+        static final class ListKeys extends AdminCommand {
             @Option(names = "--json", description = "One JSON array.")
             boolean json;
 
             @Override
-            public Integer call() {
-                try (Database db = store.openForAdmin()) {
-                    var keys = new ClientKeyStore(db.jdbi()).list();
-                    if (json) {
-                        var array = Json.MAPPER.createArrayNode();
-                        for (ClientKey k : keys) {
-                            ObjectNode o = array.addObject();
-                            o.put("keyId", k.keyId());
-                            o.put("name", k.name());
-                            o.put("siteId", k.siteId());
-                            o.put("roles", String.join(",", k.roles().stream().map(Enum::name).toList()));
-                            o.put("created", Instant.ofEpochMilli(k.created()).toString());
-                            o.put("disabled", k.disabled());
-                        }
-                        System.out.println(Json.write(array));
-                    } else {
-                        System.out.printf("%-24s %-20s %6s %-28s %-9s %s%n", "KEY ID", "NAME", "SITE", "ROLES", "STATE", "CREATED");
-                        for (ClientKey k : keys) {
-                            System.out.printf("%-24s %-20s %6d %-28s %-9s %s%n", k.keyId(), k.name(), k.siteId(),
-                                    String.join(",", k.roles().stream().map(Enum::name).toList()),
-                                    k.disabled() ? "disabled" : "active", Instant.ofEpochMilli(k.created()));
-                        }
+            int run(Database db) {
+                var keys = new ClientKeyStore(db.jdbi()).list();
+                if (json) {
+                    var array = Json.MAPPER.createArrayNode();
+                    for (ClientKey k : keys) {
+                        ObjectNode o = array.addObject();
+                        o.put("keyId", k.keyId());
+                        o.put("name", k.name());
+                        o.put("siteId", k.siteId());
+                        o.put("roles", String.join(",", k.roles().stream().map(Enum::name).toList()));
+                        o.put("created", Instant.ofEpochMilli(k.created()).toString());
+                        o.put("disabled", k.disabled());
                     }
-                    return 0;
+                    System.out.println(Json.write(array));
+                } else {
+                    System.out.printf("%-24s %-20s %6s %-28s %-9s %s%n", "KEY ID", "NAME", "SITE", "ROLES", "STATE", "CREATED");
+                    for (ClientKey k : keys) {
+                        System.out.printf("%-24s %-20s %6d %-28s %-9s %s%n", k.keyId(), k.name(), k.siteId(),
+                                String.join(",", k.roles().stream().map(Enum::name).toList()),
+                                k.disabled() ? "disabled" : "active", Instant.ofEpochMilli(k.created()));
+                    }
                 }
+                return 0;
             }
         }
 
         @Command(name = "disable", mixinStandardHelpOptions = true, description = "Disable a client key by its key id.")
-        static final class Disable implements Callable<Integer> {
-            @Mixin
-            StoreOptions store;
+        static final class Disable extends AdminCommand {
             @Parameters(paramLabel = "KEY_ID", description = "The key id shown by `list` (the key up to its '.').")
             String keyId;
 
             @Override
-            public Integer call() {
-                try (Database db = store.openForAdmin()) {
-                    if (!new ClientKeyStore(db.jdbi()).disable(keyId, System.currentTimeMillis())) {
-                        System.err.println("No client key with id " + keyId + ".");
-                        return 1;
-                    }
-                    System.out.println("Disabled " + keyId + ".");
-                    return 0;
+            int run(Database db) {
+                if (!new ClientKeyStore(db.jdbi()).disable(keyId, System.currentTimeMillis())) {
+                    System.err.println("No client key with id " + keyId + ".");
+                    return 1;
                 }
+                System.out.println("Disabled " + keyId + ".");
+                return 0;
             }
         }
     }
@@ -135,9 +121,7 @@ public final class Uid2Command {
     static final class Salts {
 
         @Command(name = "rotate", mixinStandardHelpOptions = true, description = "Rotate the oldest eligible salt buckets now.")
-        static final class Rotate implements Callable<Integer> {
-            @Mixin
-            StoreOptions store;
+        static final class Rotate extends AdminCommand {
             @Option(names = "--fraction", defaultValue = "0.0027397260273972603",
                     description = "Share of all buckets to rotate (default 1/365).")
             double fraction;
@@ -146,60 +130,50 @@ public final class Uid2Command {
             int minAgeDays;
 
             @Override
-            public Integer call() {
-                try (Database db = store.openForAdmin()) {
-                    SaltRotation.Result r = new SaltRotation(db.jdbi()).rotate(fraction, minAgeDays, System.currentTimeMillis());
-                    System.out.println("Rotated " + r.rotated() + " salt buckets at " + Instant.ofEpochMilli(r.rotatedAt()) + ".");
-                    return 0;
-                }
+            int run(Database db) {
+                SaltRotation.Result r = new SaltRotation(db.jdbi()).rotate(fraction, minAgeDays, System.currentTimeMillis());
+                System.out.println("Rotated " + r.rotated() + " salt buckets at " + Instant.ofEpochMilli(r.rotatedAt()) + ".");
+                return 0;
             }
         }
 
         @Command(name = "import", mixinStandardHelpOptions = true,
                 description = "Replace the whole salt set, first-level salt and bucket-id secret with a reference-operator snapshot.")
-        static final class Import implements Callable<Integer> {
-            @Mixin
-            StoreOptions store;
+        static final class Import extends AdminCommand {
             @Parameters(paramLabel = "DIR", description = "Directory holding metadata.json and the salts CSV.")
             Path dir;
 
             @Override
-            public Integer call() throws IOException {
+            int run(Database db) throws IOException {
                 long now = System.currentTimeMillis();
                 SaltSnapshotMetadata meta = SaltSnapshotFiles.readMetadata(dir);
-                try (Database db = store.openForAdmin()) {
-                    int n = new SaltStore(db.jdbi()).replaceAll(meta, sink -> {
-                        try {
-                            SaltSnapshotFiles.readRows(dir, now, sink);
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                    }, now);
-                    System.out.println("Imported " + n + " salt buckets from " + dir + ".");
-                    return 0;
-                }
+                int n = new SaltStore(db.jdbi()).replaceAll(meta, sink -> {
+                    try {
+                        SaltSnapshotFiles.readRows(dir, now, sink);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }, now);
+                System.out.println("Imported " + n + " salt buckets from " + dir + ".");
+                return 0;
             }
         }
 
         @Command(name = "export", mixinStandardHelpOptions = true,
                 description = "Write the salt set in the reference operator's snapshot format (metadata.json + salts.txt).")
-        static final class Export implements Callable<Integer> {
-            @Mixin
-            StoreOptions store;
+        static final class Export extends AdminCommand {
             @Parameters(paramLabel = "DIR", description = "Directory to write into (created if needed).")
             Path dir;
 
             @Override
-            public Integer call() throws Exception {
+            int run(Database db) throws IOException {
                 Files.createDirectories(dir);
-                try (Database db = store.openForAdmin()) {
-                    SaltStore salts = new SaltStore(db.jdbi());
-                    var s = salts.settings().orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
-                    SaltSnapshotMetadata meta = new SaltSnapshotMetadata(s.firstLevelSalt(), s.idPrefix(), s.idSecret());
-                    salts.readAllRows(rows -> SaltSnapshotFiles.write(dir, meta, System.currentTimeMillis(), s.bucketCount(), rows));
-                    System.out.println("Exported " + s.bucketCount() + " salt buckets to " + dir + ".");
-                    return 0;
-                }
+                SaltStore salts = new SaltStore(db.jdbi());
+                var s = salts.settings().orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
+                SaltSnapshotMetadata meta = new SaltSnapshotMetadata(s.firstLevelSalt(), s.idPrefix(), s.idSecret());
+                salts.readAllRows(rows -> SaltSnapshotFiles.write(dir, meta, System.currentTimeMillis(), s.bucketCount(), rows));
+                System.out.println("Exported " + s.bucketCount() + " salt buckets to " + dir + ".");
+                return 0;
             }
         }
     }
@@ -210,16 +184,14 @@ public final class Uid2Command {
 
         @Command(name = "add", mixinStandardHelpOptions = true,
                 description = "Opt out an email, a phone (+digits) or, with --hash, a SHA-256 identity hash (base64 or hex).")
-        static final class Add implements Callable<Integer> {
-            @Mixin
-            StoreOptions store;
+        static final class Add extends AdminCommand {
             @Option(names = "--hash", description = "The identity hash instead of an email or phone.")
             String hash;
             @Parameters(paramLabel = "EMAIL|PHONE", arity = "0..1")
             String identity;
 
             @Override
-            public Integer call() {
+            int run(Database db) {
                 if ((hash == null) == (identity == null)) {
                     System.err.println("Give exactly one of EMAIL|PHONE or --hash H.");
                     return 2;
@@ -230,11 +202,9 @@ public final class Uid2Command {
                             : "Not a valid email or phone number (+ then 10 to 15 digits).");
                     return 2;
                 }
-                try (Database db = store.openForAdmin()) {
-                    boolean added = new OptOutStore(db.jdbi()).add(identityHash, System.currentTimeMillis());
-                    System.out.println(added ? "Opted out." : "Already opted out.");
-                    return 0;
-                }
+                boolean added = new OptOutStore(db.jdbi()).add(identityHash, System.currentTimeMillis());
+                System.out.println(added ? "Opted out." : "Already opted out.");
+                return 0;
             }
         }
     }

@@ -58,29 +58,14 @@ public final class IdentityMapEndpoints {
 
     public Uid2Answer v2(DecodedRequest request, ClientKey key) throws Uid2ClientError {
         ObjectNode json = request.json();
-        Input chosen = null;
-        int nonEmpty = 0;
-        for (Input in : Input.values()) {
-            JsonNode node = json.get(in.field);
-            if (node != null && node.isArray() && !node.isEmpty()) {
-                chosen = in;
-                nonEmpty++;
-            }
-        }
-        if (nonEmpty != 1) {
-            throw new Uid2ClientError(V2_MISSING);
-        }
+        Input chosen = onlyNonEmptyList(json);
         ArrayNode inputs = (ArrayNode) json.get(chosen.field);
         requireStrings(inputs);
         SaltBuckets buckets = salts.current();
         OptOutList optOutList = optOuts.current();
         IdentityMapper mapper = mappers.get();
         long now = clock.getAsLong();
-        ByteArrayBuilder out = new ByteArrayBuilder(inputs.size() * 110 + 64);
-        try (JsonGenerator g = Json.FACTORY.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeFieldName("body");
-            g.writeStartObject();
+        return success(inputs.size() * 110 + 64, g -> {
             g.writeArrayFieldStart("mapped");
             int unmapped = 0;
             IdentityMapper.Outcome[] outcomes = new IdentityMapper.Outcome[inputs.size()];
@@ -105,19 +90,13 @@ public final class IdentityMapEndpoints {
                     if (o != IdentityMapper.Outcome.MAPPED) {
                         g.writeStartObject();
                         g.writeStringField("identifier", inputs.get(i).textValue());
-                        g.writeStringField("reason", o == IdentityMapper.Outcome.OPTOUT ? "optout" : "invalid identifier");
+                        g.writeStringField("reason", o.reason());
                         g.writeEndObject();
                     }
                 }
                 g.writeEndArray();
             }
-            g.writeEndObject();
-            g.writeStringField("status", "success");
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return new Uid2Answer.Whole(out.toByteArray());
+        });
     }
 
     public Uid2Answer v3(DecodedRequest request, ClientKey key) throws Uid2ClientError {
@@ -144,11 +123,7 @@ public final class IdentityMapEndpoints {
         for (JsonNode n : json) {
             total += n.size();
         }
-        ByteArrayBuilder out = new ByteArrayBuilder(total * 120 + 128);
-        try (JsonGenerator g = Json.FACTORY.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeFieldName("body");
-            g.writeStartObject();
+        return success(total * 120 + 128, g -> {
             for (Input in : Input.values()) {
                 g.writeArrayFieldStart(in.field);
                 JsonNode inputs = json.get(in.field);
@@ -161,13 +136,29 @@ public final class IdentityMapEndpoints {
                             g.writeStringField("p", mapper.previousUid);
                             g.writeNumberField("r", buckets.refreshFrom(mapper.bucketIdx) / 1000);
                         } else {
-                            g.writeStringField("e", o == IdentityMapper.Outcome.OPTOUT ? "optout" : "invalid identifier");
+                            g.writeStringField("e", o.reason());
                         }
                         g.writeEndObject();
                     }
                 }
                 g.writeEndArray();
             }
+        });
+    }
+
+    /** What goes inside `"body":{…}`. */
+    private interface BodyWriter {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    /** `{"body":{…},"status":"success"}` with the body's fields written by `body`. */
+    private static Uid2Answer success(int sizeHint, BodyWriter body) {
+        ByteArrayBuilder out = new ByteArrayBuilder(sizeHint);
+        try (JsonGenerator g = Json.FACTORY.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeFieldName("body");
+            g.writeStartObject();
+            body.write(g);
             g.writeEndObject();
             g.writeStringField("status", "success");
             g.writeEndObject();
@@ -175,6 +166,24 @@ public final class IdentityMapEndpoints {
             throw new UncheckedIOException(e);
         }
         return new Uid2Answer.Whole(out.toByteArray());
+    }
+
+    /** v2 takes exactly one non-empty list. */
+    private static Input onlyNonEmptyList(ObjectNode json) throws Uid2ClientError {
+        Input chosen = null;
+        for (Input in : Input.values()) {
+            JsonNode node = json.get(in.field);
+            if (node != null && node.isArray() && !node.isEmpty()) {
+                if (chosen != null) {
+                    throw new Uid2ClientError(V2_MISSING);
+                }
+                chosen = in;
+            }
+        }
+        if (chosen == null) {
+            throw new Uid2ClientError(V2_MISSING);
+        }
+        return chosen;
     }
 
     private static void requireStrings(ArrayNode array) throws Uid2ClientError {

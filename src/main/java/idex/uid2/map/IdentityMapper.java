@@ -11,7 +11,20 @@ import java.util.Base64;
  */
 public final class IdentityMapper {
 
-    public enum Outcome { MAPPED, OPTOUT, INVALID }
+    public enum Outcome {
+        MAPPED(null), OPTOUT("optout"), INVALID("invalid identifier");
+
+        private final String reason;
+
+        Outcome(String reason) {
+            this.reason = reason;
+        }
+
+        /** The reason an unmapped identity gets on the wire. */
+        public String reason() {
+            return reason;
+        }
+    }
 
     private final IdentityHasher hasher = IdentityHasher.forThread();
     private final byte[] salt = new byte[SaltBuckets.SALT_LENGTH];
