@@ -97,6 +97,7 @@ public final class IdexServer implements AutoCloseable {
                 scheduler = Scheduler.create(db.dataSource())
                         .startTasks(SaltRotationSchedule.task(config.rotationSchedule(), new SaltRotation(db.jdbi()), config.clock()))
                         .threads(1)
+                        .alwaysPersistTimestampInUTC()
                         .pollingInterval(config.schedulerPolling())
                         .build();
                 scheduler.start();
