@@ -1,6 +1,8 @@
 package idex;
 
 import com.github.kagkarlsson.scheduler.Scheduler;
+import com.github.kagkarlsson.scheduler.jdbc.DefaultJdbcCustomization;
+import com.github.kagkarlsson.scheduler.jdbc.PostgreSqlJdbcCustomization;
 import idex.http.ApiServer;
 import idex.store.Database;
 import idex.uid2.DeploymentSettings;
@@ -97,7 +99,8 @@ public final class IdexServer implements AutoCloseable {
                 scheduler = Scheduler.create(db.dataSource())
                         .startTasks(SaltRotationSchedule.task(config.rotationSchedule(), new SaltRotation(db.jdbi()), config.clock()))
                         .threads(1)
-                        .alwaysPersistTimestampInUTC()
+                        .jdbcCustomization(db.isH2() ? new DefaultJdbcCustomization(true)
+                                : new PostgreSqlJdbcCustomization(false, true))
                         .pollingInterval(config.schedulerPolling())
                         .build();
                 scheduler.start();
