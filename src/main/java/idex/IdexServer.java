@@ -12,6 +12,7 @@ import idex.uid2.clients.ClientKeyStore;
 import idex.uid2.clients.ClientKeys;
 import idex.uid2.clients.IssuedClientKey;
 import idex.uid2.clients.Role;
+import idex.uid2.envelope.CryptoWarmUp;
 import idex.uid2.envelope.EncryptedEndpoint;
 import idex.uid2.map.IdentityMapEndpoints;
 import idex.uid2.map.LiveOptOuts;
@@ -105,6 +106,7 @@ public final class IdexServer implements AutoCloseable {
                         .build();
                 scheduler.start();
             }
+            CryptoWarmUp.startInBackground();
             int port = api.start(config.host(), config.port());
             LOG.info("idex listening on http://{}:{} ({} {}, {} salt buckets, store {}) in {} ms", config.host(), port,
                     deployment.scope(), deployment.environment().name().toLowerCase(), salts.current().count(),

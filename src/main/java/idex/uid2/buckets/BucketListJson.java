@@ -17,7 +17,7 @@ final class BucketListJson {
     private static final byte[] END = "\"}".getBytes();
     private static final int FIXED = ID.length + UPDATED.length + UtcMillisFormat.LENGTH + END.length + 1;
     /** Size of one streamed piece: large enough to amortise a write, small enough to stay off the loop's back. */
-    private static final int PIECE = 256 * 1024;
+    private static final int PIECE = 64 * 1024;
 
     private final SaltBuckets buckets;
     private final int end;
