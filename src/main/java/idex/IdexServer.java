@@ -118,16 +118,16 @@ public final class IdexServer implements AutoCloseable {
         }
     }
 
-    /** First start of an empty store: create the salt buckets and a MAPPER key, shown once, to call the API with. */
+    /**
+     * First start: create the salt buckets if the store has none, and a MAPPER key if it has no client key at all
+     * (shown once: afterwards a key exists), so that a new user can call the API at once.
+     */
     private static void bootstrap(ServerConfig config, DeploymentSettings deployment, SaltStore saltStore,
                                   ClientKeyStore keyStore, PrintStream console) {
-        if (saltStore.settings().isPresent()) {
-            return;
-        }
         long now = config.clock().getAsLong();
-        console.println("First start: creating " + config.saltBuckets() + " salt buckets…");
-        if (!saltStore.createIfAbsent(config.saltBuckets(), now)) {
-            return; // another node won the race
+        if (saltStore.settings().isEmpty()) {
+            console.println("First start: creating " + config.saltBuckets() + " salt buckets…");
+            saltStore.createIfAbsent(config.saltBuckets(), now);
         }
         if (!keyStore.list().isEmpty()) {
             return;
