@@ -12,6 +12,7 @@ import idex.uid2.clients.ClientKeyStore;
 import idex.uid2.clients.ClientKeys;
 import idex.uid2.clients.IssuedClientKey;
 import idex.uid2.clients.Role;
+import idex.uid2.envelope.CryptoWarmUp;
 import idex.uid2.envelope.EncryptedEndpoint;
 import idex.uid2.map.IdentityMapEndpoints;
 import idex.uid2.map.LiveOptOuts;
@@ -105,6 +106,7 @@ public final class IdexServer implements AutoCloseable {
                         .build();
                 scheduler.start();
             }
+            CryptoWarmUp.startInBackground();
             int port = api.start(config.host(), config.port());
             LOG.info("idex listening on http://{}:{} ({} {}, {} salt buckets, store {}) in {} ms", config.host(), port,
                     deployment.scope(), deployment.environment().name().toLowerCase(), salts.current().count(),
@@ -116,16 +118,16 @@ public final class IdexServer implements AutoCloseable {
         }
     }
 
-    /** First start of an empty store: create the salt buckets and a MAPPER key, shown once, to call the API with. */
+    /**
+     * First start: create the salt buckets if the store has none, and a MAPPER key if it has no client key at all
+     * (shown once: afterwards a key exists), so that a new user can call the API at once.
+     */
     private static void bootstrap(ServerConfig config, DeploymentSettings deployment, SaltStore saltStore,
                                   ClientKeyStore keyStore, PrintStream console) {
-        if (saltStore.settings().isPresent()) {
-            return;
-        }
         long now = config.clock().getAsLong();
-        console.println("First start: creating " + config.saltBuckets() + " salt buckets…");
-        if (!saltStore.createIfAbsent(config.saltBuckets(), now)) {
-            return; // another node won the race
+        if (saltStore.settings().isEmpty()) {
+            console.println("First start: creating " + config.saltBuckets() + " salt buckets…");
+            saltStore.createIfAbsent(config.saltBuckets(), now);
         }
         if (!keyStore.list().isEmpty()) {
             return;

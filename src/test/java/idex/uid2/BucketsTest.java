@@ -168,6 +168,20 @@ class BucketsTest {
     }
 
     @Test
+    void largeAnswersAreStreamedWhole() {
+        try (TestServer server = TestServer.start(dataDir, 70_000)) {
+            IssuedClientKey key = server.createMapperKey();
+            server.refreshNow();
+            Uid2Http http = new Uid2Http(server);
+            // 70,000 buckets: more than the pre-formatted newest 65,536 and than the streaming threshold.
+            Map<String, String> all = buckets(http.call(PATH, key.key(), key.secret(), since("0")));
+            assertThat(all).hasSize(70_000);
+            Map<String, String> again = buckets(http.call(PATH, key.key(), key.secret(), since("\"2000-01-01T00:00\"")));
+            assertThat(again).isEqualTo(all);
+        }
+    }
+
+    @Test
     void rotationRespectsTheMinimumAge() {
         try (TestServer server = TestServer.start(dataDir, 50)) {
             assertThat(Main.run("uid2", "salts", "rotate", "--data-dir", dataDir.toString())).isZero();

@@ -17,7 +17,7 @@ final class BucketListJson {
     private static final byte[] END = "\"}".getBytes();
     private static final int FIXED = ID.length + UPDATED.length + UtcMillisFormat.LENGTH + END.length + 1;
     /** Size of one streamed piece: large enough to amortise a write, small enough to stay off the loop's back. */
-    private static final int PIECE = 256 * 1024;
+    private static final int PIECE = 64 * 1024;
 
     private final SaltBuckets buckets;
     private final int end;
@@ -57,6 +57,33 @@ final class BucketListJson {
         return pos == out.length ? out : Arrays.copyOf(out, pos);
     }
 
+    /** Every remaining entry, each with a leading comma; `offsets[i]` receives where the i-th one starts. */
+    byte[] entriesWithLeadingCommas(int[] offsets) {
+        int size = 0;
+        for (int r = rank; r < end; r++) {
+            size += FIXED + buckets.bucketKeyLength(buckets.idxAtRank(r));
+        }
+        byte[] out = new byte[size];
+        int pos = 0;
+        int i = 0;
+        for (; rank < end; rank++) {
+            offsets[i++] = pos;
+            out[pos++] = ',';
+            pos = entry(buckets.idxAtRank(rank), out, pos);
+        }
+        offsets[i] = pos;
+        return pos == out.length ? out : Arrays.copyOf(out, pos);
+    }
+
+    private int entry(int idx, byte[] out, int pos) {
+        System.arraycopy(ID, 0, out, pos, ID.length);
+        pos = buckets.writeBucketKey(idx, out, pos + ID.length);
+        System.arraycopy(UPDATED, 0, out, pos, UPDATED.length);
+        pos = UtcMillisFormat.write(buckets.lastUpdated(idx), out, pos + UPDATED.length);
+        System.arraycopy(END, 0, out, pos, END.length);
+        return pos + END.length;
+    }
+
     private int fill(byte[] out, int pos, int limit) {
         if (!opened) {
             System.arraycopy(OPEN, 0, out, pos, OPEN.length);
@@ -70,12 +97,7 @@ final class BucketListJson {
             if (written++ > 0) {
                 out[pos++] = ',';
             }
-            System.arraycopy(ID, 0, out, pos, ID.length);
-            pos = buckets.writeBucketKey(idx, out, pos + ID.length);
-            System.arraycopy(UPDATED, 0, out, pos, UPDATED.length);
-            pos = UtcMillisFormat.write(buckets.lastUpdated(idx), out, pos + UPDATED.length);
-            System.arraycopy(END, 0, out, pos, END.length);
-            pos += END.length;
+            pos = entry(idx, out, pos);
             rank++;
         }
         if (rank == end) {

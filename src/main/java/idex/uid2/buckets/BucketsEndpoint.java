@@ -27,6 +27,7 @@ public final class BucketsEndpoint {
     private static final Pattern LOCAL_DATE_TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?");
 
     private final LiveSalts salts;
+    private volatile RecentBucketsJson recent;
 
     public BucketsEndpoint(LiveSalts salts) {
         this.salts = salts;
@@ -35,11 +36,26 @@ public final class BucketsEndpoint {
     public Uid2Answer answer(DecodedRequest request, ClientKey key) throws Uid2ClientError {
         long since = sinceMillis(request.json().get("since_timestamp"));
         SaltBuckets buckets = salts.current();
-        BucketListJson list = new BucketListJson(buckets, buckets.firstRankAtOrAfter(since));
+        int rank = buckets.firstRankAtOrAfter(since);
+        RecentBucketsJson cached = recentFor(buckets);
+        if (cached.covers(rank) && buckets.count() - rank <= STREAM_ABOVE) {
+            return new Uid2Answer.Whole(cached.document(rank));
+        }
+        BucketListJson list = new BucketListJson(buckets, rank);
         if (list.remaining() <= STREAM_ABOVE) {
             return new Uid2Answer.Whole(list.whole());
         }
         return new Uid2Answer.Streamed(list::next);
+    }
+
+    /** The formatted newest entries of this salt set, made once after each change of the set. */
+    private RecentBucketsJson recentFor(SaltBuckets buckets) {
+        RecentBucketsJson r = recent;
+        if (r == null || !r.isFor(buckets)) {
+            r = RecentBucketsJson.of(buckets);
+            recent = r;
+        }
+        return r;
     }
 
     /**
