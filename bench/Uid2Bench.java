@@ -403,6 +403,33 @@ public final class Uid2Bench {
         }
     }
 
+    // ------------------------------------------------------------------------------------------------ GC
+
+    /** The server's GC counters, read with `jstat -gc` (a separate short JVM, run only between phases). */
+    record Gc(long young, double youngSeconds, long full, double fullSeconds) {
+        static Gc read(long pid) {
+            try {
+                Process p = new ProcessBuilder("jstat", "-gc", Long.toString(pid)).redirectErrorStream(true).start();
+                String[] lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim().split("\n");
+                p.waitFor(10, TimeUnit.SECONDS);
+                String[] head = lines[0].trim().split("\\s+");
+                String[] vals = lines[lines.length - 1].trim().split("\\s+");
+                Map<String, String> m = new HashMap<>();
+                for (int i = 0; i < head.length && i < vals.length; i++) {
+                    m.put(head[i], vals[i]);
+                }
+                return new Gc(Long.parseLong(m.get("YGC")), Double.parseDouble(m.get("YGCT")),
+                        Long.parseLong(m.get("FGC")), Double.parseDouble(m.get("FGCT")));
+            } catch (Exception e) {
+                return null;
+            }
+        }
+
+        Gc minus(Gc o) {
+            return o == null ? null : new Gc(young - o.young, youngSeconds - o.youngSeconds, full - o.full, fullSeconds - o.fullSeconds);
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ CPU
 
     static final class Cpu {
@@ -484,6 +511,7 @@ public final class Uid2Bench {
         double serverCpuSeconds;
         double clientCpuSeconds;
         double machineBusy;
+        Gc gc;
         final List<Sample> samples = new ArrayList<>();
         final List<String> errors = new ArrayList<>();
 
@@ -509,6 +537,8 @@ public final class Uid2Bench {
         final String auth;
         final byte[] secret;
         final long serverPid;
+        /** Read the server's GC counters around measured phases (not warm-up slices: jstat is a JVM start). */
+        boolean gcEnabled = true;
 
         Load(int port, String key, byte[] secret, long serverPid, int clientThreads, int maxConnections) {
             this.port = port;
@@ -699,6 +729,7 @@ public final class Uid2Bench {
                     double minSeconds, double maxSeconds, long maxRequestsPerSlice, int items) throws Exception {
             Warm w = new Warm();
             double previous = -1;
+            gcEnabled = false;
             while (w.seconds < maxSeconds - 0.5) {
                 PhaseResult p = closedLoop(path, pools.get(), binary, conns, Math.min(5, maxSeconds - w.seconds),
                         maxRequestsPerSlice, 0, 0);
@@ -715,6 +746,7 @@ public final class Uid2Bench {
                 }
                 previous = now;
             }
+            gcEnabled = true;
             StringBuilder curve = new StringBuilder();
             for (double v : w.perSecond) {
                 curve.append(curve.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%,.0f", v * items));
@@ -958,6 +990,7 @@ public final class Uid2Bench {
             ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
             ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
             CompletableFuture<Void> done = new CompletableFuture<>();
+            Gc gc0 = gcEnabled ? Gc.read(serverPid) : null;
             double serverCpu0 = Cpu.process(serverPid);
             double clientCpu0 = Cpu.self();
             long[] machine0 = Cpu.machine();
@@ -1032,6 +1065,8 @@ public final class Uid2Bench {
             res.clientCpuSeconds = Cpu.self() - clientCpu0;
             long[] machine1 = Cpu.machine();
             res.machineBusy = (double) (machine1[0] - machine0[0]) / Math.max(1, machine1[1] - machine0[1]);
+            Gc gc1 = gcEnabled ? Gc.read(serverPid) : null;
+            res.gc = gc1 == null || gc0 == null ? null : gc1.minus(gc0);
             // requests in flight at the deadline are waited for and counted: the elapsed time runs to the last one
             res.seconds = (endOfLast[0] - start) / 1e9;
             res.samples.addAll(samples);
@@ -1121,6 +1156,10 @@ public final class Uid2Bench {
                             + " machine %.0f%% busy, %.2f cores used by other processes%n",
                     r.serverCpuSeconds / r.seconds, r.serverCpuSeconds * 1000 / n,
                     r.clientCpuSeconds / r.seconds, r.clientCpuSeconds * 1000 / n, r.machineBusy * 100, r.otherCores());
+            if (r.gc != null) {
+                System.out.printf(Locale.ROOT, "    server GC: %,d young (%.3f s), %,d full (%.3f s)%n",
+                        r.gc.young(), r.gc.youngSeconds(), r.gc.full(), r.gc.fullSeconds());
+            }
             for (String e : r.errors.subList(0, Math.min(5, r.errors.size()))) {
                 System.out.println("    error: " + e);
             }
@@ -1144,6 +1183,12 @@ public final class Uid2Bench {
             out.put("client_cpu_cores", r.clientCpuSeconds / r.seconds);
             out.put("machine_busy_fraction", r.machineBusy);
             out.put("other_processes_cores", r.otherCores());
+            if (r.gc != null) {
+                out.put("server_gc_young", r.gc.young());
+                out.put("server_gc_young_seconds", r.gc.youngSeconds());
+                out.put("server_gc_full", r.gc.full());
+                out.put("server_gc_full_seconds", r.gc.fullSeconds());
+            }
             out.put("bytes_per_answer", r.ok + r.notOk == 0 ? 0 : r.bytes / (r.ok + r.notOk));
         }
 
@@ -1179,6 +1224,7 @@ public final class Uid2Bench {
                     new Row("1. buckets, 2 days back: p99 latency", "< 20 ms", "", "ms", "s1_buckets_window/p99_ms", false, 20),
                     new Row("1. server CPU a request (load generator shares the 2 cores)", "", "", "ms", "s1_buckets_window/server_cpu_ms_per_request", false, Double.NaN),
                     new Row("1. CPU used by other processes meanwhile (of 2 cores)", "", "", "cores", "s1_buckets_window/other_processes_cores", false, Double.NaN),
+                    new Row("1. server full GCs during the 20 s run (count / pause s)", "", "", "n", "s1_buckets_window/server_gc_full|s1_buckets_window/server_gc_full_seconds", false, Double.NaN),
                     new Row("1b. same, binary envelope: throughput", "", "", "req/s", "s1b_buckets_window_binary/requests_per_second", true, Double.NaN),
                     new Row("1b. same, binary envelope: p50 / p99", "", "", "ms", "s1b_buckets_window_binary/p50_ms|s1b_buckets_window_binary/p99_ms", false, Double.NaN),
                     new Row("2. full answer (1,048,576 buckets): time to last byte", "< 1 s", "2.6–3.9 s", "s", "s2_buckets_full/median_seconds", false, 1),
@@ -1188,6 +1234,7 @@ public final class Uid2Bench {
                     new Row("3. map: p50 / p99 latency per request", "", "", "ms", "s3_map/p50_ms|s3_map/p99_ms", false, Double.NaN),
                     new Row("3. server CPU a 5,000-email request", "", "", "ms", "s3_map/server_cpu_ms_per_request", false, Double.NaN),
                     new Row("3. CPU used by other processes meanwhile (of 2 cores)", "", "", "cores", "s3_map/other_processes_cores", false, Double.NaN),
+                    new Row("3. server full GCs during the 20 s run (count / pause s)", "", "", "n", "s3_map/server_gc_full|s3_map/server_gc_full_seconds", false, Double.NaN),
                     new Row("4. start-up to healthy (populated store)", "< 3 s", "14 s", "s", "startup_seconds", false, 3),
                     new Row("5. server VmRSS, peak during the scenarios", "< 512 MB", "4 GB", "MB", "rss_peak_kb", false, 512),
                     new Row("5. server VmRSS, 3 s after the scenarios", "< 512 MB", "", "MB", "rss_after_kb", false, 512),
@@ -1261,13 +1308,14 @@ public final class Uid2Bench {
             System.out.println();
             System.out.println(title + ":");
             System.out.println();
-            System.out.println("| connections | " + unit + " (median) | p50 ms | p99 ms | server CPU, cores |");
-            System.out.println("| --- | --- | --- | --- | --- |");
+            System.out.println("| connections | " + unit + " (median) | p50 ms | p99 ms | server CPU, cores | server full GCs |");
+            System.out.println("| --- | --- | --- | --- | --- | --- |");
             byConns.forEach((conns, points) -> {
                 String field = unit.equals("req/s") ? "requests_per_second" : "items_per_second";
-                System.out.printf("| %d | %s | %s | %s | %s |%n", conns, fmt(med(points, field), unit),
+                System.out.printf("| %d | %s | %s | %s | %s | %s |%n", conns, fmt(med(points, field), unit),
                         fmt(med(points, "p50_ms"), "ms"), fmt(med(points, "p99_ms"), "ms"),
-                        String.format(Locale.ROOT, "%.2f", med(points, "server_cpu_cores")));
+                        String.format(Locale.ROOT, "%.2f", med(points, "server_cpu_cores")),
+                        points.get(0).has("server_gc_full") ? fmt(med(points, "server_gc_full"), "n") : "n/a");
             });
         }
 
@@ -1289,6 +1337,7 @@ public final class Uid2Bench {
                 case "s" -> String.format(Locale.ROOT, "%.2f", v);
                 case "ms" -> String.format(Locale.ROOT, "%.1f", v);
                 case "cores" -> String.format(Locale.ROOT, "%.2f", v);
+                case "n" -> v == Math.rint(v) ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.2f", v);
                 case "MB" -> String.format(Locale.ROOT, "%.0f", v);
                 default -> String.format(Locale.ROOT, "%,.0f", v);
             };
