@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# UID2 operator benchmark of idex, over loopback, from a built jar (mvn -B -q -DskipTests package).
+#
+#   bench/run-uid2.sh                      # 3 runs (about 4 minutes each) and a summary with medians
+#   RUNS=1 S1_WARMUP=10 S1_DURATION=5 S3_DURATION=5 S1_SWEEP= S3_SWEEP= bench/run-uid2.sh   # a quick look
+#
+# It makes a temporary data dir, generates a 1,048,576-bucket salt snapshot in the reference format (lastUpdated
+# spread over the past year, oldest first), imports it, creates a MAPPER key, then for every run: starts the server
+# (scenario 4: start-up to healthy), runs scenarios 1-3 with the server's VmRSS sampled (scenario 5), stops it.
+# Settings (environment):
+#   JAR (target/idex.jar)  PORT (18080)  RUNS (3)  BUCKETS (1048576)  KEEP (0: 1 keeps the temp dir)
+#   SERVER_OPTS (-Xmx320m -XX:+UseSerialGC)  SERVER_EXTRA (extra server JVM options, e.g. a JFR recording)
+#   CLIENT_OPTS (-Xmx1536m)  CLIENT_THREADS (1)
+#   S1_CONNECTIONS (8)  S1_WARMUP (60, at most)  S1_DURATION (20)  S1_SWEEP (1,4,16,32)  S1_SWEEP_DURATION (10)
+#   S2_RUNS (5)  S3_CONNECTIONS (4)  S3_WARMUP (40, at most)  S3_DURATION (20)  S3_SWEEP (2,8)  S3_SWEEP_DURATION (10)
+#   SCENARIOS (1,1b,2,2b,3: 1b and 2b repeat 1 and 2 with raw octet-stream envelopes instead of base64 text)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+JAR=${JAR:-$ROOT/target/idex.jar}
+PORT=${PORT:-18080}
+RUNS=${RUNS:-3}
+BUCKETS=${BUCKETS:-1048576}
+KEEP=${KEEP:-0}
+SERVER_OPTS=${SERVER_OPTS:--Xmx320m -XX:+UseSerialGC}
+SERVER_EXTRA=${SERVER_EXTRA:-}
+CLIENT_OPTS=${CLIENT_OPTS:--Xmx1536m}
+SCENARIOS=${SCENARIOS:-1,1b,2,2b,3}
+
+[ -f "$JAR" ] || { echo "no $JAR: build it first (mvn -B -q -DskipTests package)" >&2; exit 1; }
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    echo "port $PORT is in use; set PORT" >&2
+    exit 1
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/idex-bench.XXXXXX")
+SERVER_PID=
+cleanup() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait_gone "$SERVER_PID" 30 || kill -9 "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [ "$KEEP" = 1 ]; then
+        echo "kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+wait_gone() { # pid, seconds
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}
+trap cleanup EXIT
+
+# shellcheck disable=SC2086
+bench() { java $CLIENT_OPTS -cp "$JAR" "$ROOT/bench/Uid2Bench.java" "$@" 2> >(grep -v '^Note: ' >&2); }
+idex() { java -jar "$JAR" "$@"; }
+
+{
+    echo "== machine"
+    echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "nproc:   $(nproc)"
+    echo "cpu:     $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+    echo "kernel:  $(uname -r)"
+    echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the benchmark)"
+    java -version 2>&1 | sed 's/^/java:    /'
+    echo "jar:     $JAR (sources at commit $(git -C "$ROOT" log -1 --format=%h -- src pom.xml 2>/dev/null || echo '?'), built $(date -u -r "$JAR" +%Y-%m-%dT%H:%M:%SZ))"
+    echo "server:  java $SERVER_OPTS $SERVER_EXTRA -jar idex.jar serve --rotation-schedule off"
+} | tee "$WORK/machine.txt"
+
+echo
+echo "== salt snapshot ($BUCKETS buckets) and store"
+bench salts --out "$WORK/snapshot" --buckets "$BUCKETS"
+start=$(date +%s%N)
+# The JVM's exception log is kept to explain a failed import (seen once: an H2 "IO Exception" with no cause shown).
+import_salts() {
+    java -Xlog:exceptions=info:file="$WORK/import-exceptions-$1.log" -jar "$JAR" \
+        uid2 salts import "$WORK/snapshot" --data-dir "$WORK/data"
+}
+if ! import_salts 1; then
+    echo "import failed; exceptions the JVM saw (last 30, full log kept in $WORK/import-exceptions-1.log):" >&2
+    grep -v -E 'NumberFormatException|NoSuchMethodException|UnixException|NoSuchFileException|FileAlreadyExists' \
+        "$WORK/import-exceptions-1.log" | tail -30 >&2
+    echo "retrying the import once on a fresh store" >&2
+    KEEP=1
+    mv "$WORK/data" "$WORK/data-failed-import"
+    start=$(date +%s%N)
+    import_salts 2
+fi
+echo "import took $(( ($(date +%s%N) - start) / 1000000 )) ms; store $(du -sh "$WORK/data" | cut -f1)"
+creds=$(idex uid2 client create --name bench --roles MAPPER --json --data-dir "$WORK/data")
+BENCH_KEY=$(printf '%s' "$creds" | sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+BENCH_SECRET=$(printf '%s' "$creds" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
+[ -n "$BENCH_KEY" ] && [ -n "$BENCH_SECRET" ] || { echo "could not read the key from: $creds" >&2; exit 1; }
+export BENCH_KEY BENCH_SECRET
+echo "MAPPER key ${BENCH_KEY%%.*}.… created"
+
+results=()
+for ((run = 1; run <= RUNS; run++)); do
+    echo
+    echo "== run $run of $RUNS"
+    # scenario 4: process start -> /ops/healthcheck OK, on the populated store; the server then stays up
+    # shellcheck disable=SC2086
+    bench startup --port "$PORT" --pid-file "$WORK/server.pid" --log "$WORK/server-$run.log" \
+        --out "$WORK/startup-$run.json" -- \
+        java $SERVER_OPTS $SERVER_EXTRA -jar "$JAR" serve --data-dir "$WORK/data" --port "$PORT" --rotation-schedule off
+    SERVER_PID=$(cat "$WORK/server.pid")
+    results+=("$WORK/startup-$run.json")
+    # scenarios 1-3 and 5
+    status=0
+    bench load --port "$PORT" --pid "$SERVER_PID" --snapshot "$WORK/snapshot" --out "$WORK/load-$run.json" \
+        --scenarios "$SCENARIOS" --client-threads "${CLIENT_THREADS:-1}" \
+        --s1-connections "${S1_CONNECTIONS:-8}" --s1-warmup "${S1_WARMUP:-60}" --s1-duration "${S1_DURATION:-20}" \
+        --s1-sweep "${S1_SWEEP-1,4,16,32}" --s1-sweep-duration "${S1_SWEEP_DURATION:-10}" \
+        --s2-runs "${S2_RUNS:-5}" \
+        --s3-connections "${S3_CONNECTIONS:-4}" --s3-warmup "${S3_WARMUP:-40}" --s3-duration "${S3_DURATION:-20}" \
+        --s3-sweep "${S3_SWEEP-2,8}" --s3-sweep-duration "${S3_SWEEP_DURATION:-10}" || status=$?
+    results+=("$WORK/load-$run.json")
+    kill "$SERVER_PID"
+    wait_gone "$SERVER_PID" 30 || { echo "server did not stop within 30 s; killing it" >&2; kill -9 "$SERVER_PID"; }
+    SERVER_PID=
+    if grep -qiE 'ERROR|Exception' "$WORK/server-$run.log"; then
+        echo "server log of run $run has errors:"
+        grep -iE 'ERROR|Exception' "$WORK/server-$run.log" | head -20
+    fi
+    [ "$status" = 0 ] || echo "run $run: some checks failed (exit $status)"
+done
+
+echo
+echo "== summary"
+cat "$WORK/machine.txt"
+bench summary "${results[@]}"
+if [ "$KEEP" = 1 ]; then
+    mkdir -p "$WORK/results" && cp "$WORK"/*.json "$WORK/machine.txt" "$WORK/results/"
+fi
