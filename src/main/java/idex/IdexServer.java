@@ -84,8 +84,9 @@ public final class IdexServer implements AutoCloseable {
             new UptimeMetrics().bindTo(metrics);
             metrics.gauge("idex.uid2.salt.buckets", salts, s -> s.current().count());
 
+            int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
             Vertx vertx = Vertx.vertx(new VertxOptions()
-                    .setEventLoopPoolSize(Math.max(1, Runtime.getRuntime().availableProcessors()))
+                    .setEventLoopPoolSize(eventLoops)
                     .setWorkerPoolSize(config.poolSize()));
             EncryptedEndpoint envelope = new EncryptedEndpoint(keys, config.clock());
             ApiServer api = new ApiServer(vertx, metrics)
@@ -107,7 +108,7 @@ public final class IdexServer implements AutoCloseable {
                 scheduler.start();
             }
             CryptoWarmUp.startInBackground();
-            int port = api.start(config.host(), config.port());
+            int port = api.start(config.host(), config.port(), eventLoops);
             LOG.info("idex listening on http://{}:{} ({} {}, {} salt buckets, store {}) in {} ms", config.host(), port,
                     deployment.scope(), deployment.environment().name().toLowerCase(), salts.current().count(),
                     config.store().display(), (System.nanoTime() - started) / 1_000_000);

@@ -2,8 +2,9 @@ package idex.http;
 
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
@@ -11,6 +12,12 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -25,7 +32,7 @@ public final class ApiServer {
     private final Vertx vertx;
     private final Router router;
     private final PrometheusMeterRegistry metrics;
-    private HttpServer server;
+    private final List<String> deployments = new ArrayList<>();
 
     public ApiServer(Vertx vertx, PrometheusMeterRegistry metrics) {
         this.vertx = vertx;
@@ -48,17 +55,46 @@ public final class ApiServer {
         return vertx;
     }
 
-    public int start(String host, int port) {
+    /**
+     * Listens with one HTTP server per event loop, so that requests use every core: a server created outside a
+     * verticle would serve all connections from a single event loop. Vert.x shares one socket among servers
+     * given the same host and port; port 0 is first resolved to a free port so that they can share it.
+     */
+    public int start(String host, int port, int eventLoops) {
+        int fixed = port != 0 ? port : freePort(host);
+        for (int i = 0; i < eventLoops; i++) {
+            listen(host, fixed);
+        }
+        return fixed;
+    }
+
+    private static int freePort(String host) {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+            return probe.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port on " + host, e);
+        }
+    }
+
+    private int listen(String host, int port) {
         HttpServerOptions options = new HttpServerOptions().setHost(host).setPort(port)
                 .setCompressionSupported(false).setTcpNoDelay(true);
-        server = vertx.createHttpServer(options).requestHandler(router).listen().await();
-        return server.actualPort();
+        int[] bound = new int[1];
+        deployments.add(vertx.deployVerticle(new VerticleBase() {
+            @Override
+            public Future<?> start() {
+                return vertx.createHttpServer(options).requestHandler(router).listen()
+                        .onSuccess(server -> bound[0] = server.actualPort());
+            }
+        }).await());
+        return bound[0];
     }
 
     public void stop() {
-        if (server != null) {
-            server.close().await();
+        for (String id : deployments) {
+            vertx.undeploy(id).await();
         }
+        deployments.clear();
     }
 
     /** Allows only `methods` on a path; anything else answers 405 with an Allow header. */
