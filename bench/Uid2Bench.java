@@ -594,6 +594,7 @@ public final class Uid2Bench {
                     load.fullFirst(s2, "s2 text   (cold server)", false, snap.lastUpdated.length);
                 }
 
+                save(results, o);
                 // 1. buckets, two days back
                 byte[] windowJson = ("{\"since_timestamp\":\"" + since + "\"}").getBytes(StandardCharsets.UTF_8);
                 if (scenarios.contains("1")) {
@@ -614,6 +615,7 @@ public final class Uid2Bench {
                                 o.dbl("s1-sweep-duration", 10));
                     }
                 }
+                save(results, o);
                 if (scenarios.contains("1b")) {
                     ObjectNode s1b = results.putObject("s1b_buckets_window_binary");
                     s1b.put("connections", s1Conns);
@@ -621,6 +623,7 @@ public final class Uid2Bench {
                     load.bucketsPhase(s1b, "s1 binary", windowJson, true, s1Conns, s1Warm, s1Secs, expectedWindow, sinceMillis);
                 }
 
+                save(results, o);
                 // 2. the full answer
                 if (scenarios.contains("2")) {
                     rss.phase("s2");
@@ -635,6 +638,7 @@ public final class Uid2Bench {
                     load.fullTimed(s2b, "s2 binary", true, s2Runs);
                 }
 
+                save(results, o);
                 // 3. identity map, 5,000 emails a request
                 if (scenarios.contains("3")) {
                     rss.phase("s3");
@@ -645,6 +649,7 @@ public final class Uid2Bench {
                             o.dbl("s3-sweep-duration", 10));
                 }
 
+                save(results, o);
                 // 5. memory after the scenarios
                 rss.phase("after");
                 Thread.sleep(3000);
@@ -659,12 +664,19 @@ public final class Uid2Bench {
             results.put("rss_after_kb", Rss.read(pid));
             System.out.printf(Locale.ROOT, "server VmRSS: peak %s, 3 s after the scenarios %s (per phase peak: %s)%n",
                     Rss.mb(rss.overallPeakKb), Rss.mb(results.get("rss_after_kb").asLong()), rss.peakKb);
+            results.put("complete", true);
             JSON.writeValue(Path.of(o.str("out")).toFile(), results);
             boolean allOk = results.findValues("all_ok").stream().allMatch(JsonNode::asBoolean);
             if (!allOk) {
                 System.out.println("SOME CHECKS FAILED: see " + o.str("out"));
                 System.exit(1);
             }
+        }
+
+        /** Results so far, written after every scenario so that an interrupted run keeps what it measured. */
+        static void save(ObjectNode results, Opts o) throws IOException {
+            results.put("complete", false);
+            JSON.writeValue(Path.of(o.str("out")).toFile(), results);
         }
 
         // ---- scenario 1
@@ -1215,7 +1227,14 @@ public final class Uid2Bench {
             List<JsonNode> loads = new ArrayList<>();
             List<JsonNode> startups = new ArrayList<>();
             for (String f : o.positional) {
+                if (!Files.isRegularFile(Path.of(f))) {
+                    System.out.println("(no results in " + f + ": that run was interrupted)");
+                    continue;
+                }
                 JsonNode n = JSON.readTree(Path.of(f).toFile());
+                if (n.has("complete") && !n.get("complete").asBoolean()) {
+                    System.out.println("(" + f + " holds the results of an interrupted run, up to where it stopped)");
+                }
                 (n.has("startup_seconds") ? startups : loads).add(n);
             }
             List<Row> rows = List.of(

@@ -128,7 +128,11 @@ for ((run = 1; run <= RUNS; run++)); do
         echo "server log of run $run has errors:"
         grep -iE 'ERROR|Exception' "$WORK/server-$run.log" | head -20
     fi
-    [ "$status" = 0 ] || echo "run $run: some checks failed (exit $status)"
+    if [ "$status" -gt 128 ]; then
+        echo "run $run: the load driver was stopped by signal $((status - 128)) (not by the benchmark); its results so far are kept"
+    elif [ "$status" != 0 ]; then
+        echo "run $run: some checks failed (exit $status)"
+    fi
 done
 
 echo
