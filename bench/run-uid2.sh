@@ -9,7 +9,7 @@
 # (scenario 4: start-up to healthy), runs scenarios 1-3 with the server's VmRSS sampled (scenario 5), stops it.
 # Settings (environment):
 #   JAR (target/idex.jar)  PORT (18080)  RUNS (3)  BUCKETS (1048576)  KEEP (0: 1 keeps the temp dir)
-#   SERVER_OPTS (-Xmx320m -XX:+UseSerialGC)  SERVER_EXTRA (extra server JVM options, e.g. a JFR recording)
+#   SERVER_OPTS (-Xmx320m -Xmn64m -XX:+UseSerialGC)  SERVER_EXTRA (extra server JVM options, e.g. a JFR recording)
 #   CLIENT_OPTS (-Xmx1536m)  CLIENT_THREADS (1)
 #   S1_CONNECTIONS (8)  S1_WARMUP (60, at most)  S1_DURATION (20)  S1_SWEEP (1,4,16,32)  S1_SWEEP_DURATION (10)
 #   S2_RUNS (5)  S3_CONNECTIONS (4)  S3_WARMUP (40, at most)  S3_DURATION (20)  S3_SWEEP (2,8)  S3_SWEEP_DURATION (10)
@@ -22,7 +22,7 @@ PORT=${PORT:-18080}
 RUNS=${RUNS:-3}
 BUCKETS=${BUCKETS:-1048576}
 KEEP=${KEEP:-0}
-SERVER_OPTS=${SERVER_OPTS:--Xmx320m -XX:+UseSerialGC}
+SERVER_OPTS=${SERVER_OPTS:--Xmx320m -Xmn64m -XX:+UseSerialGC}
 SERVER_EXTRA=${SERVER_EXTRA:-}
 CLIENT_OPTS=${CLIENT_OPTS:--Xmx1536m}
 SCENARIOS=${SCENARIOS:-1,1b,2,2b,3}

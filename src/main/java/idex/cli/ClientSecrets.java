@@ -9,6 +9,16 @@ final class ClientSecrets {
     private ClientSecrets() {
     }
 
+    /** The secret, or null after telling the user on standard error what is wrong with it. */
+    static byte[] parseOrReport(String base64, StdStreams io) {
+        try {
+            return parse(base64);
+        } catch (IllegalArgumentException e) {
+            io.err().println(e.getMessage());
+            return null;
+        }
+    }
+
     /** @throws IllegalArgumentException with a message fit for the user */
     static byte[] parse(String base64) {
         byte[] secret;

@@ -44,11 +44,8 @@ public final class DecryptCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         StdStreams io = StdStreams.orSystem(streams);
-        byte[] key;
-        try {
-            key = ClientSecrets.parse(secret);
-        } catch (IllegalArgumentException e) {
-            io.err().println(e.getMessage());
+        byte[] key = ClientSecrets.parseOrReport(secret, io);
+        if (key == null) {
             return ExitCodes.BAD_INPUT;
         }
         byte[] input = io.in().readAllBytes();

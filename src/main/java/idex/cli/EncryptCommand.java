@@ -40,11 +40,8 @@ public final class EncryptCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         StdStreams io = StdStreams.orSystem(streams);
-        byte[] key;
-        try {
-            key = ClientSecrets.parse(secret);
-        } catch (IllegalArgumentException e) {
-            io.err().println(e.getMessage());
+        byte[] key = ClientSecrets.parseOrReport(secret, io);
+        if (key == null) {
             return ExitCodes.BAD_INPUT;
         }
         byte[] json = io.readInputWithoutTrailingNewlines();

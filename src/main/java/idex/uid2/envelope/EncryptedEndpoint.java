@@ -7,7 +7,9 @@ import idex.uid2.clients.ClientKey;
 import idex.uid2.clients.ClientKeys;
 import idex.uid2.clients.Role;
 import io.vertx.core.Handler;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
@@ -110,7 +112,7 @@ public final class EncryptedEndpoint {
         response.putHeader("Content-Type", request.binary() ? "application/octet-stream" : "text/plain");
         if (outcome.answer() instanceof Uid2Answer.Whole whole) {
             byte[] sealed = EnvelopeCodec.encryptResponse(whole.json(), request.nonce(), key.secret(), clock.getAsLong());
-            response.end(Buffer.buffer(request.binary() ? sealed : Base64.getEncoder().encode(sealed)));
+            response.end(wrap(request.binary() ? sealed : Base64.getEncoder().encode(sealed)));
         } else if (outcome.answer() instanceof Uid2Answer.Streamed streamed) {
             ResponseEncryptor encryptor = new ResponseEncryptor(key.secret(), request.nonce(), clock.getAsLong(), !request.binary());
             response.setChunked(true);
@@ -124,12 +126,12 @@ public final class EncryptedEndpoint {
             while (!response.writeQueueFull()) {
                 byte[] plain = source.next();
                 if (plain == null) {
-                    response.end(Buffer.buffer(encryptor.finish()));
+                    response.end(wrap(encryptor.finish()));
                     return;
                 }
                 byte[] sealed = encryptor.update(plain, 0, plain.length);
                 if (sealed.length > 0) {
-                    response.write(Buffer.buffer(sealed));
+                    response.write(wrap(sealed));
                 }
             }
             response.drainHandler(v -> pump(response, source, encryptor));
@@ -137,6 +139,11 @@ public final class EncryptedEndpoint {
             LOG.error("Streaming an answer failed", e);
             response.reset();
         }
+    }
+
+    /** A buffer over the array without copying it: answers are written once and never touched again. */
+    private static Buffer wrap(byte[] bytes) {
+        return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes));
     }
 
     public static void sendError(RoutingContext ctx, int status, String message) {
