@@ -1295,7 +1295,8 @@ public final class Uid2Bench {
                     boolean met = row.higherIsBetter() ? firstMedian >= row.goal() : firstMedian < row.goal();
                     verdict = met ? " ✅" : " ❌ missed";
                 }
-                System.out.printf("| %s | **%s %s**%s | %s | %s | %s |%n", row.what(), String.join(" / ", medians), row.unit(),
+                String unit = row.unit().equals("n") ? "" : " " + row.unit();
+                System.out.printf("| %s | **%s%s**%s | %s | %s | %s |%n", row.what(), String.join(" / ", medians), unit,
                         verdict, String.join(" / ", all), row.target(), row.reference());
             }
             sweep("Scenario 1 (buckets, 2 days back, base64 text) at other concurrencies", loads, "s1_sweep", "req/s", 1);
