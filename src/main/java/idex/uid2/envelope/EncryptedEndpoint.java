@@ -122,10 +122,14 @@ public final class EncryptedEndpoint {
 
     /** Writes pieces while the connection keeps up, then waits for it to drain: memory stays flat. */
     private static void pump(HttpServerResponse response, Uid2Answer.ChunkSource source, ResponseEncryptor encryptor) {
+        if (response.ended() || response.closed()) {
+            return; // a late drain event after the answer ended
+        }
         try {
             while (!response.writeQueueFull()) {
                 byte[] plain = source.next();
                 if (plain == null) {
+                    response.drainHandler(null);
                     response.end(wrap(encryptor.finish()));
                     return;
                 }
