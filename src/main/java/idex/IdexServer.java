@@ -3,6 +3,14 @@ package idex;
 import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.jdbc.DefaultJdbcCustomization;
 import com.github.kagkarlsson.scheduler.jdbc.PostgreSqlJdbcCustomization;
+import idex.exchange.ExchangeApi;
+import idex.exchange.accounts.ApiKeyStore;
+import idex.exchange.accounts.ApiKeys;
+import idex.exchange.endpoints.EndpointRoutes;
+import idex.exchange.endpoints.EndpointStore;
+import idex.exchange.identity.IdentityRoutes;
+import idex.exchange.identity.IdentityStore;
+import idex.exchange.identity.X1Ids;
 import idex.http.ApiServer;
 import idex.store.Database;
 import idex.uid2.DeploymentSettings;
@@ -75,6 +83,9 @@ public final class IdexServer implements AutoCloseable {
             LiveOptOuts optOuts = new LiveOptOuts(optOutStore, salts.current());
             ClientKeys keys = new ClientKeys();
             keys.replace(keyStore.list());
+            ApiKeyStore apiKeyStore = new ApiKeyStore(db.jdbi());
+            ApiKeys apiKeys = new ApiKeys();
+            apiKeys.replace(apiKeyStore.list());
 
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             new JvmMemoryMetrics().bindTo(metrics);
@@ -89,11 +100,17 @@ public final class IdexServer implements AutoCloseable {
                     .setEventLoopPoolSize(eventLoops)
                     .setWorkerPoolSize(config.poolSize()));
             EncryptedEndpoint envelope = new EncryptedEndpoint(keys, config.clock());
+            ExchangeApi exchange = new ExchangeApi(vertx, apiKeys);
+            EndpointStore endpoints = new EndpointStore(db.jdbi());
+            IdentityStore identities = new IdentityStore(db.jdbi());
+            X1Ids x1Ids = X1Ids.of(db.jdbi());
             ApiServer api = new ApiServer(vertx, metrics)
                     .mount(router -> Uid2Routes.mount(router, envelope, new BucketsEndpoint(salts),
                             new IdentityMapEndpoints(salts, optOuts, deployment.scope().scopeBit(),
-                                    deployment.environment().envBits(), config.clock())));
-            StoreChanges changes = new StoreChanges(keyStore, keys, salts, optOuts);
+                                    deployment.environment().envBits(), config.clock())))
+                    .mount(router -> EndpointRoutes.mount(router, exchange, endpoints, config.clock()))
+                    .mount(router -> new IdentityRoutes(identities, x1Ids, endpoints).mount(router, exchange));
+            StoreChanges changes = new StoreChanges(keyStore, keys, apiKeyStore, apiKeys, salts, optOuts);
             refreshPeriodically(vertx, changes);
 
             Scheduler scheduler = null;
@@ -147,11 +164,18 @@ public final class IdexServer implements AutoCloseable {
         private final ClientKeys keys;
         private final LiveSalts salts;
         private final LiveOptOuts optOuts;
+        private final ApiKeyStore apiKeyStore;
+        private final ApiKeys apiKeys;
         private String keyVersion;
+        private String apiKeyVersion;
 
-        StoreChanges(ClientKeyStore keyStore, ClientKeys keys, LiveSalts salts, LiveOptOuts optOuts) {
+        StoreChanges(ClientKeyStore keyStore, ClientKeys keys, ApiKeyStore apiKeyStore, ApiKeys apiKeys, LiveSalts salts,
+                     LiveOptOuts optOuts) {
             this.keyStore = keyStore;
             this.keys = keys;
+            this.apiKeyStore = apiKeyStore;
+            this.apiKeys = apiKeys;
+            this.apiKeyVersion = apiKeyStore.version();
             this.salts = salts;
             this.optOuts = optOuts;
             this.keyVersion = keyStore.version();
@@ -162,6 +186,11 @@ public final class IdexServer implements AutoCloseable {
             if (!v.equals(keyVersion)) {
                 keys.replace(keyStore.list());
                 keyVersion = v;
+            }
+            String a = apiKeyStore.version();
+            if (!a.equals(apiKeyVersion)) {
+                apiKeys.replace(apiKeyStore.list());
+                apiKeyVersion = a;
             }
             salts.refresh();
             optOuts.refresh(salts.current());

@@ -118,6 +118,10 @@ public final class ApiServer {
     }
 
     private void failure(RoutingContext ctx) {
+        if (ctx.failure() instanceof ApiError error && !ctx.response().headWritten()) {
+            ctx.response().setStatusCode(error.status()).putHeader("Content-Type", "application/json").end(error.body());
+            return;
+        }
         int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
         if (status >= 500) {
             LOG.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());

@@ -1,5 +1,6 @@
 package idex.uid2.clients;
 
+import idex.auth.KeyHash;
 import idex.uid2.DeploymentSettings;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
@@ -45,7 +46,7 @@ public final class ClientKeyStore {
                                 + " site_id, roles, created, disabled, updated) VALUES (:id, :hash, :salt, :secret, :name, :site,"
                                 + " :roles, :now, FALSE, :now)")
                         .bind("id", keyId)
-                        .bind("hash", B64.encodeToString(ClientKeyHash.of(key, salt)))
+                        .bind("hash", B64.encodeToString(KeyHash.of(key, salt)))
                         .bind("salt", B64.encodeToString(salt))
                         .bind("secret", secret)
                         .bind("name", name.trim())

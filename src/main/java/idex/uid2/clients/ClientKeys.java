@@ -1,5 +1,7 @@
 package idex.uid2.clients;
 
+import idex.auth.KeyHash;
+
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,26 +24,24 @@ public final class ClientKeys {
 
     /** The key named by an `Authorization` header value, or null when it is missing, unknown or malformed. */
     public ClientKey authenticate(String authorizationHeader) {
-        String key = bearerToken(authorizationHeader);
+        String key = KeyHash.bearerToken(authorizationHeader);
         if (key == null) {
             return null;
         }
-        String keyId = ClientKeyHash.keyIdOf(key);
+        String keyId = keyIdOf(key);
         if (keyId == null) {
             return null;
         }
         ClientKey stored = byKeyId.get(keyId);
-        if (stored == null || !ClientKeyHash.matches(key, stored)) {
+        if (stored == null || !KeyHash.matches(key, stored.keySalt(), stored.keyHash())) {
             return null;
         }
         return stored;
     }
 
-    static String bearerToken(String header) {
-        if (header == null || header.length() < 8 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return null;
-        }
-        String token = header.substring(7).trim();
-        return token.isEmpty() ? null : token;
+    /** The public part of a key that names its row: everything before the '.'. */
+    private static String keyIdOf(String key) {
+        int dot = key.indexOf('.');
+        return dot > 0 ? key.substring(0, dot) : null;
     }
 }

@@ -1,0 +1,140 @@
+package idex.exchange;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import idex.exchange.accounts.ApiKeys;
+import idex.exchange.accounts.Caller;
+import idex.http.ApiError;
+import idex.http.BoundedBody;
+import idex.http.Json;
+import idex.http.Reply;
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+
+/**
+ * The HTTP plumbing every exchange call shares: the bearer key is checked on the event loop (401 before a body is
+ * read), the body is read up to a limit (413 beyond), and the call itself runs on the worker pool, which is sized
+ * to the connection pool, so that JDBC never blocks an event loop. An {@link ApiError} becomes its status and
+ * `{"message":…}`.
+ */
+public final class ExchangeApi {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExchangeApi.class);
+    /** JSON bodies of the exchange API (registrations, filters, event batches) stay well below this. */
+    public static final int JSON_LIMIT = 16 * 1024 * 1024;
+
+    /** One call of the API, run on a worker thread. */
+    @FunctionalInterface
+    public interface Call {
+        Reply handle(ApiRequest request) throws Exception;
+    }
+
+    /** What a call sees of its request. */
+    public record ApiRequest(Caller caller, MultiMap query, Map<String, String> path, Buffer body) {
+
+        public String query(String name) {
+            return query.get(name);
+        }
+
+        public String path(String name) {
+            return path.get(name);
+        }
+
+        /** The body as JSON; 400 when it is missing or not JSON. */
+        public JsonNode json() {
+            if (body == null || body.length() == 0) {
+                throw ApiError.badRequest("The request needs a JSON body.");
+            }
+            try {
+                return Json.MAPPER.readTree(body.getBytes());
+            } catch (JsonProcessingException e) {
+                throw ApiError.badRequest("The body is not valid JSON: " + e.getOriginalMessage() + ".");
+            } catch (java.io.IOException e) {
+                throw ApiError.badRequest("The body could not be read as JSON.");
+            }
+        }
+    }
+
+    private final Vertx vertx;
+    private final ApiKeys keys;
+
+    public ExchangeApi(Vertx vertx, ApiKeys keys) {
+        this.vertx = vertx;
+        this.keys = keys;
+    }
+
+    public ApiKeys keys() {
+        return keys;
+    }
+
+    /** A call without a request body (GET, DELETE, and PUTs that carry none). */
+    public Handler<RoutingContext> handler(Call call) {
+        return ctx -> {
+            Caller caller = authenticate(ctx);
+            if (caller != null) {
+                run(ctx, new ApiRequest(caller, ctx.queryParams(), ctx.pathParams(), null), call);
+            }
+        };
+    }
+
+    /** A call with a JSON body of at most {@link #JSON_LIMIT} bytes. */
+    public Handler<RoutingContext> withBody(Call call) {
+        return ctx -> {
+            Caller caller = authenticate(ctx);
+            if (caller == null) {
+                return;
+            }
+            ctx.request().pause();
+            BoundedBody.read(ctx.request(), JSON_LIMIT).onComplete(ar -> {
+                if (ar.failed()) {
+                    if (ar.cause() instanceof BoundedBody.TooLarge) {
+                        fail(ctx, new ApiError(413, "The body is larger than " + JSON_LIMIT / (1024 * 1024)
+                                + " MiB: send fewer items per request."));
+                    } else {
+                        ctx.fail(ar.cause());
+                    }
+                    return;
+                }
+                run(ctx, new ApiRequest(caller, ctx.queryParams(), ctx.pathParams(), ar.result()), call);
+            });
+        };
+    }
+
+    /** The caller of a request, or null after answering 401. */
+    public Caller authenticate(RoutingContext ctx) {
+        Caller caller = keys.authenticate(ctx.request().getHeader("Authorization"));
+        if (caller == null) {
+            ctx.response().putHeader("WWW-Authenticate", "Bearer");
+            fail(ctx, ApiError.unauthorized());
+        }
+        return caller;
+    }
+
+    private void run(RoutingContext ctx, ApiRequest request, Call call) {
+        vertx.executeBlocking(() -> call.handle(request), false).onComplete(ar -> {
+            if (ar.succeeded()) {
+                Reply r = ar.result();
+                ctx.response().setStatusCode(r.status()).putHeader("Content-Type", r.contentType()).end(r.body());
+            } else if (ar.cause() instanceof ApiError e) {
+                fail(ctx, e);
+            } else {
+                LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), ar.cause());
+                fail(ctx, new ApiError(500, "Internal server error."));
+            }
+        });
+    }
+
+    private static void fail(RoutingContext ctx, ApiError e) {
+        if (ctx.response().ended()) {
+            return;
+        }
+        ctx.response().setStatusCode(e.status()).putHeader("Content-Type", "application/json").end(e.body());
+    }
+}

@@ -1,0 +1,100 @@
+package idex.exchange.endpoints;
+
+import idex.exchange.accounts.ApiKeyStore;
+import idex.exchange.accounts.IssuedApiKey;
+import idex.http.ApiError;
+import idex.http.Json;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.mapper.RowMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Optional;
+
+/** Endpoints in the store. Every read is scoped to an account: another account's endpoint does not exist. */
+public final class EndpointStore {
+
+    private static final String COLUMNS = "endpoint_id, account_id, registration, created, updated";
+    private static final RowMapper<Endpoint> MAPPER = (rs, ctx) -> new Endpoint(rs.getLong("endpoint_id"),
+            rs.getLong("account_id"), parse(rs.getString("registration")), rs.getLong("created"), rs.getLong("updated"));
+
+    private final Jdbi jdbi;
+
+    public EndpointStore(Jdbi jdbi) {
+        this.jdbi = jdbi;
+    }
+
+    public record Created(Endpoint endpoint, IssuedApiKey key) {
+    }
+
+    /** Registers an endpoint and issues its endpoint-level key, in one transaction. */
+    public Created create(long accountId, Registration registration, long now) {
+        return jdbi.inTransaction(h -> {
+            long id = h.createQuery("SELECT nextval('exchange_endpoint_seq')").mapTo(Long.class).one();
+            h.createUpdate("INSERT INTO exchange_endpoint (endpoint_id, account_id, name, audience_role, audience_mode,"
+                            + " event_source, event_destination, registration, created, updated) VALUES (:id, :account,"
+                            + " :name, :role, :mode, :eventSource, :eventDestination, :registration, :now, :now)")
+                    .bind("id", id).bind("account", accountId)
+                    .bind("name", registration.name())
+                    .bind("role", registration.audienceRole().name())
+                    .bind("mode", registration.audienceMode())
+                    .bind("eventSource", registration.eventSource())
+                    .bind("eventDestination", registration.eventDestination())
+                    .bind("registration", registration.toJsonText())
+                    .bind("now", now)
+                    .execute();
+            IssuedApiKey key = ApiKeyStore.issue(h, accountId, id, now);
+            return new Created(new Endpoint(id, accountId, registration, now, now), key);
+        });
+    }
+
+    /** Replaces a registration; the endpoint must belong to the account. */
+    public Endpoint update(long accountId, long endpointId, Registration registration, long now) {
+        int n = jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_endpoint SET name = :name, audience_role = :role,"
+                        + " audience_mode = :mode, event_source = :eventSource, event_destination = :eventDestination,"
+                        + " registration = :registration, updated = :now WHERE endpoint_id = :id AND account_id = :account")
+                .bind("id", endpointId).bind("account", accountId)
+                .bind("name", registration.name())
+                .bind("role", registration.audienceRole().name())
+                .bind("mode", registration.audienceMode())
+                .bind("eventSource", registration.eventSource())
+                .bind("eventDestination", registration.eventDestination())
+                .bind("registration", registration.toJsonText())
+                .bind("now", now)
+                .execute());
+        if (n == 0) {
+            throw missing(endpointId);
+        }
+        return find(accountId, endpointId).orElseThrow(() -> missing(endpointId));
+    }
+
+    public Optional<Endpoint> find(long accountId, long endpointId) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT " + COLUMNS + " FROM exchange_endpoint WHERE endpoint_id = :id"
+                        + " AND account_id = :account")
+                .bind("id", endpointId).bind("account", accountId).map(MAPPER).findOne());
+    }
+
+    /** The endpoint, or 404 as if it did not exist when it is unknown or another account's. */
+    public Endpoint require(long accountId, long endpointId) {
+        return find(accountId, endpointId).orElseThrow(() -> missing(endpointId));
+    }
+
+    public List<Endpoint> list(long accountId) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT " + COLUMNS + " FROM exchange_endpoint WHERE account_id = :account"
+                        + " ORDER BY endpoint_id")
+                .bind("account", accountId).map(MAPPER).list());
+    }
+
+    private static ApiError missing(long endpointId) {
+        return ApiError.notFound("There is no endpoint " + endpointId + " in this account.");
+    }
+
+    private static Registration parse(String json) {
+        try {
+            return Registration.parse(Json.MAPPER.readTree(json));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

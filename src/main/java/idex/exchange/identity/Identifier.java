@@ -1,0 +1,5 @@
+package idex.exchange.identity;
+
+/** One identifier of a person: a name an endpoint declared, and a value. */
+public record Identifier(String name, String value) {
+}

@@ -1,0 +1,122 @@
+package idex.exchange.identity;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import idex.exchange.ExchangeApi;
+import idex.exchange.ExchangeApi.ApiRequest;
+import idex.exchange.accounts.Caller;
+import idex.exchange.endpoints.EndpointStore;
+import idex.http.ApiError;
+import idex.http.ApiServer;
+import idex.http.Json;
+import idex.http.Reply;
+import io.vertx.ext.web.Router;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The identity API of seed 003: inspect an x1Id, find the x1Ids that hold an identifier, remove an identifier.
+ * An endpoint key sees only what its endpoint contributed; an account key sees the account, and names the
+ * endpoint where the call is about one endpoint's contributions.
+ */
+public final class IdentityRoutes {
+
+    private final IdentityStore store;
+    private final X1Ids x1Ids;
+    private final EndpointStore endpoints;
+
+    public IdentityRoutes(IdentityStore store, X1Ids x1Ids, EndpointStore endpoints) {
+        this.store = store;
+        this.x1Ids = x1Ids;
+        this.endpoints = endpoints;
+    }
+
+    public void mount(Router router, ExchangeApi api) {
+        router.get("/v1/identity/:x1Id").handler(api.handler(this::x1));
+        router.get("/v1/identity").handler(api.handler(this::find));
+        router.delete("/v1/identity").handler(api.handler(this::delete));
+        ApiServer.onlyMethods(router, "/v1/identity/:x1Id", "GET");
+        ApiServer.onlyMethods(router, "/v1/identity", "GET, DELETE");
+    }
+
+    private Reply x1(ApiRequest req) {
+        Caller caller = req.caller();
+        String x1Id = req.path("x1Id");
+        Long endpoint = null;
+        if (!caller.isAccountKey() || req.query("endpointId") != null) {
+            endpoint = endpointOf(req);
+        }
+        long x1 = x1Ids.decode(x1Id).stream().boxed()
+                .flatMap(n -> store.survivor(caller.accountId(), n).stream())
+                .findFirst().orElseThrow(() -> unknown(x1Id));
+        List<IdentityStore.StoredIdentifier> ids = store.identifiers(x1, endpoint);
+        if (ids.isEmpty() && endpoint != null) {
+            // An endpoint sees only its own contributions: an x1 it contributed nothing to does not exist for it.
+            throw unknown(x1Id);
+        }
+        ArrayNode answer = Json.MAPPER.createArrayNode();
+        ArrayNode list = person(answer, x1);
+        for (IdentityStore.StoredIdentifier id : ids) {
+            list.addObject().put("name", id.name()).put("value", id.value()).put("endpointId", id.endpointId());
+        }
+        return Reply.json(answer);
+    }
+
+    private Reply find(ApiRequest req) {
+        long endpoint = endpointOf(req);
+        Identifier identifier = identifierOf(req);
+        ArrayNode answer = Json.MAPPER.createArrayNode();
+        for (long x1 : store.holders(req.caller().accountId(), endpoint, identifier)) {
+            person(answer, x1).addObject().put("name", identifier.name()).put("value", identifier.value())
+                    .put("endpointId", endpoint);
+        }
+        return Reply.json(answer);
+    }
+
+    private Reply delete(ApiRequest req) {
+        long endpoint = endpointOf(req);
+        Identifier identifier = identifierOf(req);
+        int updated = store.delete(req.caller().accountId(), endpoint, identifier);
+        return Reply.text("A number of updated Identities: " + updated);
+    }
+
+    private ArrayNode person(ArrayNode answer, long x1) {
+        ObjectNode p = answer.addObject();
+        p.put("x1Id", x1Ids.encode(x1));
+        return p.putArray("identifiers");
+    }
+
+    /** The endpoint the call is about, which must exist in the caller's account. */
+    private long endpointOf(ApiRequest req) {
+        long endpoint = req.caller().endpointFor(req.query("endpointId"));
+        endpoints.require(req.caller().accountId(), endpoint);
+        return endpoint;
+    }
+
+    /** The one `{name}={value}` query parameter besides `endpointId`. */
+    private static Identifier identifierOf(ApiRequest req) {
+        Identifier found = null;
+        for (Map.Entry<String, String> e : req.query()) {
+            if (e.getKey().equals("endpointId")) {
+                continue;
+            }
+            if (found != null) {
+                throw ApiError.badRequest("Name exactly one identifier as ?{identifierName}={identifierValue} (besides"
+                        + " endpointId); this request names more.");
+            }
+            if (e.getValue() == null || e.getValue().isEmpty()) {
+                throw ApiError.badRequest("The identifier '" + e.getKey() + "' needs a value: ?" + e.getKey() + "=….");
+            }
+            found = new Identifier(e.getKey(), e.getValue());
+        }
+        if (found == null) {
+            throw ApiError.badRequest("Name the identifier as ?{identifierName}={identifierValue}, e.g. ?email=someone%40example.com.");
+        }
+        return found;
+    }
+
+    private static ApiError unknown(String x1Id) {
+        return ApiError.notFound("There is no x1Id " + x1Id + " in this account.");
+    }
+}

@@ -1,0 +1,83 @@
+package idex.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import idex.http.Json;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+
+/** Calls the exchange API of a {@link TestServer} over HTTP with one bearer key, as a user's client would. */
+public final class ExchangeClient {
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private final TestServer server;
+    private final String key;
+
+    public ExchangeClient(TestServer server, String key) {
+        this.server = server;
+        this.key = key;
+    }
+
+    /** An answer: status, content type and body. */
+    public record Answer(int status, String contentType, String body) {
+        public JsonNode json() {
+            try {
+                return Json.MAPPER.readTree(body);
+            } catch (IOException e) {
+                throw new UncheckedIOException("not JSON (" + status + "): " + body, e);
+            }
+        }
+
+        public String message() {
+            return json().path("message").asText();
+        }
+    }
+
+    public Answer get(String path) {
+        return send("GET", path, null);
+    }
+
+    public Answer delete(String path) {
+        return send("DELETE", path, null);
+    }
+
+    public Answer post(String path, String json) {
+        return send("POST", path, json);
+    }
+
+    public Answer put(String path, String json) {
+        return send("PUT", path, json);
+    }
+
+    public Answer send(String method, String path, String json) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url(path)))
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        if (json != null) {
+            b.header("Content-Type", "application/json");
+        }
+        try {
+            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            return new Answer(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static String q(String text) {
+        return URLEncoder.encode(text, StandardCharsets.UTF_8);
+    }
+}
