@@ -16,6 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
 
+import static idex.cli.IdexCli.idex;
+import static idex.cli.IdexCli.within5s;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -41,29 +43,6 @@ class AdminCommandsTest {
     @AfterAll
     static void stop() {
         server.close();
-    }
-
-    /** Runs `idex …` as the command line would, capturing standard output. */
-    private static String idex(String... args) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            assertThat(code).as(String.join(" ", args)).isZero();
-        } finally {
-            System.setOut(saved);
-        }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    /** Waits for a condition the server must reach within 5 s of an admin command (polling, bounded). */
-    private static void within5s(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("not in effect within 5 s").isLessThan(deadline);
-            Thread.sleep(100);
-        }
     }
 
     @Test

@@ -1,0 +1,40 @@
+package idex.cli;
+
+import idex.Main;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Runs `idex …` in this JVM as the command line would, and waits for a running server to take a change in. */
+final class IdexCli {
+
+    private IdexCli() {
+    }
+
+    /** Runs a command that must succeed; answers its standard output. */
+    static String idex(String... args) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            assertThat(code).as(String.join(" ", args)).isZero();
+        } finally {
+            System.setOut(saved);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Waits for a condition the server must reach within 5 s of an admin command (polling, bounded). */
+    static void within5s(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("not in effect within 5 s").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+}
