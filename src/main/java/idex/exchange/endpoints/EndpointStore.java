@@ -75,6 +75,15 @@ public final class EndpointStore {
                 .bind("id", endpointId).bind("account", accountId).map(MAPPER).findOne());
     }
 
+    /** 404, as if it did not exist, unless the endpoint is one of the account's (cheaper than loading it). */
+    public void requireExists(long accountId, long endpointId) {
+        boolean exists = jdbi.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM exchange_endpoint WHERE endpoint_id = :id"
+                + " AND account_id = :account").bind("id", endpointId).bind("account", accountId).mapTo(Integer.class).one() > 0);
+        if (!exists) {
+            throw missing(endpointId);
+        }
+    }
+
     /** The endpoint, or 404 as if it did not exist when it is unknown or another account's. */
     public Endpoint require(long accountId, long endpointId) {
         return find(accountId, endpointId).orElseThrow(() -> missing(endpointId));
