@@ -2,6 +2,11 @@ package idex.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.Main;
+import idex.exchange.filters.IdentityFilterRules;
+import idex.support.ExchangeAccounts;
+import idex.support.ExchangeAccounts.TestAccount;
+import idex.support.ExchangeAccounts.TestEndpoint;
+import idex.support.ExchangeClient;
 import idex.support.SharedFiles;
 import idex.support.TestServer;
 import idex.support.Uid2Http;
@@ -14,7 +19,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 
+import static idex.support.ExchangeAccounts.registration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The same store code on a real PostgreSQL (17, started by the test): migrations, salts, keys, rotation, restart. */
@@ -69,6 +78,46 @@ class PostgresStoreTest {
             assertThat(again.call("/v2/identity/map", key.key(), key.secret(), "{\"email\":[\"user@example.com\"]}")
                     .get("body").get("mapped").get(0).get("advertising_id").asText())
                     .isEqualTo("ICALImfE94kkoCsBn79kNqDk485MeuvZ3bHUdsmPcKIf");
+        }
+    }
+
+    /** Identity filters on PostgreSQL, in a database of their own (the test above expects a store never started). */
+    @Test
+    void identityFiltersRunOnPostgres() throws SQLException {
+        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE filters");
+        }
+        StoreLocation store = StoreLocation.of(postgres.getJdbcUrl("postgres", "filters"), null);
+        try (TestServer server = TestServer.start(store, Uid2Scope.UID2, IdentityEnvironment.TEST, 4)) {
+            TestAccount acme = ExchangeAccounts.account(server, "Acme");
+            String ids = "[{\"name\":\"email\"},{\"name\":\"cookieId\"}]";
+            TestEndpoint source = ExchangeAccounts.endpoint(server, acme, registration("S", "source", "push", ids));
+            TestEndpoint destination = ExchangeAccounts.endpoint(server, acme, registration("D", "destination", "pull", ids));
+            ExchangeClient s = source.client();
+            String path = "/v1/identityfilters";
+
+            assertThat(s.post(path, "[{\"identifierName\":\"email\",\"publishFilter\":true},"
+                    + "{\"identifierName\":\"cookieId\",\"subscribeFilter\":true}]").status()).isEqualTo(201);
+            assertThat(s.post(path, "[{\"identifierName\":\"userId\",\"publishFilter\":true},"
+                    + "{\"identifierName\":\"email\",\"publishFilter\":true}]").status()).isEqualTo(409);
+            assertThat(s.put(path, "[{\"identifierName\":\"cookieId\",\"publishFilter\":true},"
+                    + "{\"identifierName\":\"userId\",\"publishFilter\":true}]").status()).isEqualTo(400);
+            assertThat(s.put(path, "[{\"identifierName\":\"cookieId\",\"publishFilter\":true}]").status()).isEqualTo(200);
+            JsonNode list = s.get(path).json();
+            assertThat(list.findValuesAsText("identifierName")).containsExactly("email", "cookieId");
+            assertThat(list.get(1).get("publishFilter").asBoolean()).isTrue();
+            assertThat(list.get(1).get("subscribeFilter").asBoolean()).isFalse();
+            assertThat(s.get(path + "/userId").body()).isEqualTo("{\"message\":\"Invalid request\"}");
+            assertThat(acme.client().post(path + "?endpointId=" + destination.endpointId(),
+                    "[{\"identifierName\":\"phone\",\"subscribeFilter\":true}]").status()).isEqualTo(201);
+
+            IdentityFilterRules rules = new IdentityFilterRules(server.database().jdbi());
+            assertThat(rules.between(acme.accountId(), source.endpointId(), destination.endpointId()).names())
+                    .containsExactlyInAnyOrder("email", "cookieId", "phone");
+            assertThat(s.delete(path + "/email").body()).isEqualTo("true");
+            assertThat(s.delete(path + "/email").status()).isEqualTo(404);
+            assertThat(rules.between(acme.accountId(), source.endpointId(), destination.endpointId()).names())
+                    .containsExactlyInAnyOrder("cookieId", "phone");
         }
     }
 }

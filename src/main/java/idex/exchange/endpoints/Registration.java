@@ -25,6 +25,13 @@ public record Registration(String name, String description, String providerName,
 
     /** Identifier and attribute names: what a CSV header, a query parameter and an event can carry safely. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.\\-]{0,127}");
+    /** What to tell a caller whose identifier or attribute name breaks {@link #NAME}. */
+    public static final String NAME_RULE = "use a letter then up to 127 letters, digits, '_', '.' or '-'";
+
+    /** Whether a name follows the rule for identifier and attribute names. */
+    public static boolean isValidName(String name) {
+        return name != null && NAME.matcher(name).matches();
+    }
 
     public Optional<DeclaredIdentifier> identifier(String identifierName) {
         return identifiers.stream().filter(i -> i.name().equals(identifierName)).findFirst();
@@ -186,7 +193,7 @@ public record Registration(String name, String description, String providerName,
         JsonNode n = item.path("name");
         if (!n.isTextual() || !NAME.matcher(n.textValue()).matches()) {
             throw ApiError.badRequest(field + "[].name " + (n.isMissingNode() ? "is missing" : n + " is not valid")
-                    + ": use a letter then up to 127 letters, digits, '_', '.' or '-'.");
+                    + ": " + NAME_RULE + ".");
         }
         return n.textValue();
     }

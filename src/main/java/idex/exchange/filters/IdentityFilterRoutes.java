@@ -1,0 +1,90 @@
+package idex.exchange.filters;
+
+import idex.exchange.ExchangeApi;
+import idex.exchange.ExchangeApi.ApiRequest;
+import idex.exchange.endpoints.EndpointStore;
+import idex.exchange.endpoints.Registration;
+import idex.http.ApiError;
+import idex.http.ApiServer;
+import idex.http.Reply;
+import io.vertx.ext.web.Router;
+
+import java.util.List;
+
+/**
+ * The identityFilters API of seed 003. Every call acts on one endpoint: an endpoint key on its own, an account key
+ * on the one it names with `?endpointId=`, which must be in its account (404 otherwise, as if it did not exist).
+ */
+public final class IdentityFilterRoutes {
+
+    private static final String LIST = "/v1/identityfilters";
+    private static final String ONE = "/v1/identityfilters/:identifierName";
+
+    private final IdentityFilterStore store;
+    private final EndpointStore endpoints;
+
+    public IdentityFilterRoutes(IdentityFilterStore store, EndpointStore endpoints) {
+        this.store = store;
+        this.endpoints = endpoints;
+    }
+
+    public void mount(Router router, ExchangeApi api) {
+        router.get(LIST).handler(api.handler(this::list));
+        router.post(LIST).handler(api.withBody(this::add));
+        router.put(LIST).handler(api.withBody(this::replace));
+        router.get(ONE).handler(api.handler(this::one));
+        router.delete(ONE).handler(api.handler(this::delete));
+        ApiServer.onlyMethods(router, LIST, "GET, POST, PUT");
+        ApiServer.onlyMethods(router, ONE, "GET, DELETE");
+    }
+
+    private Reply list(ApiRequest req) {
+        return Reply.json(IdentityFilter.toJson(store.list(req.caller().accountId(), endpointOf(req))));
+    }
+
+    private Reply one(ApiRequest req) {
+        long endpoint = endpointOf(req);
+        String name = identifierNameOf(req);
+        // The seed fixes this answer: no filter for the identifier is 400 "Invalid request", not 404.
+        IdentityFilter filter = store.find(req.caller().accountId(), endpoint, name)
+                .orElseThrow(() -> ApiError.badRequest("Invalid request"));
+        return Reply.json(IdentityFilter.toJson(List.of(filter)));
+    }
+
+    private Reply add(ApiRequest req) {
+        long endpoint = endpointOf(req);
+        List<RequestedFilter> filters = RequestedFilter.parseAll(req.json(), endpoint);
+        return Reply.json(201, IdentityFilter.toJson(store.add(req.caller().accountId(), endpoint, filters)));
+    }
+
+    private Reply replace(ApiRequest req) {
+        long endpoint = endpointOf(req);
+        List<RequestedFilter> filters = RequestedFilter.parseAll(req.json(), endpoint);
+        return Reply.json(IdentityFilter.toJson(store.replace(req.caller().accountId(), endpoint, filters)));
+    }
+
+    private Reply delete(ApiRequest req) {
+        long endpoint = endpointOf(req);
+        String name = identifierNameOf(req);
+        if (!store.delete(req.caller().accountId(), endpoint, name)) {
+            throw ApiError.notFound("Endpoint " + endpoint + " has no filter for \"" + name + "\": list its filters with"
+                    + " GET /v1/identityfilters.");
+        }
+        return Reply.json(true);
+    }
+
+    /** The endpoint the call is about, which must exist in the caller's account. */
+    private long endpointOf(ApiRequest req) {
+        long endpoint = req.caller().endpointFor(req.query("endpointId"));
+        endpoints.require(req.caller().accountId(), endpoint);
+        return endpoint;
+    }
+
+    private static String identifierNameOf(ApiRequest req) {
+        String name = req.path("identifierName");
+        if (!Registration.isValidName(name)) {
+            throw ApiError.badRequest("\"" + name + "\" is not an identifier name: " + Registration.NAME_RULE + ".");
+        }
+        return name;
+    }
+}
