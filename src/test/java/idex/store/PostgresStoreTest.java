@@ -14,6 +14,12 @@ import idex.uid2.IdentityEnvironment;
 import idex.uid2.Uid2Scope;
 import idex.uid2.clients.IssuedClientKey;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import idex.exchange.identity.Identifier;
+import idex.exchange.identity.IdentityStore;
+import idex.exchange.identity.Resolution;
+import idex.exchange.identity.X1Ids;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -118,6 +124,37 @@ class PostgresStoreTest {
             assertThat(s.delete(path + "/email").status()).isEqualTo(404);
             assertThat(rules.between(acme.accountId(), source.endpointId(), destination.endpointId()).names())
                     .containsExactlyInAnyOrder("cookieId", "phone");
+        }
+    }
+
+    /** The identity store's resolution (lock, UNNEST lookups, merges) and the identity API on PostgreSQL. */
+    @Test
+    void identityStoreRunsOnPostgres() throws Exception {
+        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE identity");
+        }
+        StoreLocation store = StoreLocation.of(postgres.getJdbcUrl("postgres", "identity"), null);
+        try (TestServer server = TestServer.start(store, Uid2Scope.UID2, IdentityEnvironment.TEST, 4)) {
+            TestAccount acme = ExchangeAccounts.account(server, "Acme");
+            TestEndpoint crm = ExchangeAccounts.endpoint(server, acme, registration("CRM", "source", "push",
+                    "[{\"name\":\"email\",\"unique\":true},{\"name\":\"cookieId\"}]"));
+            IdentityStore identities = new IdentityStore(server.database().jdbi());
+            X1Ids x1Ids = X1Ids.of(server.database().jdbi());
+            long now = System.currentTimeMillis();
+            Resolution first = identities.resolve(acme.accountId(), crm.endpointId(), Set.of("email"), List.of(
+                    List.of(new Identifier("email", "a@x.com")), List.of(new Identifier("cookieId", "c1"))), now);
+            Resolution link = identities.resolve(acme.accountId(), crm.endpointId(), Set.of("email"), List.of(
+                    List.of(new Identifier("email", "a@x.com"), new Identifier("cookieId", "c1"))), now);
+            assertThat(link.merged()).isEqualTo(1);
+            assertThat(link.x1s()[0]).isEqualTo(first.x1s()[0]);
+
+            JsonNode alias = crm.client().get("/v1/identity/" + x1Ids.encode(first.x1s()[1])).json();
+            assertThat(alias.get(0).get("x1Id").asText()).isEqualTo(x1Ids.encode(first.x1s()[0]));
+            assertThat(alias.get(0).get("identifiers")).hasSize(2);
+            assertThat(crm.client().get("/v1/identity?cookieId=c1").json().findValuesAsText("x1Id"))
+                    .containsExactly(x1Ids.encode(first.x1s()[0]));
+            assertThat(crm.client().delete("/v1/identity?cookieId=c1").body()).isEqualTo("A number of updated Identities: 1");
+            assertThat(crm.client().get("/v1/identity?cookieId=c1").json()).isEmpty();
         }
     }
 }
