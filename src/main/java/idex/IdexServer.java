@@ -13,6 +13,8 @@ import idex.exchange.filters.IdentityFilterStore;
 import idex.exchange.identity.IdentityRoutes;
 import idex.exchange.identity.IdentityStore;
 import idex.exchange.identity.X1Ids;
+import idex.exchange.jobs.JobRoutes;
+import idex.exchange.jobs.JobStore;
 import idex.http.ApiServer;
 import idex.store.Database;
 import idex.uid2.DeploymentSettings;
@@ -112,6 +114,7 @@ public final class IdexServer implements AutoCloseable {
                                     deployment.environment().envBits(), config.clock())))
                     .mount(router -> EndpointRoutes.mount(router, exchange, endpoints, config.clock()))
                     .mount(router -> new IdentityRoutes(identities, x1Ids, endpoints).mount(router, exchange))
+                    .mount(router -> new JobRoutes(new JobStore(db.jdbi()), endpoints, config.clock()).mount(router, exchange))
                     .mount(router -> new IdentityFilterRoutes(new IdentityFilterStore(db.jdbi()), endpoints)
                             .mount(router, exchange));
             StoreChanges changes = new StoreChanges(keyStore, keys, apiKeyStore, apiKeys, salts, optOuts);

@@ -1,0 +1,170 @@
+package idex.exchange.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import idex.exchange.ExchangeApi;
+import idex.exchange.ExchangeApi.ApiRequest;
+import idex.exchange.accounts.Caller;
+import idex.exchange.endpoints.EndpointStore;
+import idex.http.ApiError;
+import idex.http.ApiServer;
+import idex.http.Json;
+import idex.http.Reply;
+import io.vertx.ext.web.Router;
+
+import java.util.function.LongSupplier;
+
+/** Creating, finding and ending jobs (seed 004, spec §4.1, §4.2, §4.4). */
+public final class JobRoutes {
+
+    private final JobStore jobs;
+    private final JobCreation creation;
+    private final EndpointStore endpoints;
+    private final LongSupplier clock;
+
+    public JobRoutes(JobStore jobs, EndpointStore endpoints, LongSupplier clock) {
+        this.jobs = jobs;
+        this.creation = new JobCreation(endpoints);
+        this.endpoints = endpoints;
+        this.clock = clock;
+    }
+
+    public void mount(Router router, ExchangeApi api) {
+        router.post("/v1/jobs/segmentExport").handler(api.withBody(req -> create(req, JobCategory.SEGMENT_EXPORT)));
+        router.post("/v1/jobs/identityImport").handler(api.withBody(req -> create(req, JobCategory.IDENTITY_IMPORT)));
+        router.put("/v1/jobs/:jobId/status/complete").handler(api.handler(this::complete));
+        router.put("/v1/jobs/:jobId/status/fail").handler(api.withBody(this::fail));
+        router.get("/v1/jobs/:jobCategory").handler(api.handler(this::list));
+        router.get("/v1/jobs/:jobCategory/:jobId").handler(api.handler(this::one));
+        ApiServer.onlyMethods(router, "/v1/jobs/segmentExport", "GET, POST");
+        ApiServer.onlyMethods(router, "/v1/jobs/identityImport", "GET, POST");
+        ApiServer.onlyMethods(router, "/v1/jobs/:jobId/status/complete", "PUT");
+        ApiServer.onlyMethods(router, "/v1/jobs/:jobId/status/fail", "PUT");
+    }
+
+    private Reply create(ApiRequest req, JobCategory category) {
+        JobDefinition definition = JobDefinition.parse(req.json(), category);
+        JobCreation.Parties parties = creation.check(req.caller(), category, definition);
+        JsonNode schedule = definition.scheduleDetails();
+        if (schedule != null && (schedule.path("runRepeat").asBoolean(false) || schedule.path("runNow").asBoolean(true) == false)) {
+            throw ApiError.badRequest("This server runs jobs now only: remove scheduleDetails, or set runNow true and"
+                    + " runRepeat false.");
+        }
+        JobDefinition stored = withProducer(definition, parties.producer().endpointId());
+        long now = clock.getAsLong();
+        long id = jobs.jdbi().inTransaction(h -> jobs.create(h, req.caller().accountId(), category,
+                JobStatus.WAITING_TO_RECIEVE_DATA, stored, null, null, now));
+        Job job = jobs.find(req.caller().accountId(), id).orElseThrow();
+        return Reply.json(201, job.toJson(true, true));
+    }
+
+    private Reply list(ApiRequest req) {
+        JobCategory category = JobCategory.parse(req.path("jobCategory"));
+        JobStatus status = req.query("status") == null ? null : JobStatus.parse(req.query("status"));
+        Caller caller = req.caller();
+        Long endpoint = null;
+        String named = req.query("endpointId") != null ? req.query("endpointId") : req.query("endpointID");
+        if (!caller.isAccountKey() || named != null) {
+            endpoint = caller.endpointFor(named);
+            if (caller.isAccountKey()) {
+                endpoints.requireExists(caller.accountId(), endpoint);
+            }
+        }
+        boolean extra = flag(req, "extraFields");
+        boolean withString = flag(req, "includeProducerSegmentIDString");
+        ArrayNode answer = Json.MAPPER.createArrayNode();
+        if (status != JobStatus.NOTFOUND) {
+            for (Job j : jobs.list(caller.accountId(), category, endpoint, status)) {
+                answer.add(j.toJson(extra, withString));
+            }
+        }
+        return Reply.json(answer);
+    }
+
+    private Reply one(ApiRequest req) {
+        JobCategory category = JobCategory.parse(req.path("jobCategory"));
+        Job job = visible(req.caller(), parseId(req.path("jobId")));
+        if (job.category() != category) {
+            throw unknown(job.jobId());
+        }
+        ArrayNode answer = Json.MAPPER.createArrayNode();
+        answer.add(job.toJson(true, flag(req, "includeProducerSegmentIDString")));
+        return Reply.json(answer);
+    }
+
+    private Reply complete(ApiRequest req) {
+        Job job = visible(req.caller(), parseId(req.path("jobId")));
+        requireParty(req.caller(), job.destinationEndpointId(), "Completing a job", "destination");
+        boolean done = jobs.jdbi().inTransaction(h -> {
+            if (!jobs.transition(h, job.jobId(), JobStatus.READY_FOR_DOWNLOAD, JobStatus.COMPLETE, clock.getAsLong())) {
+                return false;
+            }
+            h.createUpdate("DELETE FROM exchange_job_file WHERE job_id = :id").bind("id", job.jobId()).execute();
+            return true;
+        });
+        return Reply.json(done);
+    }
+
+    private Reply fail(ApiRequest req) {
+        Job job = visible(req.caller(), parseId(req.path("jobId")));
+        requireParty(req.caller(), job.producerEndpointId(), "Failing a job", "source");
+        JsonNode message = req.json().path("errorMessage");
+        if (!message.isTextual() || message.textValue().isBlank()) {
+            throw ApiError.badRequest("Say why the job failed: {\"errorMessage\":\"…\"}.");
+        }
+        String text = message.textValue().trim();
+        boolean failed = jobs.jdbi().withHandle(h -> jobs.fail(h, job.jobId(), JobStatus.WAITING_TO_RECIEVE_DATA,
+                text.length() > 4000 ? text.substring(0, 4000) : text, clock.getAsLong()));
+        return Reply.json(failed);
+    }
+
+    /** The job if the caller may see it: its account's, and for an endpoint key its producer's or destination's. */
+    Job visible(Caller caller, long jobId) {
+        Job job = jobs.find(caller.accountId(), jobId).orElseThrow(() -> unknown(jobId));
+        if (!caller.isAccountKey() && caller.endpointId() != job.producerEndpointId()
+                && !caller.endpointId().equals(job.destinationEndpointId())) {
+            throw unknown(jobId);
+        }
+        return job;
+    }
+
+    private static void requireParty(Caller caller, Long endpointId, String what, String role) {
+        if (!caller.isAccountKey() && !caller.endpointId().equals(endpointId)) {
+            throw ApiError.forbidden(what + " is for the job's " + role + " endpoint or an account-level key.");
+        }
+    }
+
+    private static JobDefinition withProducer(JobDefinition d, long producer) {
+        return new JobDefinition(producer, d.producerSegmentId(), d.producerSegmentIdString(), d.destinationEndpointId(),
+                d.destinationSegmentName(), d.destinationSegmentDescription(), d.exportCategory(), d.shareAction(),
+                d.updateIdentities(), d.identityMappings(), d.sourceIdentifiers(), d.destinationIdentifier(),
+                d.attributeMappings(), d.scheduleDetails());
+    }
+
+    static long parseId(String text) {
+        try {
+            long id = Long.parseLong(text);
+            if (id > 0) {
+                return id;
+            }
+        } catch (NumberFormatException ignored) {
+            // answered below
+        }
+        throw ApiError.notFound("There is no job " + text + ".");
+    }
+
+    private static boolean flag(ApiRequest req, String name) {
+        String v = req.query(name);
+        if (v == null) {
+            return false;
+        }
+        if (!v.equals("true") && !v.equals("false")) {
+            throw ApiError.badRequest(name + " must be true or false.");
+        }
+        return v.equals("true");
+    }
+
+    private static ApiError unknown(long jobId) {
+        return ApiError.notFound("There is no job " + jobId + " in this account.");
+    }
+}
