@@ -8,6 +8,7 @@ import idex.exchange.accounts.ApiKeyStore;
 import idex.exchange.accounts.ApiKeys;
 import idex.exchange.endpoints.EndpointRoutes;
 import idex.exchange.endpoints.EndpointStore;
+import idex.exchange.events.EventRoutes;
 import idex.exchange.identity.IdentityRoutes;
 import idex.exchange.identity.IdentityStore;
 import idex.exchange.identity.X1Ids;
@@ -109,7 +110,8 @@ public final class IdexServer implements AutoCloseable {
                             new IdentityMapEndpoints(salts, optOuts, deployment.scope().scopeBit(),
                                     deployment.environment().envBits(), config.clock())))
                     .mount(router -> EndpointRoutes.mount(router, exchange, endpoints, config.clock()))
-                    .mount(router -> new IdentityRoutes(identities, x1Ids, endpoints).mount(router, exchange));
+                    .mount(router -> new IdentityRoutes(identities, x1Ids, endpoints).mount(router, exchange))
+                    .mount(router -> new EventRoutes(endpoints, identities, x1Ids, config.clock()).mount(router, exchange));
             StoreChanges changes = new StoreChanges(keyStore, keys, apiKeyStore, apiKeys, salts, optOuts);
             refreshPeriodically(vertx, changes);
 
