@@ -8,6 +8,7 @@ import idex.exchange.accounts.ApiKeyStore;
 import idex.exchange.accounts.ApiKeys;
 import idex.exchange.endpoints.EndpointRoutes;
 import idex.exchange.endpoints.EndpointStore;
+import idex.exchange.events.EventRoutes;
 import idex.exchange.filters.IdentityFilterRoutes;
 import idex.exchange.filters.IdentityFilterStore;
 import idex.exchange.identity.IdentityRoutes;
@@ -114,6 +115,7 @@ public final class IdexServer implements AutoCloseable {
                                     deployment.environment().envBits(), config.clock())))
                     .mount(router -> EndpointRoutes.mount(router, exchange, endpoints, config.clock()))
                     .mount(router -> new IdentityRoutes(identities, x1Ids, endpoints).mount(router, exchange))
+                    .mount(router -> new EventRoutes(endpoints, identities, x1Ids, config.clock()).mount(router, exchange))
                     .mount(router -> new JobRoutes(new JobStore(db.jdbi()), endpoints, config.clock()).mount(router, exchange))
                     .mount(router -> new IdentityFilterRoutes(new IdentityFilterStore(db.jdbi()), endpoints)
                             .mount(router, exchange));

@@ -12,6 +12,8 @@ import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +31,8 @@ public final class ExchangeApi {
     private static final Logger LOG = LoggerFactory.getLogger(ExchangeApi.class);
     /** JSON bodies of the exchange API (registrations, filters, event batches) stay well below this. */
     public static final int JSON_LIMIT = 16 * 1024 * 1024;
+    /** HTTP/2 error code CANCEL: the stream is no longer needed. */
+    private static final long CANCEL = 0x8;
 
     /** One call of the API, run on a worker thread. */
     @FunctionalInterface
@@ -95,7 +99,7 @@ public final class ExchangeApi {
             BoundedBody.read(ctx.request(), JSON_LIMIT).onComplete(ar -> {
                 if (ar.failed()) {
                     if (ar.cause() instanceof BoundedBody.TooLarge) {
-                        fail(ctx, new ApiError(413, "The body is larger than " + JSON_LIMIT / (1024 * 1024)
+                        tooLarge(ctx, new ApiError(413, "The body is larger than " + JSON_LIMIT / (1024 * 1024)
                                 + " MiB: send fewer items per request."));
                     } else {
                         ctx.fail(ar.cause());
@@ -129,6 +133,29 @@ public final class ExchangeApi {
                 fail(ctx, new ApiError(500, "Internal server error."));
             }
         });
+    }
+
+    /**
+     * Answers 413 and then drops the rest of the body: it is never read, so on HTTP/1.x the connection is closed
+     * (a client still sending would otherwise wait forever on a paused socket, and the connection could never
+     * carry another request); on HTTP/2 only the stream is reset.
+     */
+    private static void tooLarge(RoutingContext ctx, ApiError e) {
+        if (ctx.response().ended()) {
+            return;
+        }
+        boolean http2 = ctx.request().version() == HttpVersion.HTTP_2;
+        if (!http2) {
+            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        }
+        ctx.response().setStatusCode(e.status()).putHeader("Content-Type", "application/json").end(e.body())
+                .onComplete(done -> {
+                    if (http2) {
+                        ctx.response().reset(CANCEL);
+                    } else {
+                        ctx.request().connection().close();
+                    }
+                });
     }
 
     private static void fail(RoutingContext ctx, ApiError e) {

@@ -157,4 +157,43 @@ class PostgresStoreTest {
             assertThat(crm.client().get("/v1/identity?cookieId=c1").json()).isEmpty();
         }
     }
+
+    @Test
+    void eventsFeedTheIdentityStoreOnPostgres() throws SQLException {
+        // A database of its own, so that the operator test above still sees a first start.
+        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE events");
+        }
+        String eventsUrl = postgres.getJdbcUrl("postgres", "events");
+        try (TestServer server = TestServer.start(StoreLocation.of(eventsUrl, null), Uid2Scope.UID2, IdentityEnvironment.TEST, 40)) {
+            TestAccount account = ExchangeAccounts.account(server, "Events on PostgreSQL");
+            TestEndpoint web = ExchangeAccounts.endpoint(server, account, ExchangeAccounts.registration("Web", "none", null,
+                    "[{\"name\":\"email\",\"unique\":true},{\"name\":\"cookieId\"}]"));
+            String ts = "\"timestamp\":\"2026-11-23T10:00:00.123+01:00\"";
+            // Two people, then an event that joins them, then a unique conflict: one transaction, one answer.
+            String batch = "{\"events\":["
+                    + "{\"code\":\"a\"," + ts + ",\"identifiers\":[{\"name\":\"email\",\"value\":\"pg@example.com\"}]},"
+                    + "{\"code\":\"b\"," + ts + ",\"identifiers\":[{\"name\":\"cookieId\",\"value\":\"pg-cookie\"}]},"
+                    + "{\"code\":\"c\"," + ts + ",\"identifiers\":[{\"name\":\"email\",\"value\":\"pg@example.com\"},"
+                    + "{\"name\":\"cookieId\",\"value\":\"pg-cookie\"}]},"
+                    + "{\"code\":\"d\"," + ts + ",\"identifiers\":[{\"name\":\"email\",\"value\":\"other@example.com\"},"
+                    + "{\"name\":\"cookieId\",\"value\":\"pg-cookie\"}]}]}";
+            ExchangeClient.Answer a = web.client().post("/v1/event", batch);
+            assertThat(a.status()).as(a.body()).isEqualTo(200);
+            JsonNode x1s = a.json().get("x1Ids");
+            String x1 = x1s.get(0).asText();
+            assertThat(x1s.get(1).asText()).isEqualTo(x1);
+            assertThat(x1s.get(2).asText()).isEqualTo(x1);
+            assertThat(x1s.get(3).isNull()).isTrue();
+            assertThat(a.json().get("rejected").findValuesAsText("index")).containsExactly("3");
+            JsonNode person = web.client().get("/v1/identity/" + x1).json().get(0);
+            assertThat(person.get("identifiers").findValuesAsText("value")).containsExactlyInAnyOrder("pg@example.com", "pg-cookie");
+
+            // PostgreSQL cannot store U+0000: such a value is a 400 naming the event, not a failed transaction.
+            ExchangeClient.Answer nul = web.client().post("/v1/event", "{\"code\":\"e\"," + ts
+                    + ",\"identifiers\":[{\"name\":\"cookieId\",\"value\":\"a\\u0000b\"}]}");
+            assertThat(nul.status()).isEqualTo(400);
+            assertThat(nul.json().get("index").asInt()).isZero();
+        }
+    }
 }

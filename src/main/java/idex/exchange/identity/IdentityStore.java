@@ -156,6 +156,12 @@ public final class IdentityStore {
             for (int i = 0; i < records.size(); i++) {
                 x1s[i] = place(i, records.get(i));
             }
+            // A later record of the batch may have merged an earlier record's x1 away: answer the survivor.
+            for (int i = 0; i < x1s.length; i++) {
+                if (x1s[i] != 0) {
+                    x1s[i] = finalSurvivor(x1s[i]);
+                }
+            }
             write();
             return new Resolution(x1s, List.copyOf(rejected), created, mergedInto.size());
         }

@@ -1,0 +1,88 @@
+package idex.exchange.events;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import idex.exchange.ExchangeApi;
+import idex.exchange.ExchangeApi.ApiRequest;
+import idex.exchange.endpoints.Endpoint;
+import idex.exchange.endpoints.EndpointStore;
+import idex.exchange.identity.IdentityStore;
+import idex.exchange.identity.Rejection;
+import idex.exchange.identity.Resolution;
+import idex.exchange.identity.X1Ids;
+import idex.http.ApiError;
+import idex.http.ApiServer;
+import idex.http.Json;
+import idex.http.Reply;
+import io.vertx.ext.web.Router;
+
+import java.util.function.LongSupplier;
+
+/**
+ * `POST /v1/event` (spec §6): an event source sends events, and the identifiers of each event become one record
+ * of the identity store. The batch is validated whole before anything is stored, then all its records are resolved
+ * in one transaction, so a request is taken entirely or not at all. Records that the resolution rule cannot place
+ * (1000-identifier cap, unique conflicts) do not fail the request: they are answered as `rejected`, as a job's bad
+ * rows are. Delivering events to event destinations is not done yet.
+ */
+public final class EventRoutes {
+
+    private final EndpointStore endpoints;
+    private final IdentityStore identities;
+    private final X1Ids x1Ids;
+    private final LongSupplier clock;
+
+    public EventRoutes(EndpointStore endpoints, IdentityStore identities, X1Ids x1Ids, LongSupplier clock) {
+        this.endpoints = endpoints;
+        this.identities = identities;
+        this.x1Ids = x1Ids;
+        this.clock = clock;
+    }
+
+    public void mount(Router router, ExchangeApi api) {
+        router.post("/v1/event").handler(api.withBody(this::receive));
+        ApiServer.onlyMethods(router, "/v1/event", "POST");
+    }
+
+    private Reply receive(ApiRequest req) {
+        Endpoint source = eventSource(req);
+        EventBatch batch;
+        try {
+            batch = EventParser.parse(req.json(), source.registration());
+        } catch (InvalidEvent e) {
+            return Reply.json(400, e.toJson());
+        }
+        Resolution resolution = identities.resolve(source.accountId(), source.endpointId(),
+                source.registration().uniqueIdentifierNames(), batch.records(), clock.getAsLong());
+
+        ObjectNode answer = Json.object();
+        answer.put("received", batch.events().size());
+        ArrayNode ids = answer.putArray("x1Ids");
+        for (long x1 : resolution.x1s()) {
+            if (x1 == 0) {
+                ids.addNull();
+            } else {
+                ids.add(x1Ids.encode(x1));
+            }
+        }
+        ArrayNode rejected = answer.putArray("rejected");
+        for (Rejection r : resolution.rejected()) {
+            rejected.addObject().put("index", r.index()).put("reason", r.reason());
+        }
+        return Reply.json(answer);
+    }
+
+    /**
+     * The endpoint the events come from: the caller's own with an endpoint key, the named one (`?endpointId=`)
+     * with an account key; it must be in the caller's account (404) and registered as an event source (403).
+     */
+    private Endpoint eventSource(ApiRequest req) {
+        long endpointId = req.caller().endpointFor(req.query("endpointId"));
+        Endpoint endpoint = endpoints.require(req.caller().accountId(), endpointId);
+        if (!endpoint.registration().eventSource()) {
+            throw ApiError.forbidden("Endpoint " + endpointId + " is not an event source: enable"
+                    + " endpointTypes.event.source in its registration (PUT /v1/endpoint) before sending events.");
+        }
+        return endpoint;
+    }
+}
