@@ -14,7 +14,9 @@ import idex.exchange.filters.IdentityFilterStore;
 import idex.exchange.identity.IdentityRoutes;
 import idex.exchange.identity.IdentityStore;
 import idex.exchange.identity.X1Ids;
+import idex.exchange.jobs.JobFiles;
 import idex.exchange.jobs.JobRoutes;
+import idex.exchange.jobs.JobUpload;
 import idex.exchange.jobs.JobStore;
 import idex.http.ApiServer;
 import idex.store.Database;
@@ -109,6 +111,10 @@ public final class IdexServer implements AutoCloseable {
             EndpointStore endpoints = new EndpointStore(db.jdbi());
             IdentityStore identities = new IdentityStore(db.jdbi());
             X1Ids x1Ids = X1Ids.of(db.jdbi());
+            JobStore jobStore = new JobStore(db.jdbi());
+            JobRoutes jobRoutes = new JobRoutes(jobStore, endpoints, config.clock());
+            JobFiles jobFiles = new JobFiles(config.filesDir());
+            jobFiles.removePartials();
             ApiServer api = new ApiServer(vertx, metrics)
                     .mount(router -> Uid2Routes.mount(router, envelope, new BucketsEndpoint(salts),
                             new IdentityMapEndpoints(salts, optOuts, deployment.scope().scopeBit(),
@@ -116,7 +122,8 @@ public final class IdexServer implements AutoCloseable {
                     .mount(router -> EndpointRoutes.mount(router, exchange, endpoints, config.clock()))
                     .mount(router -> new IdentityRoutes(identities, x1Ids, endpoints).mount(router, exchange))
                     .mount(router -> new EventRoutes(endpoints, identities, x1Ids, config.clock()).mount(router, exchange))
-                    .mount(router -> new JobRoutes(new JobStore(db.jdbi()), endpoints, config.clock()).mount(router, exchange))
+                    .mount(router -> jobRoutes.mount(router, exchange,
+                            new JobUpload(vertx, exchange, jobRoutes, jobStore, jobFiles, endpoints, config.clock())))
                     .mount(router -> new IdentityFilterRoutes(new IdentityFilterStore(db.jdbi()), endpoints)
                             .mount(router, exchange));
             StoreChanges changes = new StoreChanges(keyStore, keys, apiKeyStore, apiKeys, salts, optOuts);

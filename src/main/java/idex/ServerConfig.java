@@ -4,16 +4,17 @@ import idex.store.StoreLocation;
 import idex.uid2.IdentityEnvironment;
 import idex.uid2.Uid2Scope;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 
 /**
  * Everything a server start needs. `scope` and `environment` may be null: the values recorded in the store (or
- * the defaults on a first start) are used.
+ * the defaults on a first start) are used. `filesDir` holds job uploads and segment data files.
  */
 public record ServerConfig(String host, int port, StoreLocation store, int poolSize, Uid2Scope scope,
                            IdentityEnvironment environment, int saltBuckets, String rotationSchedule,
-                           Duration schedulerPolling, LongSupplier clock) {
+                           Duration schedulerPolling, LongSupplier clock, Path filesDir) {
 
     public static final String ROTATION_OFF = "off";
     /** How often a node looks for due scheduled work (db-scheduler's polling interval). */
@@ -21,6 +22,6 @@ public record ServerConfig(String host, int port, StoreLocation store, int poolS
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, store, poolSize, scope, environment, saltBuckets, rotationSchedule,
-                schedulerPolling, clock);
+                schedulerPolling, clock, filesDir);
     }
 }

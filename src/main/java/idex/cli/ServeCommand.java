@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -44,12 +45,18 @@ public final class ServeCommand implements Callable<Integer> {
                     + " (env IDEX_ROTATION_SCHEDULE; default ${DEFAULT-VALUE}).")
     String rotationSchedule;
 
+    @Option(names = "--files-dir", defaultValue = "${env:IDEX_FILES_DIR}",
+            description = "Directory of job uploads and segment data files; several nodes share it (env IDEX_FILES_DIR;"
+                    + " default: files inside --data-dir).")
+    Path filesDir;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = new ServerConfig(host, port, store.location(), store.poolSize(),
                 scope == null || scope.isBlank() ? null : Uid2Scope.parse(scope),
                 environment == null || environment.isBlank() ? null : IdentityEnvironment.parse(environment),
-                saltBuckets, rotationSchedule, ServerConfig.DEFAULT_SCHEDULER_POLLING, System::currentTimeMillis);
+                saltBuckets, rotationSchedule, ServerConfig.DEFAULT_SCHEDULER_POLLING, System::currentTimeMillis,
+                filesDir != null ? filesDir : store.dataDir().resolve("files"));
         IdexServer server = IdexServer.start(config, System.out);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -35,6 +35,10 @@ public final class StoreOptions {
         return Database.open(location(), 2);
     }
 
+    public Path dataDir() {
+        return dataDir;
+    }
+
     public int poolSize() {
         return poolSize;
     }

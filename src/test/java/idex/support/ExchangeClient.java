@@ -56,6 +56,16 @@ public final class ExchangeClient {
         return send("PUT", path, json);
     }
 
+    /** POSTs raw bytes (an upload), optionally declared as gzip. */
+    public Answer upload(String path, byte[] body, boolean gzip) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url(path)))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).header("Content-Type", "text/csv");
+        if (gzip) {
+            b.header("Content-Encoding", "gzip");
+        }
+        return send(b);
+    }
+
     public Answer send(String method, String path, String json) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url(path)))
                 .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
@@ -65,6 +75,13 @@ public final class ExchangeClient {
         }
         if (json != null) {
             b.header("Content-Type", "application/json");
+        }
+        return send(b);
+    }
+
+    private Answer send(HttpRequest.Builder b) {
+        if (key != null) {
+            b.setHeader("Authorization", "Bearer " + key);
         }
         try {
             HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());

@@ -27,6 +27,8 @@ public final class TestServer implements AutoCloseable {
 
     public final AtomicLong clock = new AtomicLong(System.currentTimeMillis());
     private final StoreLocation store;
+    /** Job files survive a restart, as an operator's files directory does. */
+    private final Path filesDir = newFilesDir();
     private final Uid2Scope scope;
     private final IdentityEnvironment environment;
     private final int saltBuckets;
@@ -67,6 +69,20 @@ public final class TestServer implements AutoCloseable {
         return t;
     }
 
+    private static Path newFilesDir() {
+        try {
+            Path dir = java.nio.file.Files.createTempDirectory("idex-files");
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    public Path filesDir() {
+        return filesDir;
+    }
+
     /** The server's current time: what a client must put in its envelopes. */
     public long now() {
         return realClock ? System.currentTimeMillis() : clock.get();
@@ -75,7 +91,8 @@ public final class TestServer implements AutoCloseable {
     private void boot() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ServerConfig config = new ServerConfig("127.0.0.1", 0, store, 4, scope, environment, saltBuckets,
-                rotationSchedule, java.time.Duration.ofMillis(200), () -> realClock ? System.currentTimeMillis() : clock.get());
+                rotationSchedule, java.time.Duration.ofMillis(200), () -> realClock ? System.currentTimeMillis() : clock.get(),
+                filesDir);
         server = IdexServer.start(config, new PrintStream(out, true, StandardCharsets.UTF_8));
         console = out.toString(StandardCharsets.UTF_8);
     }

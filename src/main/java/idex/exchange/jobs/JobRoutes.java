@@ -29,7 +29,9 @@ public final class JobRoutes {
         this.clock = clock;
     }
 
-    public void mount(Router router, ExchangeApi api) {
+    public void mount(Router router, ExchangeApi api, JobUpload upload) {
+        router.post("/v1/jobs/:jobId/data").handler(upload.handler());
+        ApiServer.onlyMethods(router, "/v1/jobs/:jobId/data", "POST");
         router.post("/v1/jobs/segmentExport").handler(api.withBody(req -> create(req, JobCategory.SEGMENT_EXPORT)));
         router.post("/v1/jobs/identityImport").handler(api.withBody(req -> create(req, JobCategory.IDENTITY_IMPORT)));
         router.put("/v1/jobs/:jobId/status/complete").handler(api.handler(this::complete));

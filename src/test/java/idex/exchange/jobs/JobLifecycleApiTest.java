@@ -11,7 +11,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.zip.GZIPOutputStream;
 
 import static idex.support.ExchangeAccounts.registration;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -137,5 +141,63 @@ class JobLifecycleApiTest {
         assertThat(a.json().get("jobName").asText()).isEqualTo("IMPORT_IDENTITY");
         assertThat(a.json().get("destinationEndpointID").isNull()).isTrue();
         assertThat(acme.client().get("/v1/jobs/IDENTITY_IMPORT").json()).hasSize(1);
+    }
+
+    private static long waitingExport() {
+        return source.client().post("/v1/jobs/segmentExport",
+                export(source.endpointId(), destination.endpointId(), "{\"email\":\"EMAIL_SHA256\"}")).json().get("jobId").asLong();
+    }
+
+    private static String status(long jobId) {
+        return acme.client().get("/v1/jobs/SEGMENT_EXPORT/" + jobId).json().get(0).get("status").asText();
+    }
+
+    @Test
+    void anUploadMovesTheJobToPendingOnce() throws Exception {
+        long jobId = waitingExport();
+        byte[] csv = "email,firstName\nann@example.com,Ann\nbob@example.com,Bob\n".getBytes(StandardCharsets.UTF_8);
+        ExchangeClient.Answer a = source.client().upload("/v1/jobs/" + jobId + "/data", csv, false);
+        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        assertThat(a.body()).isEqualTo(Long.toString(jobId));
+        assertThat(status(jobId)).isIn("PENDING", "RUNNING", "READY_FOR_DOWNLOAD");
+        ExchangeClient.Answer again = source.client().upload("/v1/jobs/" + jobId + "/data", csv, false);
+        assertThat(again.status()).isEqualTo(409);
+        assertThat(again.message()).contains("WAITING_TO_RECIEVE_DATA");
+        try (var files = Files.walk(server.filesDir())) {
+            assertThat(files.filter(f -> f.toString().endsWith(".part"))).isEmpty();
+        }
+    }
+
+    @Test
+    void aGzipUploadIsAccepted() throws Exception {
+        long jobId = waitingExport();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(bytes)) {
+            gz.write("email\nann@example.com\n".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(source.client().upload("/v1/jobs/" + jobId + "/data", bytes.toByteArray(), true).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aFileThatIsNotAUsableCsvIsRefusedAndTheJobKeepsWaiting() {
+        long jobId = waitingExport();
+        String path = "/v1/jobs/" + jobId + "/data";
+        ExchangeClient c = source.client();
+        assertThat(c.upload(path, new byte[]{1, 2, 0, 3, 4}, false).message()).contains("binary");
+        assertThat(c.upload(path, new byte[0], false).message()).contains("empty");
+        assertThat(c.upload(path, "phone,firstName\n1,Ann\n".getBytes(StandardCharsets.UTF_8), false).message())
+                .contains("names none of endpoint");
+        assertThat(c.upload(path, new byte[]{'e', 'm', 'a', 'i', 'l', '\n', (byte) 0xC3, (byte) 0x28, '\n'}, false).message())
+                .contains("UTF-8");
+        assertThat(c.upload(path, "email\na@x.com\n".getBytes(StandardCharsets.UTF_8), true).message()).contains("gzip");
+        assertThat(destination.client().upload(path, "email\na@x.com\n".getBytes(StandardCharsets.UTF_8), false).status())
+                .isEqualTo(403);
+        assertThat(otherSource.client().upload(path, "email\na@x.com\n".getBytes(StandardCharsets.UTF_8), false).status())
+                .isEqualTo(404);
+        assertThat(c.upload("/v1/jobs/987654321/data", "email\na@x.com\n".getBytes(StandardCharsets.UTF_8), false).status())
+                .isEqualTo(404);
+        assertThat(new ExchangeClient(server, null).upload(path, "email\n".getBytes(StandardCharsets.UTF_8), false).status())
+                .isEqualTo(401);
+        assertThat(status(jobId)).isEqualTo("WAITING_TO_RECIEVE_DATA");
     }
 }

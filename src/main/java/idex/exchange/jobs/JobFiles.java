@@ -1,0 +1,82 @@
+package idex.exchange.jobs;
+
+import idex.auth.KeyHash;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * Where a job's files live: `jobs/<jobId>/` under the files directory, holding the accepted upload and the output
+ * files. An upload is written to a `.part` file first and renamed once complete, so a crash never leaves a file
+ * that looks accepted; leftover `.part` files are removed at start.
+ */
+public final class JobFiles {
+
+    private final Path root;
+
+    public JobFiles(Path filesDir) {
+        this.root = filesDir.resolve("jobs");
+    }
+
+    public Path jobDir(long jobId) {
+        return root.resolve(Long.toString(jobId));
+    }
+
+    /** A new, unique place to receive an upload. */
+    public Path partial(long jobId) {
+        try {
+            Files.createDirectories(jobDir(jobId));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return jobDir(jobId).resolve("upload-" + KeyHash.randomToken(9) + ".part");
+    }
+
+    /** The accepted upload's path, by the name recorded on the job. */
+    public Path upload(long jobId, String name) {
+        return jobDir(jobId).resolve(name);
+    }
+
+    /** Removes uploads cut off by a crash or a stop. */
+    public void removePartials() {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        try (DirectoryStream<Path> jobs = Files.newDirectoryStream(root)) {
+            for (Path job : jobs) {
+                try (DirectoryStream<Path> parts = Files.newDirectoryStream(job, "*.part")) {
+                    for (Path p : parts) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static void deleteQuietly(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // a file that cannot be removed now is removed with its job's directory later
+        }
+    }
+
+    /** Removes a whole directory (a job's output of a run that did not finish). */
+    public static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(JobFiles::deleteQuietly);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

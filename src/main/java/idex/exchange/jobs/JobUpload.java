@@ -1,0 +1,155 @@
+package idex.exchange.jobs;
+
+import idex.exchange.ExchangeApi;
+import idex.exchange.accounts.Caller;
+import idex.exchange.endpoints.EndpointStore;
+import idex.http.ApiError;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.function.LongSupplier;
+
+/**
+ * `POST /v1/jobs/{jobId}/data`: the producer's CSV, streamed to a file as it arrives (a multi-gigabyte upload
+ * never sits in memory), checked, then accepted in one transaction that moves the job from
+ * WAITING_TO_RECIEVE_DATA to PENDING. A refused or interrupted upload leaves the job waiting.
+ */
+public final class JobUpload {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JobUpload.class);
+
+    private final Vertx vertx;
+    private final ExchangeApi api;
+    private final JobRoutes routes;
+    private final JobStore jobs;
+    private final JobFiles files;
+    private final EndpointStore endpoints;
+    private final LongSupplier clock;
+
+    public JobUpload(Vertx vertx, ExchangeApi api, JobRoutes routes, JobStore jobs, JobFiles files,
+                     EndpointStore endpoints, LongSupplier clock) {
+        this.vertx = vertx;
+        this.api = api;
+        this.routes = routes;
+        this.jobs = jobs;
+        this.files = files;
+        this.endpoints = endpoints;
+        this.clock = clock;
+    }
+
+    public Handler<RoutingContext> handler() {
+        return ctx -> {
+            Caller caller = api.authenticate(ctx);
+            if (caller == null) {
+                return;
+            }
+            ctx.request().pause();
+            String jobIdText = ctx.pathParam("jobId");
+            vertx.executeBlocking(() -> waitingJob(caller, jobIdText), false).onComplete(ar -> {
+                if (ar.failed()) {
+                    refuse(ctx, ar.cause(), false);
+                } else {
+                    receive(ctx, ar.result());
+                }
+            });
+        };
+    }
+
+    private Job waitingJob(Caller caller, String jobIdText) {
+        Job job = routes.visible(caller, JobRoutes.parseId(jobIdText));
+        if (!caller.isAccountKey() && caller.endpointId() != job.producerEndpointId()) {
+            throw ApiError.forbidden("Only the job's source endpoint (or an account-level key) uploads its data.");
+        }
+        if (job.status() != JobStatus.WAITING_TO_RECIEVE_DATA) {
+            throw ApiError.conflict("Job " + job.jobId() + " is " + job.status() + ", not WAITING_TO_RECIEVE_DATA: it"
+                    + " takes no more data.");
+        }
+        return job;
+    }
+
+    private void receive(RoutingContext ctx, Job job) {
+        boolean gzip = "gzip".equalsIgnoreCase(ctx.request().getHeader("Content-Encoding"));
+        Path part = files.partial(job.jobId());
+        vertx.fileSystem().open(part.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
+                .compose(file -> ctx.request().pipeTo(file))
+                .onComplete(piped -> {
+                    if (piped.failed()) {
+                        JobFiles.deleteQuietly(part);
+                        LOG.info("Upload to job {} cut off: {}", job.jobId(), piped.cause().toString());
+                        refuse(ctx, ApiError.badRequest("The upload was cut off before its end; send it again."), false);
+                        return;
+                    }
+                    vertx.executeBlocking(() -> accept(job, part, gzip), false).onComplete(ar -> {
+                        if (ar.failed()) {
+                            refuse(ctx, ar.cause(), true);
+                        } else {
+                            ctx.response().putHeader("Content-Type", "application/json").end(Long.toString(job.jobId()));
+                        }
+                    });
+                });
+    }
+
+    private long accept(Job job, Path part, boolean gzip) throws Exception {
+        try {
+            UploadCheck.check(part, gzip, endpoints.require(job.accountId(), job.producerEndpointId()).registration(),
+                    job.producerEndpointId());
+            // A name of its own: a concurrent upload that loses the race below must not touch the winner's file.
+            String name = part.getFileName().toString().replace(".part", gzip ? ".csv.gz" : ".csv");
+            Path target = files.upload(job.jobId(), name);
+            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+            boolean accepted = jobs.jdbi().inTransaction(h -> {
+                if (!jobs.transition(h, job.jobId(), JobStatus.WAITING_TO_RECIEVE_DATA, JobStatus.PENDING, clock.getAsLong())) {
+                    return false;
+                }
+                h.createUpdate("UPDATE exchange_job SET upload_file = :f WHERE job_id = :id")
+                        .bind("f", name).bind("id", job.jobId()).execute();
+                return true;
+            });
+            if (!accepted) {
+                // Another upload or a fail call won the race: this file is not the job's.
+                JobFiles.deleteQuietly(target);
+                throw ApiError.conflict("Job " + job.jobId() + " no longer waits for data: another upload or a"
+                        + " status change came first.");
+            }
+            return job.jobId();
+        } finally {
+            JobFiles.deleteQuietly(part);
+        }
+    }
+
+    private static void refuse(RoutingContext ctx, Throwable cause, boolean bodyRead) {
+        ApiError e = cause instanceof ApiError a ? a : new ApiError(500, "Internal server error.");
+        if (!(cause instanceof ApiError)) {
+            LOG.error("Upload failed", cause);
+        }
+        if (ctx.response().ended()) {
+            return;
+        }
+        ctx.response().setStatusCode(e.status()).putHeader("Content-Type", "application/json");
+        if (bodyRead) {
+            ctx.response().end(e.body());
+            return;
+        }
+        // The rest of a refused body is never read: end the exchange rather than leave a client sending into a
+        // paused socket (HTTP/1.x: close the connection; HTTP/2: reset only this stream).
+        boolean http2 = ctx.request().version() == HttpVersion.HTTP_2;
+        if (!http2) {
+            ctx.response().putHeader("Connection", "close");
+        }
+        ctx.response().end(e.body()).onComplete(v -> {
+            if (http2) {
+                ctx.response().reset(0x8);
+            } else {
+                ctx.request().connection().close();
+            }
+        });
+    }
+}
