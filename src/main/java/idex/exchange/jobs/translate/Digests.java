@@ -1,0 +1,75 @@
+package idex.exchange.jobs.translate;
+
+import java.nio.charset.StandardCharsets;
+import java.security.DigestException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * SHA-256, SHA-1 and MD5 of a string's UTF-8 bytes as lower-case hex. Keeps its digests and buffers so that a row
+ * costs one String (the result) and no other allocation for ASCII input. NOT thread-safe: one per translator.
+ */
+final class Digests {
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final int MAX_DIGEST_BYTES = 32;
+
+    private final MessageDigest sha256 = digest("SHA-256");
+    private final MessageDigest sha1 = digest("SHA-1");
+    private final MessageDigest md5 = digest("MD5");
+    private final byte[] out = new byte[MAX_DIGEST_BYTES];
+    private final char[] hex = new char[2 * MAX_DIGEST_BYTES];
+    private byte[] input = new byte[256];
+
+    String sha256Hex(String value) {
+        return hexOf(sha256, value);
+    }
+
+    String sha1Hex(String value) {
+        return hexOf(sha1, value);
+    }
+
+    String md5Hex(String value) {
+        return hexOf(md5, value);
+    }
+
+    private String hexOf(MessageDigest md, String value) {
+        int length = value.length();
+        boolean ascii = true;
+        if (input.length < length) {
+            input = new byte[Math.max(length, 2 * input.length)];
+        }
+        for (int i = 0; i < length; i++) {
+            char c = value.charAt(i);
+            if (c >= 0x80) {
+                ascii = false;
+                break;
+            }
+            input[i] = (byte) c; // ASCII is its own UTF-8 encoding
+        }
+        if (ascii) {
+            md.update(input, 0, length);
+        } else {
+            md.update(value.getBytes(StandardCharsets.UTF_8)); // rare: let the JDK encode
+        }
+        int n = md.getDigestLength();
+        try {
+            md.digest(out, 0, n);
+        } catch (DigestException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+        for (int i = 0; i < n; i++) {
+            hex[2 * i] = HEX[(out[i] >> 4) & 0xF];
+            hex[2 * i + 1] = HEX[out[i] & 0xF];
+        }
+        return new String(hex, 0, 2 * n);
+    }
+
+    private static MessageDigest digest(String algorithm) {
+        try {
+            return MessageDigest.getInstance(algorithm);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(algorithm + " is missing from the JDK", e);
+        }
+    }
+}
