@@ -3,7 +3,7 @@
 //   java -cp target/idex.jar bench/IdentityBench.java <command> [--option value ...]
 //
 // Commands (bench/run-identity.sh strings them together; see BENCHMARKS.md):
-//   resolve  --dir D [--records 1000000] [--batch 2000] [--overlap 0.3] [--seed 1] [--raw true] [--out FILE]
+//   resolve  --dir D [--records 1000000] [--batch 2000] [--overlap 0.3] [--seed 1] [--raw true] [--cache-mb N] [--out FILE]
 //            on the embedded store in D (created if new): an account with one endpoint, then
 //            (1) the store's raw batched insert rate: the identifier rows the records carry, inserted as they are
 //                into a table shaped like x1_identifier, in transactions of --batch records, and
@@ -118,7 +118,14 @@ public class IdentityBench {
         boolean raw = Boolean.parseBoolean(o.getOrDefault("raw", "true"));
         Files.createDirectories(dir);
         ObjectNode result = JSON.createObjectNode();
-        try (Database db = Database.open(StoreLocation.of(null, dir), 4)) {
+        // The server's own store settings, unless --cache-mb asks for a larger H2 page cache (to fill a big store
+        // faster; the measured part runs with the server's settings).
+        StoreLocation location = StoreLocation.of(null, dir);
+        if (o.containsKey("cache-mb")) {
+            location = new StoreLocation(location.jdbcUrl().replaceFirst("CACHE_SIZE=\\d+",
+                    "CACHE_SIZE=" + Integer.parseInt(o.get("cache-mb")) * 1024), location.user(), location.password());
+        }
+        try (Database db = Database.open(location, 4)) {
             long now = System.currentTimeMillis();
             Path keyFile = dir.resolve("bench-endpoint.json");
             long accountId;

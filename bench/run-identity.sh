@@ -12,7 +12,7 @@
 #    (open loop) for LOOKUP_WARMUP + LOOKUP_DURATION seconds; reports p50/p99/p99.9 of the measured part.
 # Settings (environment): JAR (target/idex.jar) PORT (18081) RECORDS (1000000) BATCH (2000) FILL_RECORDS (3600000)
 #   LOOKUP_RATE (1000) LOOKUP_WARMUP (20) LOOKUP_DURATION (60) SERVER_OPTS (-Xmx320m -Xmn64m -XX:+UseSerialGC)
-#   CLIENT_OPTS (-Xmx1g) KEEP (0: 1 keeps the temp dir) OUT (bench/results/identity-<date>.json)
+#   CLIENT_OPTS (-Xmx1500m) KEEP (0: 1 keeps the temp dir) OUT (bench/results/identity-<date>.json)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +25,7 @@ LOOKUP_RATE=${LOOKUP_RATE:-1000}
 LOOKUP_WARMUP=${LOOKUP_WARMUP:-20}
 LOOKUP_DURATION=${LOOKUP_DURATION:-60}
 SERVER_OPTS=${SERVER_OPTS:--Xmx320m -Xmn64m -XX:+UseSerialGC}
-CLIENT_OPTS=${CLIENT_OPTS:--Xmx1g}
+CLIENT_OPTS=${CLIENT_OPTS:--Xmx1500m}
 KEEP=${KEEP:-0}
 OUT=${OUT:-$ROOT/bench/results/identity-$(date -u +%Y%m%dT%H%M%SZ).json}
 
@@ -46,7 +46,7 @@ echo "== resolve $RECORDS records (raw insert first) =="
 bench resolve --dir "$WORK/store" --records "$RECORDS" --batch "$BATCH" --out "$WORK/resolve.json"
 if [ "$FILL_RECORDS" -gt 0 ]; then
     echo "== fill: $FILL_RECORDS more records =="
-    bench resolve --dir "$WORK/store" --records "$FILL_RECORDS" --batch 5000 --raw false --seed 2 --out "$WORK/fill.json"
+    bench resolve --dir "$WORK/store" --records "$FILL_RECORDS" --batch 5000 --raw false --seed 2 --cache-mb 400 --out "$WORK/fill.json"
 fi
 
 echo "== lookups at $LOOKUP_RATE/s =="
