@@ -112,7 +112,7 @@ public final class IdexServer implements AutoCloseable {
             IdentityStore identities = new IdentityStore(db.jdbi());
             X1Ids x1Ids = X1Ids.of(db.jdbi());
             JobStore jobStore = new JobStore(db.jdbi());
-            JobRoutes jobRoutes = new JobRoutes(jobStore, endpoints, config.clock());
+            JobRoutes jobRoutes = new JobRoutes(jobStore, endpoints, deployment.scope(), config.clock());
             JobFiles jobFiles = new JobFiles(config.filesDir());
             jobFiles.removePartials();
             ApiServer api = new ApiServer(vertx, metrics)

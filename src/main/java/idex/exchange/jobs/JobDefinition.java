@@ -80,21 +80,10 @@ public record JobDefinition(Long producerEndpointId, Long producerSegmentId, Str
         Map<String, String> identityMappings = stringMap(body, "identityMappings");
         List<String> sourceIdentifiers = stringList(body, "sourceIdentifiers");
         String destinationIdentifier = text(body, "destinationIdentifier", 128);
+        // Whether the mappings fit together and fit the endpoints is JobMapping.validate's, at creation.
         boolean graph = destinationIdentifier != null || !sourceIdentifiers.isEmpty();
-        if (graph && !identityMappings.isEmpty()) {
-            throw ApiError.badRequest("Give either \"identityMappings\" or \"sourceIdentifiers\" with"
-                    + " \"destinationIdentifier\", not both.");
-        }
-        if (graph && (destinationIdentifier == null || sourceIdentifiers.isEmpty())) {
-            throw ApiError.badRequest("Graph translation needs both \"sourceIdentifiers\" (a non-empty array) and"
-                    + " \"destinationIdentifier\".");
-        }
         if (graph && !export) {
             throw ApiError.badRequest("An identity import has no destination identifier: use \"identityMappings\".");
-        }
-        if (export && !graph && identityMappings.isEmpty()) {
-            throw ApiError.badRequest("Say how identifiers reach the destination: \"identityMappings\" (e.g."
-                    + " {\"email\":\"EMAIL_SHA256\"}) or \"sourceIdentifiers\" with \"destinationIdentifier\".");
         }
         JsonNode schedule = body.path("scheduleDetails");
         if (!schedule.isMissingNode() && !schedule.isNull() && !schedule.isObject()) {

@@ -10,6 +10,7 @@ import idex.http.ApiError;
 import idex.http.ApiServer;
 import idex.http.Json;
 import idex.http.Reply;
+import idex.uid2.Uid2Scope;
 import io.vertx.ext.web.Router;
 
 import java.util.function.LongSupplier;
@@ -22,9 +23,9 @@ public final class JobRoutes {
     private final EndpointStore endpoints;
     private final LongSupplier clock;
 
-    public JobRoutes(JobStore jobs, EndpointStore endpoints, LongSupplier clock) {
+    public JobRoutes(JobStore jobs, EndpointStore endpoints, Uid2Scope scope, LongSupplier clock) {
         this.jobs = jobs;
-        this.creation = new JobCreation(endpoints);
+        this.creation = new JobCreation(endpoints, scope);
         this.endpoints = endpoints;
         this.clock = clock;
     }
