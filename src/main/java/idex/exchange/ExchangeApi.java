@@ -99,7 +99,7 @@ public final class ExchangeApi {
             BoundedBody.read(ctx.request(), JSON_LIMIT).onComplete(ar -> {
                 if (ar.failed()) {
                     if (ar.cause() instanceof BoundedBody.TooLarge) {
-                        tooLarge(ctx, new ApiError(413, "The body is larger than " + JSON_LIMIT / (1024 * 1024)
+                        refuseUnreadBody(ctx, new ApiError(413, "The body is larger than " + JSON_LIMIT / (1024 * 1024)
                                 + " MiB: send fewer items per request."));
                     } else {
                         ctx.fail(ar.cause());
@@ -136,11 +136,11 @@ public final class ExchangeApi {
     }
 
     /**
-     * Answers 413 and then drops the rest of the body: it is never read, so on HTTP/1.x the connection is closed
+     * Answers an error and then drops the rest of a body that is never read: on HTTP/1.x the connection is closed
      * (a client still sending would otherwise wait forever on a paused socket, and the connection could never
      * carry another request); on HTTP/2 only the stream is reset.
      */
-    private static void tooLarge(RoutingContext ctx, ApiError e) {
+    public static void refuseUnreadBody(RoutingContext ctx, ApiError e) {
         if (ctx.response().ended()) {
             return;
         }
@@ -158,7 +158,8 @@ public final class ExchangeApi {
                 });
     }
 
-    private static void fail(RoutingContext ctx, ApiError e) {
+    /** Answers an error as `{"message":…}`, unless an answer was already sent. */
+    public static void fail(RoutingContext ctx, ApiError e) {
         if (ctx.response().ended()) {
             return;
         }

@@ -9,7 +9,9 @@ import org.jdbi.v3.core.mapper.RowMapper;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Endpoints in the store. Every read is scoped to an account: another account's endpoint does not exist. */
@@ -35,14 +37,8 @@ public final class EndpointStore {
             h.createUpdate("INSERT INTO exchange_endpoint (endpoint_id, account_id, name, audience_role, audience_mode,"
                             + " event_source, event_destination, registration, created, updated) VALUES (:id, :account,"
                             + " :name, :role, :mode, :eventSource, :eventDestination, :registration, :now, :now)")
-                    .bind("id", id).bind("account", accountId)
-                    .bind("name", registration.name())
-                    .bind("role", registration.audienceRole().name())
-                    .bind("mode", registration.audienceMode())
-                    .bind("eventSource", registration.eventSource())
-                    .bind("eventDestination", registration.eventDestination())
-                    .bind("registration", registration.toJsonText())
-                    .bind("now", now)
+                    .bind("id", id).bind("account", accountId).bind("now", now)
+                    .bindMap(columns(registration))
                     .execute();
             IssuedApiKey key = ApiKeyStore.issue(h, accountId, id, now);
             return new Created(new Endpoint(id, accountId, registration, now, now), key);
@@ -54,14 +50,8 @@ public final class EndpointStore {
         int n = jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_endpoint SET name = :name, audience_role = :role,"
                         + " audience_mode = :mode, event_source = :eventSource, event_destination = :eventDestination,"
                         + " registration = :registration, updated = :now WHERE endpoint_id = :id AND account_id = :account")
-                .bind("id", endpointId).bind("account", accountId)
-                .bind("name", registration.name())
-                .bind("role", registration.audienceRole().name())
-                .bind("mode", registration.audienceMode())
-                .bind("eventSource", registration.eventSource())
-                .bind("eventDestination", registration.eventDestination())
-                .bind("registration", registration.toJsonText())
-                .bind("now", now)
+                .bind("id", endpointId).bind("account", accountId).bind("now", now)
+                .bindMap(columns(registration))
                 .execute());
         if (n == 0) {
             throw missing(endpointId);
@@ -93,6 +83,18 @@ public final class EndpointStore {
         return jdbi.withHandle(h -> h.createQuery("SELECT " + COLUMNS + " FROM exchange_endpoint WHERE account_id = :account"
                         + " ORDER BY endpoint_id")
                 .bind("account", accountId).map(MAPPER).list());
+    }
+
+    /** The columns a registration is stored in: the JSON, and what queries filter on. */
+    private static Map<String, Object> columns(Registration r) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("name", r.name());
+        c.put("role", r.audienceRole().name());
+        c.put("mode", r.audienceMode());
+        c.put("eventSource", r.eventSource());
+        c.put("eventDestination", r.eventDestination());
+        c.put("registration", r.toJsonText());
+        return c;
     }
 
     private static ApiError missing(long endpointId) {

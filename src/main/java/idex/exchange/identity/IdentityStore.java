@@ -140,6 +140,8 @@ public final class IdentityStore {
         private final Map<Long, Long> mergedInto = new LinkedHashMap<>();
         private final List<Rejection> rejected = new ArrayList<>();
         private final List<Long> freeIds = new ArrayList<>();
+        /** x1s this batch created: one merged away within the batch is written as an alias, never as rows. */
+        private final Set<Long> createdHere = new HashSet<>();
         private int created;
 
         Batch(Handle h, long accountId, long endpointId, Set<String> uniqueNames, long now) {
@@ -354,7 +356,7 @@ public final class IdentityStore {
             for (Map.Entry<Long, Long> m : mergedInto.entrySet()) {
                 long loser = m.getKey();
                 long survivor = finalSurvivor(loser);
-                if (!mergedAwayWasCreated(loser)) {
+                if (!createdHere.contains(loser)) {
                     emptied.bind("x", loser).add();
                     aliases.bind("s", survivor).bind("x", loser).add();
                     aliasesOfAliases.bind("s", survivor).bind("x", loser).add();
@@ -378,12 +380,6 @@ public final class IdentityStore {
             execute(aliasesOfAliases);
             execute(newPersons);
             execute(rows);
-        }
-
-        private final Set<Long> createdHere = new HashSet<>();
-
-        private boolean mergedAwayWasCreated(long x1) {
-            return createdHere.contains(x1);
         }
 
         private static void execute(PreparedBatch batch) {

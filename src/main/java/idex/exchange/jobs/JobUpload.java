@@ -7,7 +7,6 @@ import idex.http.ApiError;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.OpenOptions;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,26 +129,10 @@ public final class JobUpload {
         if (!(cause instanceof ApiError)) {
             LOG.error("Upload failed", cause);
         }
-        if (ctx.response().ended()) {
-            return;
-        }
-        ctx.response().setStatusCode(e.status()).putHeader("Content-Type", "application/json");
         if (bodyRead) {
-            ctx.response().end(e.body());
-            return;
+            ExchangeApi.fail(ctx, e);
+        } else {
+            ExchangeApi.refuseUnreadBody(ctx, e);
         }
-        // The rest of a refused body is never read: end the exchange rather than leave a client sending into a
-        // paused socket (HTTP/1.x: close the connection; HTTP/2: reset only this stream).
-        boolean http2 = ctx.request().version() == HttpVersion.HTTP_2;
-        if (!http2) {
-            ctx.response().putHeader("Connection", "close");
-        }
-        ctx.response().end(e.body()).onComplete(v -> {
-            if (http2) {
-                ctx.response().reset(0x8);
-            } else {
-                ctx.request().connection().close();
-            }
-        });
     }
 }
