@@ -37,6 +37,20 @@ public final class JobFiles {
         return jobDir(jobId).resolve("upload-" + KeyHash.randomToken(9) + ".part");
     }
 
+    /**
+     * Where a job's output files live: `jobs/<jobId>/files/`. A processing run empties it first and the files it
+     * writes count only once the run's final transaction registers them in `exchange_job_file`, so a run cut off by a
+     * crash leaves nothing that a download could see.
+     */
+    public Path outputDir(long jobId) {
+        return jobDir(jobId).resolve("files");
+    }
+
+    /** One output file, by the opaque name registered in `exchange_job_file`. */
+    public Path outputFile(long jobId, String fileName) {
+        return outputDir(jobId).resolve(fileName);
+    }
+
     /** The accepted upload's path, by the name recorded on the job. */
     public Path upload(long jobId, String name) {
         return jobDir(jobId).resolve(name);
