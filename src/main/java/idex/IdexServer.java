@@ -15,6 +15,9 @@ import idex.exchange.identity.IdentityRoutes;
 import idex.exchange.identity.IdentityStore;
 import idex.exchange.identity.X1Ids;
 import idex.exchange.jobs.JobFiles;
+import idex.exchange.jobs.JobProcessor;
+import idex.exchange.jobs.translate.UidSnapshot;
+import idex.exchange.filters.IdentityFilterRules;
 import idex.exchange.jobs.JobRoutes;
 import idex.exchange.jobs.JobUpload;
 import idex.exchange.jobs.JobStore;
@@ -63,12 +66,15 @@ public final class IdexServer implements AutoCloseable {
     private final Vertx vertx;
     private final ApiServer api;
     private final Scheduler scheduler;
+    private final JobProcessor processor;
     private final int port;
 
     private final StoreChanges changes;
 
-    private IdexServer(Database db, Vertx vertx, ApiServer api, Scheduler scheduler, int port, StoreChanges changes) {
+    private IdexServer(Database db, Vertx vertx, ApiServer api, Scheduler scheduler, JobProcessor processor, int port,
+                       StoreChanges changes) {
         this.changes = changes;
+        this.processor = processor;
         this.db = db;
         this.vertx = vertx;
         this.api = api;
@@ -114,6 +120,9 @@ public final class IdexServer implements AutoCloseable {
             JobStore jobStore = new JobStore(db.jdbi());
             JobRoutes jobRoutes = new JobRoutes(jobStore, endpoints, deployment.scope(), config.clock());
             JobFiles jobFiles = new JobFiles(config.filesDir());
+            JobProcessor processor = new JobProcessor(jobStore, endpoints, identities,
+                    new IdentityFilterRules(db.jdbi()), jobFiles, () -> UidSnapshot.current(deployment, salts, optOuts),
+                    deployment.scope(), config.jobs(), config.clock());
             jobFiles.removePartials();
             ApiServer api = new ApiServer(vertx, metrics)
                     .mount(router -> Uid2Routes.mount(router, envelope, new BucketsEndpoint(salts),
@@ -123,7 +132,8 @@ public final class IdexServer implements AutoCloseable {
                     .mount(router -> new IdentityRoutes(identities, x1Ids, endpoints).mount(router, exchange))
                     .mount(router -> new EventRoutes(endpoints, identities, x1Ids, config.clock()).mount(router, exchange))
                     .mount(router -> jobRoutes.mount(router, exchange,
-                            new JobUpload(vertx, exchange, jobRoutes, jobStore, jobFiles, endpoints, config.clock())))
+                            new JobUpload(vertx, exchange, jobRoutes, jobStore, jobFiles, endpoints, config.clock(),
+                                    processor::wake)))
                     .mount(router -> new IdentityFilterRoutes(new IdentityFilterStore(db.jdbi()), endpoints)
                             .mount(router, exchange));
             StoreChanges changes = new StoreChanges(keyStore, keys, apiKeyStore, apiKeys, salts, optOuts);
@@ -145,7 +155,8 @@ public final class IdexServer implements AutoCloseable {
             LOG.info("idex listening on http://{}:{} ({} {}, {} salt buckets, store {}) in {} ms", config.host(), port,
                     deployment.scope(), deployment.environment().name().toLowerCase(), salts.current().count(),
                     config.store().display(), (System.nanoTime() - started) / 1_000_000);
-            return new IdexServer(db, vertx, api, scheduler, port, changes);
+            processor.start();
+            return new IdexServer(db, vertx, api, scheduler, processor, port, changes);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -250,6 +261,7 @@ public final class IdexServer implements AutoCloseable {
         if (scheduler != null) {
             scheduler.stop();
         }
+        processor.close();
         vertx.close().await();
         db.close();
     }

@@ -1,5 +1,6 @@
 package idex;
 
+import idex.exchange.jobs.JobSettings;
 import idex.store.StoreLocation;
 import idex.uid2.IdentityEnvironment;
 import idex.uid2.Uid2Scope;
@@ -10,11 +11,13 @@ import java.util.function.LongSupplier;
 
 /**
  * Everything a server start needs. `scope` and `environment` may be null: the values recorded in the store (or
- * the defaults on a first start) are used. `filesDir` holds job uploads and segment data files.
+ * the defaults on a first start) are used. `filesDir` holds job uploads and segment data files;
+ * `jobs` says how this node processes jobs.
  */
 public record ServerConfig(String host, int port, StoreLocation store, int poolSize, Uid2Scope scope,
                            IdentityEnvironment environment, int saltBuckets, String rotationSchedule,
-                           Duration schedulerPolling, LongSupplier clock, Path filesDir) {
+                           Duration schedulerPolling, LongSupplier clock, Path filesDir,
+                           JobSettings jobs) {
 
     public static final String ROTATION_OFF = "off";
     /** How often a node looks for due scheduled work (db-scheduler's polling interval). */
@@ -22,6 +25,6 @@ public record ServerConfig(String host, int port, StoreLocation store, int poolS
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, store, poolSize, scope, environment, saltBuckets, rotationSchedule,
-                schedulerPolling, clock, filesDir);
+                schedulerPolling, clock, filesDir, jobs);
     }
 }

@@ -2,6 +2,7 @@ package idex.cli;
 
 import idex.IdexServer;
 import idex.ServerConfig;
+import idex.exchange.jobs.JobSettings;
 import idex.uid2.IdentityEnvironment;
 import idex.uid2.Uid2Scope;
 import idex.uid2.salts.SaltRotationSchedule;
@@ -10,6 +11,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -50,13 +52,29 @@ public final class ServeCommand implements Callable<Integer> {
                     + " default: files inside --data-dir).")
     Path filesDir;
 
+    @Option(names = "--job-workers", defaultValue = "${env:IDEX_JOB_WORKERS:-2}",
+            description = "Jobs this node processes at once (env IDEX_JOB_WORKERS; default ${DEFAULT-VALUE}).")
+    int jobWorkers;
+
+    @Option(names = "--segment-file-rows", defaultValue = "${env:IDEX_SEGMENT_FILE_ROWS:-1000000}",
+            description = "Rows per segment data file; a bigger output is split into several files, each with its header"
+                    + " (env IDEX_SEGMENT_FILE_ROWS; default ${DEFAULT-VALUE}).")
+    int segmentFileRows;
+
+    @Option(names = "--job-stale-after", defaultValue = "${env:IDEX_JOB_STALE_AFTER:-30s}",
+            converter = DurationOption.class,
+            description = "A running job whose node has not been heard from for this long is taken back and run again,"
+                    + " e.g. 30s or 2m (env IDEX_JOB_STALE_AFTER; default ${DEFAULT-VALUE}).")
+    Duration jobStaleAfter;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = new ServerConfig(host, port, store.location(), store.poolSize(),
                 scope == null || scope.isBlank() ? null : Uid2Scope.parse(scope),
                 environment == null || environment.isBlank() ? null : IdentityEnvironment.parse(environment),
                 saltBuckets, rotationSchedule, ServerConfig.DEFAULT_SCHEDULER_POLLING, System::currentTimeMillis,
-                filesDir != null ? filesDir : store.dataDir().resolve("files"));
+                filesDir != null ? filesDir : store.dataDir().resolve("files"),
+                new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter));
         IdexServer server = IdexServer.start(config, System.out);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

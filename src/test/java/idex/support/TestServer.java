@@ -2,6 +2,7 @@ package idex.support;
 
 import idex.IdexServer;
 import idex.ServerConfig;
+import idex.exchange.jobs.JobSettings;
 import idex.store.Database;
 import idex.store.StoreLocation;
 import idex.uid2.DeploymentSettings;
@@ -34,6 +35,7 @@ public final class TestServer implements AutoCloseable {
     private final int saltBuckets;
     private final boolean realClock;
     private String rotationSchedule = ServerConfig.ROTATION_OFF;
+    private JobSettings jobSettings = JobSettings.DEFAULT;
     private IdexServer server;
     private String console = "";
 
@@ -51,6 +53,14 @@ public final class TestServer implements AutoCloseable {
 
     public static TestServer start(StoreLocation store, Uid2Scope scope, IdentityEnvironment env, int saltBuckets) {
         TestServer t = new TestServer(store, scope, env, saltBuckets, true);
+        t.boot();
+        return t;
+    }
+
+    /** A server on a real clock that processes jobs with these settings. */
+    public static TestServer start(Path dataDir, int saltBuckets, JobSettings jobs) {
+        TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST, saltBuckets, true);
+        t.jobSettings = jobs;
         t.boot();
         return t;
     }
@@ -92,7 +102,7 @@ public final class TestServer implements AutoCloseable {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ServerConfig config = new ServerConfig("127.0.0.1", 0, store, 4, scope, environment, saltBuckets,
                 rotationSchedule, java.time.Duration.ofMillis(200), () -> realClock ? System.currentTimeMillis() : clock.get(),
-                filesDir);
+                filesDir, jobSettings);
         server = IdexServer.start(config, new PrintStream(out, true, StandardCharsets.UTF_8));
         console = out.toString(StandardCharsets.UTF_8);
     }

@@ -85,6 +85,50 @@ public final class IdentityStore {
                 .mapTo(Long.class).list());
     }
 
+    /**
+     * Identity-graph translation of a batch of rows (any endpoint's contributions count: the graph is the account's):
+     * for each row, the distinct values of identifier `wanted` held by the x1s that hold any of the row's
+     * identifiers, sorted. Two queries for the whole batch, whatever its size.
+     */
+    public List<List<String>> valuesOfHolders(long accountId, List<List<Identifier>> rows, String wanted) {
+        Map<Identifier, Integer> distinct = new LinkedHashMap<>();
+        rows.forEach(r -> r.forEach(id -> distinct.putIfAbsent(id, distinct.size())));
+        String[] names = new String[distinct.size()];
+        String[] values = new String[distinct.size()];
+        distinct.forEach((id, k) -> {
+            names[k] = id.name();
+            values[k] = id.value();
+        });
+        return jdbi.withHandle(h -> {
+            Map<Identifier, Set<Long>> holders = new HashMap<>();
+            h.createQuery("SELECT DISTINCT i.id_name, i.id_value, i.x1 FROM x1_identifier i JOIN UNNEST(:names, :values)"
+                            + " AS t(n, v) ON i.account_id = :a AND i.id_name = t.n AND i.id_value = t.v")
+                    .bind("names", names).bind("values", values).bind("a", accountId)
+                    .map((rs, ctx) -> Map.entry(new Identifier(rs.getString(1), rs.getString(2)), rs.getLong(3)))
+                    .forEach(e -> holders.computeIfAbsent(e.getKey(), k -> new HashSet<>()).add(e.getValue()));
+            Map<Long, Set<String>> held = new HashMap<>();
+            Long[] x1s = holders.values().stream().flatMap(Set::stream).distinct().toArray(Long[]::new);
+            if (x1s.length > 0) {
+                h.createQuery("SELECT i.x1, i.id_value FROM x1_identifier i JOIN UNNEST(:x1s) AS t(x) ON i.x1 = t.x"
+                                + " WHERE i.id_name = :wanted")
+                        .bind("x1s", x1s).bind("wanted", wanted)
+                        .map((rs, ctx) -> Map.entry(rs.getLong(1), rs.getString(2)))
+                        .forEach(e -> held.computeIfAbsent(e.getKey(), k -> new TreeSet<>()).add(e.getValue()));
+            }
+            List<List<String>> out = new ArrayList<>(rows.size());
+            for (List<Identifier> row : rows) {
+                Set<String> found = new TreeSet<>();
+                for (Identifier id : row) {
+                    for (long x1 : holders.getOrDefault(id, Set.of())) {
+                        found.addAll(held.getOrDefault(x1, Set.of()));
+                    }
+                }
+                out.add(List.copyOf(found));
+            }
+            return out;
+        });
+    }
+
     /** Removes an identifier, as one endpoint contributed it, from every x1; answers how many x1s changed. */
     public int delete(long accountId, long endpointId, Identifier identifier) {
         return jdbi.inTransaction(h -> {

@@ -45,7 +45,19 @@ public final class JobStore {
     /** Creates a job in its first status; answers its id. */
     public long create(Handle h, long accountId, JobCategory category, JobStatus status, JobDefinition definition,
                        Long scheduledJobId, Long parentJobId, long now) {
-        long id = h.createQuery("SELECT nextval('exchange_job_seq')").mapTo(Long.class).one();
+        long id = nextId(h);
+        insert(h, id, accountId, category, status, definition, scheduledJobId, parentJobId, now);
+        return id;
+    }
+
+    /** A new job id, for a job whose files must exist before its row does. */
+    public long nextId(Handle h) {
+        return h.createQuery("SELECT nextval('exchange_job_seq')").mapTo(Long.class).one();
+    }
+
+    /** Creates a job under an id from {@link #nextId}. */
+    public void insert(Handle h, long id, long accountId, JobCategory category, JobStatus status,
+                       JobDefinition definition, Long scheduledJobId, Long parentJobId, long now) {
         h.createUpdate("INSERT INTO exchange_job (job_id, account_id, category, status, producer_endpoint_id,"
                         + " destination_endpoint_id, scheduled_job_id, parent_job_id, definition, created, started, updated)"
                         + " VALUES (:id, :account, :category, :status, :producer, :destination, :scheduled, :parent,"
@@ -56,7 +68,6 @@ public final class JobStore {
                 .bind("parent", parentJobId).bind("definition", definition.toJson().toString())
                 .bind("now", now).bind("started", status == JobStatus.SCHEDULED ? null : now)
                 .execute();
-        return id;
     }
 
     public Optional<Job> find(long accountId, long jobId) {
@@ -99,6 +110,115 @@ public final class JobStore {
         return h.createUpdate("UPDATE exchange_job SET status = 'ERROR', error_details = :reason, updated = :now,"
                         + " ended = :now, claimed_by = NULL WHERE job_id = :id AND status = :from")
                 .bind("reason", reason).bind("from", from.name()).bind("id", jobId).bind("now", now).execute() == 1;
+    }
+
+    /**
+     * Claims the oldest PENDING job for a node: RUNNING, with the node's name, a first heartbeat and one more
+     * attempt. SKIP LOCKED lets nodes claim side by side; the guarded UPDATE makes a claim happen once.
+     */
+    public Optional<Job> claim(String node, long now) {
+        return jdbi.inTransaction(h -> {
+            Optional<Long> next = h.createQuery("SELECT job_id FROM exchange_job WHERE status = 'PENDING'"
+                            + " ORDER BY job_id LIMIT 1 FOR UPDATE SKIP LOCKED")
+                    .mapTo(Long.class).findOne();
+            if (next.isEmpty() || h.createUpdate("UPDATE exchange_job SET status = 'RUNNING', claimed_by = :node,"
+                            + " heartbeat = :now, attempts = attempts + 1, updated = :now"
+                            + " WHERE job_id = :id AND status = 'PENDING'")
+                    .bind("node", node).bind("now", now).bind("id", next.get()).execute() != 1) {
+                return Optional.<Job>empty();
+            }
+            return h.createQuery("SELECT " + COLUMNS + " FROM exchange_job WHERE job_id = :id")
+                    .bind("id", next.get()).map(MAPPER).findOne();
+        });
+    }
+
+    /** Renews a node's claim on a running job; false when the node no longer holds it. */
+    public boolean heartbeat(long jobId, String node, long now) {
+        return jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_job SET heartbeat = :now"
+                        + " WHERE job_id = :id AND status = 'RUNNING' AND claimed_by = :node")
+                .bind("now", now).bind("id", jobId).bind("node", node).execute() == 1);
+    }
+
+    /**
+     * Takes back RUNNING jobs whose node has not beaten since `cutoff` (it crashed or was cut off): to PENDING to
+     * run again, or to ERROR once `maxAttempts` runs have been cut off. Answers how many were taken back.
+     */
+    public int recoverStale(long cutoff, int maxAttempts, long now) {
+        return jdbi.inTransaction(h -> {
+            int failed = h.createUpdate("UPDATE exchange_job SET status = 'ERROR', claimed_by = NULL, updated = :now,"
+                            + " ended = :now, error_details = :reason"
+                            + " WHERE status = 'RUNNING' AND heartbeat < :cutoff AND attempts >= :max")
+                    .bind("now", now).bind("cutoff", cutoff).bind("max", maxAttempts)
+                    .bind("reason", "Processing was cut off " + maxAttempts + " times (its server stopped or crashed"
+                            + " while running it); the job was given up. Create it again to retry.")
+                    .execute();
+            return failed + h.createUpdate("UPDATE exchange_job SET status = 'PENDING', claimed_by = NULL, updated = :now"
+                            + " WHERE status = 'RUNNING' AND heartbeat < :cutoff")
+                    .bind("now", now).bind("cutoff", cutoff).execute();
+        });
+    }
+
+    /**
+     * Gives a job this node was running back to the queue, without counting the attempt: the node is stopping, the
+     * job did nothing wrong.
+     */
+    public boolean release(long jobId, String node, long now) {
+        return jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_job SET status = 'PENDING', claimed_by = NULL,"
+                        + " attempts = attempts - 1, updated = :now WHERE job_id = :id AND status = 'RUNNING'"
+                        + " AND claimed_by = :node")
+                .bind("now", now).bind("id", jobId).bind("node", node).execute() == 1);
+    }
+
+    /**
+     * Ends a run: the job leaves RUNNING for `to` with its counts and errorDetails, if this node still holds it.
+     * Called inside the run's final transaction, which also registers the run's files; false (roll back) otherwise.
+     */
+    public boolean finishRun(Handle h, long jobId, String node, JobStatus to, RunResult result, long now) {
+        return h.createUpdate("UPDATE exchange_job SET status = :to, source_record_count = :source,"
+                        + " translated_record_count = :translated, destination_record_count = :destination,"
+                        + " error_details = :details, claimed_by = NULL, updated = :now"
+                        + (to.isFinal() ? ", ended = :now" : "")
+                        + " WHERE job_id = :id AND status = 'RUNNING' AND claimed_by = :node")
+                .bind("to", to.name()).bind("source", result.sourceRecords())
+                .bind("translated", result.translatedRecords()).bind("destination", result.destinationRecords())
+                .bind("details", result.errorDetails()).bind("now", now).bind("id", jobId).bind("node", node)
+                .execute() == 1;
+    }
+
+    /** Ends a run in ERROR with its reason, if this node still holds the job. */
+    public boolean failRun(long jobId, String node, String reason, long now) {
+        return jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_job SET status = 'ERROR', error_details = :reason,"
+                        + " claimed_by = NULL, updated = :now, ended = :now"
+                        + " WHERE job_id = :id AND status = 'RUNNING' AND claimed_by = :node")
+                .bind("reason", reason).bind("now", now).bind("id", jobId).bind("node", node).execute() == 1);
+    }
+
+    /** Registers one output file of a run (inside the run's final transaction). */
+    public void addFile(Handle h, long jobId, OutputFile file) {
+        h.createUpdate("INSERT INTO exchange_job_file (job_id, file_name, seq, row_count, byte_count)"
+                        + " VALUES (:id, :name, :seq, :rows, :bytes)")
+                .bind("id", jobId).bind("name", file.name()).bind("seq", file.seq()).bind("rows", file.rows())
+                .bind("bytes", file.bytes()).execute();
+    }
+
+    /** Records the upload a job reads (a spawned job's own link to its parent's upload). */
+    public void setUpload(Handle h, long jobId, String fileName) {
+        h.createUpdate("UPDATE exchange_job SET upload_file = :f WHERE job_id = :id")
+                .bind("f", fileName).bind("id", jobId).execute();
+    }
+
+    /** Statuses of jobs by id, for the start-up sweep of the files directory. */
+    public Map<Long, JobStatus> statuses(Long[] jobIds) {
+        Map<Long, JobStatus> out = new HashMap<>();
+        if (jobIds.length == 0) {
+            return out;
+        }
+        jdbi.useHandle(h -> h.createQuery("SELECT j.job_id, j.status FROM exchange_job j JOIN UNNEST(:ids) AS t(id)"
+                        + " ON j.job_id = t.id")
+                .bind("ids", jobIds)
+                .map((rs, ctx) -> Map.entry(rs.getLong(1), JobStatus.valueOf(rs.getString(2))))
+                .forEach(e -> out.put(e.getKey(), e.getValue())));
+        return out;
     }
 
     private static Job withFiles(Handle h, Job j) {

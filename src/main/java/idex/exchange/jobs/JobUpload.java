@@ -32,9 +32,11 @@ public final class JobUpload {
     private final JobFiles files;
     private final EndpointStore endpoints;
     private final LongSupplier clock;
+    /** Told of each accepted upload, so that processing starts without waiting for the next poll. */
+    private final Runnable onAccepted;
 
     public JobUpload(Vertx vertx, ExchangeApi api, JobRoutes routes, JobStore jobs, JobFiles files,
-                     EndpointStore endpoints, LongSupplier clock) {
+                     EndpointStore endpoints, LongSupplier clock, Runnable onAccepted) {
         this.vertx = vertx;
         this.api = api;
         this.routes = routes;
@@ -42,6 +44,7 @@ public final class JobUpload {
         this.files = files;
         this.endpoints = endpoints;
         this.clock = clock;
+        this.onAccepted = onAccepted;
     }
 
     public Handler<RoutingContext> handler() {
@@ -103,13 +106,13 @@ public final class JobUpload {
             // A name of its own: a concurrent upload that loses the race below must not touch the winner's file.
             String name = part.getFileName().toString().replace(".part", gzip ? ".csv.gz" : ".csv");
             Path target = files.upload(job.jobId(), name);
+            JobFiles.sync(part); // on disk before the job says it has data
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
             boolean accepted = jobs.jdbi().inTransaction(h -> {
                 if (!jobs.transition(h, job.jobId(), JobStatus.WAITING_TO_RECIEVE_DATA, JobStatus.PENDING, clock.getAsLong())) {
                     return false;
                 }
-                h.createUpdate("UPDATE exchange_job SET upload_file = :f WHERE job_id = :id")
-                        .bind("f", name).bind("id", job.jobId()).execute();
+                jobs.setUpload(h, job.jobId(), name);
                 return true;
             });
             if (!accepted) {
@@ -118,6 +121,7 @@ public final class JobUpload {
                 throw ApiError.conflict("Job " + job.jobId() + " no longer waits for data: another upload or a"
                         + " status change came first.");
             }
+            onAccepted.run();
             return job.jobId();
         } finally {
             JobFiles.deleteQuietly(part);

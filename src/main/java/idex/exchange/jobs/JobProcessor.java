@@ -1,0 +1,236 @@
+package idex.exchange.jobs;
+
+import idex.auth.KeyHash;
+import idex.exchange.endpoints.EndpointStore;
+import idex.exchange.filters.IdentityFilterRules;
+import idex.exchange.identity.IdentityStore;
+import idex.exchange.jobs.translate.UidSnapshot;
+import idex.uid2.Uid2Scope;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Runs PENDING jobs on a bounded pool of this node's threads, never on the event loop (spec §4.2).
+ *
+ * <p>A node claims a job by moving it PENDING → RUNNING under its name, then keeps the claim alive with a heartbeat.
+ * A RUNNING job whose heartbeat stopped (its node crashed, or was stopped without giving the job back) is taken back
+ * to PENDING by any node once it is {@link JobSettings#staleAfter() stale}, and after {@value #MAX_ATTEMPTS} cut-off
+ * runs it is ended in ERROR instead, so that a job that crashes its server cannot do so for ever. A run that finds its
+ * claim gone stops without effect: only the holder of the claim can end the job.
+ */
+public final class JobProcessor implements AutoCloseable {
+
+    static final int MAX_ATTEMPTS = 3;
+    private static final Logger LOG = LoggerFactory.getLogger(JobProcessor.class);
+    private static final long POLL_MILLIS = 500;
+
+    private final JobStore jobs;
+    private final JobRunner runner;
+    private final JobFiles files;
+    private final JobSettings settings;
+    private final LongSupplier clock;
+    /** This node's name on the jobs it claims: unique per start, so that a restarted node never mistakes old claims. */
+    private final String node = "node-" + KeyHash.randomToken(9);
+    private final Semaphore slots;
+    private final ScheduledExecutorService timer;
+    private final ExecutorService workers;
+    private final Map<Long, AtomicBoolean> running = new ConcurrentHashMap<>();
+    private volatile boolean stopping;
+
+    public JobProcessor(JobStore jobs, EndpointStore endpoints, IdentityStore identities, IdentityFilterRules filters,
+                        JobFiles files, Supplier<UidSnapshot> uids, Uid2Scope scope, JobSettings settings,
+                        LongSupplier clock) {
+        this.jobs = jobs;
+        this.runner = new JobRunner(jobs, endpoints, identities, filters, files, uids, scope, settings.rowsPerFile(), clock);
+        this.files = files;
+        this.settings = settings;
+        this.clock = clock;
+        this.slots = new Semaphore(settings.workers());
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "idex-jobs-timer"));
+        this.workers = Executors.newFixedThreadPool(settings.workers(), r -> thread(r, "idex-job-worker"));
+    }
+
+    /** Takes back stale jobs, tidies the files directory, then polls for work and beats for the jobs it runs. */
+    public void start() {
+        recoverStale();
+        sweepFiles();
+        timer.scheduleWithFixedDelay(this::claimWhatFits, 0, POLL_MILLIS, TimeUnit.MILLISECONDS);
+        long beat = Math.max(100, settings.staleAfter().toMillis() / 3);
+        timer.scheduleWithFixedDelay(this::beat, beat, beat, TimeUnit.MILLISECONDS);
+    }
+
+    /** Looks for work now (an upload was just accepted) rather than at the next poll. */
+    public void wake() {
+        if (!stopping) {
+            try {
+                timer.execute(this::claimWhatFits);
+            } catch (RuntimeException ignored) {
+                // stopping: the job stays PENDING for the next start
+            }
+        }
+    }
+
+    private void claimWhatFits() {
+        try {
+            while (!stopping && slots.tryAcquire()) {
+                Optional<Job> claimed = jobs.claim(node, clock.getAsLong());
+                if (claimed.isEmpty()) {
+                    slots.release();
+                    return;
+                }
+                Job job = claimed.get();
+                AtomicBoolean held = new AtomicBoolean(true);
+                running.put(job.jobId(), held);
+                workers.execute(() -> runClaimed(job, held));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Looking for pending jobs failed; trying again at the next poll", e);
+        }
+    }
+
+    private void runClaimed(Job job, AtomicBoolean held) {
+        long started = System.nanoTime();
+        try {
+            long spawned = runner.run(job, node, () -> held.get() && !stopping);
+            LOG.info("Job {} ({}) processed in {} ms", job.jobId(), job.category(), (System.nanoTime() - started) / 1_000_000);
+            if (spawned != 0) {
+                wake();
+            }
+        } catch (JobRunner.ClaimLost e) {
+            if (stopping && jobs.release(job.jobId(), node, clock.getAsLong())) {
+                LOG.info("Job {} given back to the queue: this node is stopping", job.jobId());
+            } else {
+                LOG.warn("Job {} was taken over by another node; this run stopped without effect", job.jobId());
+            }
+        } catch (JobRunner.JobFailure e) {
+            endInError(job, e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            if (stopping) {
+                jobs.release(job.jobId(), node, clock.getAsLong());
+            } else {
+                LOG.error("Job {} failed", job.jobId(), e);
+                endInError(job, "Processing failed on the server: " + e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+            }
+        } finally {
+            running.remove(job.jobId());
+            slots.release();
+            if (!stopping) {
+                wake(); // a slot is free
+            }
+        }
+    }
+
+    private void endInError(Job job, String reason) {
+        String text = reason.length() > 4000 ? reason.substring(0, 4000) : reason;
+        if (jobs.failRun(job.jobId(), node, text, clock.getAsLong())) {
+            JobFiles.deleteTree(files.outputDir(job.jobId()));
+        }
+    }
+
+    private void beat() {
+        try {
+            long now = clock.getAsLong();
+            running.forEach((jobId, held) -> {
+                if (!jobs.heartbeat(jobId, node, now)) {
+                    held.set(false);
+                }
+            });
+            recoverStale();
+        } catch (RuntimeException e) {
+            LOG.warn("Job heartbeat failed; trying again", e);
+        }
+    }
+
+    private void recoverStale() {
+        long now = clock.getAsLong();
+        int n = jobs.recoverStale(now - settings.staleAfter().toMillis(), MAX_ATTEMPTS, now);
+        if (n > 0) {
+            LOG.info("Took back {} running job(s) whose node stopped beating", n);
+        }
+    }
+
+    /**
+     * Removes files no job needs: directories of jobs that ended (or never came to exist: a run cut off between
+     * preparing a spawned job's upload and creating it). Directories younger than the stale timeout are left alone,
+     * as another node may be about to register them.
+     */
+    private void sweepFiles() {
+        Path root = files.jobDir(0).getParent();
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        List<Long> ids = new ArrayList<>();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
+            for (Path d : dirs) {
+                try {
+                    ids.add(Long.parseLong(d.getFileName().toString()));
+                } catch (NumberFormatException ignored) {
+                    // not a job's directory
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("Could not list the job files directory {}", root, e);
+            return;
+        }
+        Map<Long, JobStatus> statuses = jobs.statuses(ids.toArray(Long[]::new));
+        long youngest = System.currentTimeMillis() - settings.staleAfter().toMillis();
+        for (long id : ids) {
+            JobStatus s = statuses.get(id);
+            Path dir = files.jobDir(id);
+            if ((s == null && olderThan(dir, youngest)) || (s != null && s.isFinal())) {
+                JobFiles.deleteTree(dir);
+            }
+        }
+    }
+
+    private static boolean olderThan(Path dir, long millis) {
+        try {
+            FileTime t = Files.getLastModifiedTime(dir);
+            return t.toMillis() < millis;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Stops claiming, lets running jobs notice and give themselves back to the queue, then stops the threads. */
+    @Override
+    public void close() {
+        stopping = true;
+        timer.shutdownNow();
+        workers.shutdown();
+        try {
+            if (!workers.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("Jobs still running at stop: they are taken back once their heartbeat is stale");
+                workers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Thread thread(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+}

@@ -1,0 +1,337 @@
+package idex.exchange.jobs;
+
+import de.siegmar.fastcsv.reader.CsvParseException;
+import de.siegmar.fastcsv.reader.CsvReader;
+import de.siegmar.fastcsv.reader.CsvRecord;
+import idex.exchange.endpoints.Endpoint;
+import idex.exchange.endpoints.EndpointStore;
+import idex.exchange.filters.IdentityFilterRules;
+import idex.exchange.filters.WithheldIdentifiers;
+import idex.exchange.identity.Identifier;
+import idex.exchange.identity.IdentityStore;
+import idex.exchange.identity.Rejection;
+import idex.exchange.identity.Resolution;
+import idex.exchange.jobs.translate.BadRow;
+import idex.exchange.jobs.translate.InvalidMappingException;
+import idex.exchange.jobs.translate.JobMapping;
+import idex.exchange.jobs.translate.RowTranslation;
+import idex.exchange.jobs.translate.RowTranslator;
+import idex.exchange.jobs.translate.TranslationCounts;
+import idex.exchange.jobs.translate.UidSnapshot;
+import idex.uid2.Uid2Scope;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * One processing run of a claimed job (spec §4.3): reads the upload once, translates it, and ends the job in one
+ * final transaction. A SEGMENT_EXPORT writes segment data files, registers them and becomes READY_FOR_DOWNLOAD (and
+ * with `updateIdentities` spawns its SEGMENT_POPULATE_DB job in that same transaction); an IDENTITY_IMPORT or a
+ * SEGMENT_POPULATE_DB resolves the rows into the identity store and becomes COMPLETE.
+ *
+ * <p>Why a crash at any point is safe: nothing a run writes counts until its final transaction, which is guarded by
+ * this node's claim. Output files are written under fresh names and registered only there (the next run starts by
+ * emptying the output directory). The identity store is fed in batches that each commit, but resolving a record a
+ * second time adds nothing — its identifiers are already on its x1 — so a run that starts again gives the same graph,
+ * and the counts come from the run that finishes.
+ */
+final class JobRunner {
+
+    /** Rows resolved into the identity store per transaction. */
+    static final int RESOLVE_BATCH = 1000;
+    /** Rows between two checks that this node still holds the job. */
+    private static final int CHECK_EVERY = 10_000;
+    private static final int LISTED_REJECTIONS = RowTranslator.LISTED_BAD_ROWS;
+
+    private final JobStore jobs;
+    private final EndpointStore endpoints;
+    private final IdentityStore identities;
+    private final IdentityFilterRules filters;
+    private final JobFiles files;
+    private final Supplier<UidSnapshot> uids;
+    private final Uid2Scope scope;
+    private final int rowsPerFile;
+    private final LongSupplier clock;
+
+    JobRunner(JobStore jobs, EndpointStore endpoints, IdentityStore identities, IdentityFilterRules filters,
+              JobFiles files, Supplier<UidSnapshot> uids, Uid2Scope scope, int rowsPerFile, LongSupplier clock) {
+        this.jobs = jobs;
+        this.endpoints = endpoints;
+        this.identities = identities;
+        this.filters = filters;
+        this.files = files;
+        this.uids = uids;
+        this.scope = scope;
+        this.rowsPerFile = rowsPerFile;
+        this.clock = clock;
+    }
+
+    /** Thrown inside a run when its node no longer holds the job (or is stopping): the run stops, changing nothing. */
+    static final class ClaimLost extends RuntimeException {
+        ClaimLost() {
+            super("the job is no longer this run's", null, false, false);
+        }
+    }
+
+    /** Whether the run may go on; checked every {@value #CHECK_EVERY} rows. */
+    @FunctionalInterface
+    interface Claim {
+        boolean held();
+    }
+
+    /**
+     * Runs a job this node claimed to its end state. Answers the id of a job it spawned, or 0.
+     *
+     * @throws ClaimLost when the claim was lost midway: nothing of the run counts
+     * @throws JobFailure for a problem with the job itself (the caller ends it in ERROR with the message)
+     */
+    long run(Job job, String node, Claim claim) throws IOException {
+        Path upload = job.uploadFile() == null ? null : files.upload(job.jobId(), job.uploadFile());
+        if (upload == null || !Files.isRegularFile(upload)) {
+            throw new JobFailure("The uploaded file is missing from the server's files directory.");
+        }
+        Endpoint producer = endpoint(job, job.producerEndpointId(), "producer");
+        return switch (job.category()) {
+            case SEGMENT_EXPORT -> export(job, node, claim, upload, producer);
+            case IDENTITY_IMPORT, SEGMENT_POPULATE_DB -> populate(job, node, claim, upload, producer);
+        };
+    }
+
+    private long export(Job job, String node, Claim claim, Path upload, Endpoint producer) throws IOException {
+        Endpoint destination = endpoint(job, job.destinationEndpointId(), "destination");
+        WithheldIdentifiers withheld = filters.between(job.accountId(), producer.endpointId(), destination.endpointId());
+        JobDefinition d = job.definition();
+        JobMapping mapping = new JobMapping(d.identityMappings(), d.sourceIdentifiers(), d.destinationIdentifier(),
+                d.attributeMappings());
+        Path outputDir = files.outputDir(job.jobId());
+        JobFiles.deleteTree(outputDir); // what an earlier, cut-off run left
+        Files.createDirectories(outputDir);
+        try (Upload in = Upload.open(upload)) {
+            RowTranslation translation = compile(mapping, in.header(), producer, destination, withheld);
+            SegmentFileWriter writer = new SegmentFileWriter(outputDir, translation.outputHeader(), rowsPerFile);
+            try {
+                RowTranslator translator = translation.translator(translation.needsUids() ? uids.get() : null,
+                        (rows, wanted) -> identities.valuesOfHolders(job.accountId(), rows, wanted), writer);
+                in.forEachRow(claim, (fields, line) -> translator.translate(fields, line));
+                translator.finish();
+                writer.close();
+                TranslationCounts counts = translator.counts();
+                RunResult result = new RunResult(counts.sourceRecords(), counts.translatedRecords(),
+                        counts.destinationRecords(), details(translation.notes(), counts.badRecords(),
+                        translator.firstBadRows(), List.of()));
+                long child = d.updateIdentities() ? linkUploadForChild(job, upload) : 0;
+                boolean finished = jobs.jdbi().inTransaction(h -> {
+                    if (!jobs.finishRun(h, job.jobId(), node, JobStatus.READY_FOR_DOWNLOAD, result, clock.getAsLong())) {
+                        return false;
+                    }
+                    for (OutputFile f : writer.files()) {
+                        jobs.addFile(h, job.jobId(), f);
+                    }
+                    if (child != 0) {
+                        jobs.insert(h, child, job.accountId(), JobCategory.SEGMENT_POPULATE_DB, JobStatus.PENDING, d,
+                                job.scheduledJobId(), job.jobId(), clock.getAsLong());
+                        jobs.setUpload(h, child, upload.getFileName().toString());
+                    }
+                    return true;
+                });
+                if (!finished) {
+                    if (child != 0) {
+                        JobFiles.deleteTree(files.jobDir(child));
+                    }
+                    throw new ClaimLost();
+                }
+                JobFiles.deleteQuietly(upload);
+                return child;
+            } catch (IOException | RuntimeException e) {
+                writer.discard();
+                throw e;
+            }
+        }
+    }
+
+    private long populate(Job job, String node, Claim claim, Path upload, Endpoint producer) throws IOException {
+        try (Upload in = Upload.open(upload)) {
+            RowTranslation translation = compile(JobMapping.NONE, in.header(), producer, null, WithheldIdentifiers.NONE);
+            RowTranslator checker = translation.translator(null, null, row -> { });
+            var unique = producer.registration().uniqueIdentifierNames();
+            List<List<Identifier>> batch = new ArrayList<>(RESOLVE_BATCH);
+            List<Long> lines = new ArrayList<>(RESOLVE_BATCH);
+            long[] placed = {0};
+            long[] rejectedCount = {0};
+            List<BadRow> rejections = new ArrayList<>();
+            Runnable resolve = () -> {
+                Resolution r = identities.resolve(job.accountId(), producer.endpointId(), unique, batch,
+                        clock.getAsLong());
+                placed[0] += r.placed();
+                rejectedCount[0] += r.rejected().size();
+                for (Rejection x : r.rejected()) {
+                    if (rejections.size() < LISTED_REJECTIONS) {
+                        rejections.add(new BadRow(lines.get(x.index()), x.reason()));
+                    }
+                }
+                batch.clear();
+                lines.clear();
+            };
+            in.forEachRow(claim, (fields, line) -> {
+                if (checker.translate(fields, line) == null) {
+                    batch.add(translation.identifiers(fields));
+                    lines.add(line);
+                    if (batch.size() == RESOLVE_BATCH) {
+                        resolve.run();
+                    }
+                }
+            });
+            if (!batch.isEmpty()) {
+                resolve.run();
+            }
+            TranslationCounts counts = checker.counts();
+            RunResult result = new RunResult(counts.sourceRecords(), placed[0], placed[0],
+                    details(translation.notes(), counts.badRecords(), checker.firstBadRows(),
+                            rejectedCount[0] == 0 ? List.of() : List.of(rejectedCount[0] + " rows could not be placed"
+                                    + " in the identity store: " + joined(rejections) + ".")));
+            if (!jobs.jdbi().inTransaction(h -> jobs.finishRun(h, job.jobId(), node, JobStatus.COMPLETE, result,
+                    clock.getAsLong()))) {
+                throw new ClaimLost();
+            }
+            JobFiles.deleteTree(files.jobDir(job.jobId()));
+            return 0;
+        }
+    }
+
+    private RowTranslation compile(JobMapping mapping, List<String> header, Endpoint producer, Endpoint destination,
+                                   WithheldIdentifiers withheld) {
+        try {
+            return RowTranslation.compile(mapping, header, producer.registration(),
+                    destination == null ? null : destination.registration(), withheld, scope);
+        } catch (InvalidMappingException e) {
+            throw new JobFailure(e.getMessage());
+        }
+    }
+
+    /** The spawned job's own name for the upload (a hard link where the file system has them), before its row exists. */
+    private long linkUploadForChild(Job job, Path upload) throws IOException {
+        long child = jobs.jdbi().withHandle(jobs::nextId);
+        Path target = files.upload(child, upload.getFileName().toString());
+        Files.createDirectories(target.getParent());
+        try {
+            Files.createLink(target, upload);
+        } catch (UnsupportedOperationException | IOException e) {
+            Files.copy(upload, target);
+            JobFiles.sync(target);
+        }
+        return child;
+    }
+
+    private Endpoint endpoint(Job job, Long endpointId, String role) {
+        Optional<Endpoint> e = endpointId == null ? Optional.empty() : endpoints.find(job.accountId(), endpointId);
+        return e.orElseThrow(() -> new JobFailure("The job's " + role + " endpoint " + endpointId + " no longer exists."));
+    }
+
+    /** errorDetails: notes on the header, then the skipped rows (the first ones with their line numbers). */
+    static String details(List<String> notes, long badRows, List<BadRow> firstBad, List<String> more) {
+        List<String> parts = new ArrayList<>(notes);
+        if (badRows > 0) {
+            parts.add(badRows + (badRows == 1 ? " row was" : " rows were") + " skipped"
+                    + (badRows > firstBad.size() ? " (the first " + firstBad.size() + " listed)" : "") + ": "
+                    + joined(firstBad) + ".");
+        }
+        parts.addAll(more);
+        return parts.isEmpty() ? null : String.join(" ", parts);
+    }
+
+    private static String joined(List<BadRow> rows) {
+        return String.join("; ", rows.stream().map(BadRow::toString).toList());
+    }
+
+    /** A problem with the job itself: it ends in ERROR with this message. */
+    static final class JobFailure extends RuntimeException {
+        JobFailure(String message) {
+            super(message);
+        }
+    }
+
+    @FunctionalInterface
+    interface RowHandler {
+        void row(String[] fields, long line) throws IOException;
+    }
+
+    /** The accepted upload as CSV records: strict UTF-8, gzip by name, the header first. */
+    private static final class Upload implements AutoCloseable {
+        private final CsvReader<CsvRecord> reader;
+        private final Iterator<CsvRecord> records;
+        private final List<String> header;
+
+        private Upload(CsvReader<CsvRecord> reader) {
+            this.reader = reader;
+            this.records = reader.iterator();
+            if (!records.hasNext()) {
+                throw new JobFailure("The uploaded file is empty.");
+            }
+            this.header = records.next().getFields();
+        }
+
+        static Upload open(Path file) throws IOException {
+            InputStream in = new BufferedInputStream(Files.newInputStream(file), 256 * 1024);
+            if (file.getFileName().toString().endsWith(".gz")) {
+                in = new GZIPInputStream(in, 256 * 1024);
+            }
+            var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT);
+            CsvReader<CsvRecord> reader = CsvReader.builder().allowExtraFields(true).allowMissingFields(true)
+                    .allowExtraCharsAfterClosingQuote(true).ofCsvRecord(new InputStreamReader(in, decoder));
+            try {
+                return new Upload(reader);
+            } catch (RuntimeException e) {
+                reader.close();
+                throw e;
+            }
+        }
+
+        List<String> header() {
+            return header;
+        }
+
+        void forEachRow(Claim claim, RowHandler handler) throws IOException {
+            long n = 0;
+            long lastLine = 1;
+            try {
+                while (records.hasNext()) {
+                    CsvRecord r = records.next();
+                    lastLine = r.getStartingLineNumber();
+                    handler.row(r.getFields().toArray(String[]::new), lastLine);
+                    if (++n % CHECK_EVERY == 0 && !claim.held()) {
+                        throw new ClaimLost();
+                    }
+                }
+            } catch (UncheckedIOException e) {
+                if (e.getCause() instanceof CharacterCodingException) {
+                    throw new JobFailure("The uploaded file is not valid UTF-8 after line " + lastLine + ".");
+                }
+                throw e;
+            } catch (CsvParseException e) {
+                throw new JobFailure("The uploaded file is not readable CSV after line " + lastLine + ": "
+                        + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            reader.close();
+        }
+    }
+}

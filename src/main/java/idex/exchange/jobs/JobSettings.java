@@ -1,0 +1,36 @@
+package idex.exchange.jobs;
+
+import java.time.Duration;
+
+/**
+ * How a node processes jobs.
+ *
+ * @param workers     jobs this node processes at once (each on a thread of its own)
+ * @param rowsPerFile rows in one segment data file before the next file is started (each file has its header)
+ * @param staleAfter  how long a RUNNING job may go without its node's heartbeat before another node (or this one,
+ *                    after a restart) takes it back: a node beats every third of this
+ */
+public record JobSettings(int workers, int rowsPerFile, Duration staleAfter) {
+
+    public static final JobSettings DEFAULT = new JobSettings(2, 1_000_000, Duration.ofSeconds(30));
+
+    public JobSettings {
+        if (workers < 1) {
+            throw new IllegalArgumentException("job workers must be at least 1");
+        }
+        if (rowsPerFile < 1) {
+            throw new IllegalArgumentException("rows per segment data file must be at least 1");
+        }
+        if (staleAfter.toMillis() < 300) {
+            throw new IllegalArgumentException("the job heartbeat timeout must be at least 300 ms");
+        }
+    }
+
+    public JobSettings withRowsPerFile(int rows) {
+        return new JobSettings(workers, rows, staleAfter);
+    }
+
+    public JobSettings withStaleAfter(Duration d) {
+        return new JobSettings(workers, rowsPerFile, d);
+    }
+}

@@ -1,0 +1,91 @@
+package idex.exchange.jobs;
+
+import de.siegmar.fastcsv.writer.CsvWriter;
+import idex.auth.KeyHash;
+import idex.exchange.jobs.translate.OutputRows;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes a run's rows as segment data files (spec §4.3): RFC 4180 CSV, the header in every file, a new file every
+ * `rowsPerFile` rows. Names are opaque — a random token of the run and the file's place — so that a name tells
+ * nothing about the job and a run never writes over another run's file. Rows go straight to disk through FastCSV's
+ * buffer: memory stays flat whatever the size of the segment.
+ */
+final class SegmentFileWriter implements OutputRows, Closeable {
+
+    private final Path dir;
+    private final String[] header;
+    private final int rowsPerFile;
+    private final String runToken = KeyHash.randomToken(12);
+    private final List<OutputFile> done = new ArrayList<>();
+    private CsvWriter current;
+    private Path currentPath;
+    private long rowsInFile;
+
+    SegmentFileWriter(Path dir, List<String> header, int rowsPerFile) {
+        this.dir = dir;
+        this.header = header.toArray(String[]::new);
+        this.rowsPerFile = rowsPerFile;
+    }
+
+    @Override
+    public void write(String[] row) throws IOException {
+        if (current == null || rowsInFile == rowsPerFile) {
+            roll();
+        }
+        current.writeRecord(row);
+        rowsInFile++;
+    }
+
+    private void roll() throws IOException {
+        closeCurrent();
+        currentPath = dir.resolve(runToken + "-" + String.format("%04d", done.size() + 1) + ".csv");
+        current = CsvWriter.builder().bufferSize(64 * 1024).build(currentPath, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE);
+        current.writeRecord(header);
+        rowsInFile = 0;
+    }
+
+    private void closeCurrent() throws IOException {
+        if (current == null) {
+            return;
+        }
+        current.close();
+        JobFiles.sync(currentPath);
+        done.add(new OutputFile(currentPath.getFileName().toString(), done.size() + 1, rowsInFile, Files.size(currentPath)));
+        current = null;
+    }
+
+    /** Closes the last file and forces every file to disk. */
+    @Override
+    public void close() throws IOException {
+        closeCurrent();
+    }
+
+    /** The files written, in order; complete once {@link #close()} has returned. */
+    List<OutputFile> files() {
+        return List.copyOf(done);
+    }
+
+    /** Removes what this run wrote (a run that lost its job to another node). */
+    void discard() {
+        try {
+            if (current != null) {
+                current.close();
+            }
+        } catch (IOException ignored) {
+            // the file is deleted below
+        }
+        if (currentPath != null) {
+            JobFiles.deleteQuietly(currentPath);
+        }
+        done.forEach(f -> JobFiles.deleteQuietly(dir.resolve(f.name())));
+    }
+}
