@@ -15,7 +15,7 @@ public record StoreLocation(String jdbcUrl, String user, String password) {
         }
         Path file = dataDir.toAbsolutePath().normalize().resolve("idex");
         return new StoreLocation("jdbc:h2:file:" + file
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;AUTO_SERVER=TRUE;CACHE_SIZE=16384", "sa", "");
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;AUTO_SERVER=TRUE;CACHE_SIZE=16384;WRITE_DELAY=0", "sa", "");
     }
 
     public boolean isH2() {

@@ -11,18 +11,39 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
 
 /** Calls the exchange API of a {@link TestServer} over HTTP with one bearer key, as a user's client would. */
 public final class ExchangeClient {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    private final TestServer server;
+    private final Function<String, String> url;
     private final String key;
 
     public ExchangeClient(TestServer server, String key) {
-        this.server = server;
+        this(server::url, key);
+    }
+
+    /** A client of a server this JVM did not start (e.g. a server process), at `baseUrl` (no trailing slash). */
+    public ExchangeClient(String baseUrl, String key) {
+        this(path -> baseUrl + path, key);
+    }
+
+    private ExchangeClient(Function<String, String> url, String key) {
+        this.url = url;
         this.key = key;
+    }
+
+    /** The same server with another key. */
+    public ExchangeClient withKey(String otherKey) {
+        return new ExchangeClient(url, otherKey);
+    }
+
+    /** POSTs a streamed body (an upload too big to hold, or one cut off on purpose). */
+    public Answer upload(String path, java.util.function.Supplier<java.io.InputStream> body) {
+        return send(HttpRequest.newBuilder(URI.create(url.apply(path)))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(body)).header("Content-Type", "text/csv"));
     }
 
     /** An answer: status, content type and body. */
@@ -58,7 +79,7 @@ public final class ExchangeClient {
 
     /** POSTs raw bytes (an upload), optionally declared as gzip. */
     public Answer upload(String path, byte[] body, boolean gzip) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url(path)))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url.apply(path)))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).header("Content-Type", "text/csv");
         if (gzip) {
             b.header("Content-Encoding", "gzip");
@@ -67,7 +88,7 @@ public final class ExchangeClient {
     }
 
     public Answer send(String method, String path, String json) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url(path)))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url.apply(path)))
                 .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8));
         if (key != null) {
