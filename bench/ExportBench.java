@@ -1,0 +1,196 @@
+// Benchmark of idex's segment export (issue 4), run with the JDK source launcher against the server jar:
+//
+//   java -cp target/idex.jar bench/ExportBench.java <command> [--option value ...]
+//
+// Commands (bench/run-export.sh strings them together; see BENCHMARKS.md):
+//   generate --file F [--rows 10000000] [--seed 1]
+//            a CSV with header "email,cookieId": a distinct email and a 36-character cookie id per row (~1 GB at 10M)
+//   baseline --file F --out DIR
+//            the FastCSV floor: parse F and write every record to DIR/baseline.csv, as fast as FastCSV does it
+//   export   --file F --port P --key ACCOUNT_KEY --out DIR [--pid SERVER_PID]
+//            end to end through a running server: register a push source and a pull destination, create a segment
+//            export mapping email → EMAIL_SHA256 and copying cookieId, upload F (streamed), wait for
+//            READY_FOR_DOWNLOAD, download every segment data file into DIR, complete the job. Samples the server's
+//            resident memory (VmRSS of --pid) every 100 ms throughout.
+// Each command prints one JSON line of results.
+//
+// Every request goes to 127.0.0.1 only; loops are bounded in time.
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import de.siegmar.fastcsv.reader.CsvReader;
+import de.siegmar.fastcsv.reader.CsvRecord;
+import de.siegmar.fastcsv.writer.CsvWriter;
+
+import java.io.BufferedWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+public class ExportBench {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> o = new HashMap<>();
+        for (int i = 1; i + 1 < args.length; i += 2) {
+            o.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        switch (args[0]) {
+            case "generate" -> generate(Path.of(o.get("file")), Integer.parseInt(o.getOrDefault("rows", "10000000")),
+                    Long.parseLong(o.getOrDefault("seed", "1")));
+            case "baseline" -> baseline(Path.of(o.get("file")), Path.of(o.get("out")));
+            case "export" -> export(Path.of(o.get("file")), Integer.parseInt(o.get("port")), o.get("key"),
+                    Path.of(o.get("out")), o.containsKey("pid") ? Long.parseLong(o.get("pid")) : -1);
+            default -> throw new IllegalArgumentException("usage: ExportBench generate|baseline|export …");
+        }
+    }
+
+    static void generate(Path file, int rows, long seed) throws Exception {
+        SplittableRandom random = new SplittableRandom(seed);
+        String[] names = {"ann", "bob", "cyril", "dana", "eve", "frank", "gina", "hugo", "iris", "jon"};
+        String[] domains = {"example.com", "mail.example.org", "corp.example.net", "example.co.uk"};
+        try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            w.write("email,cookieId\n");
+            for (int i = 0; i < rows; i++) {
+                String name = names[random.nextInt(names.length)];
+                w.write(Character.toUpperCase(name.charAt(0)) + name.substring(1) + "." + i + "@"
+                        + domains[random.nextInt(domains.length)] + ",");
+                w.write(new java.util.UUID(random.nextLong(), random.nextLong()).toString());
+                w.write('\n');
+            }
+        }
+        System.out.println(JSON.createObjectNode().put("rows", rows).put("bytes", Files.size(file)));
+    }
+
+    static void baseline(Path file, Path outDir) throws Exception {
+        Files.createDirectories(outDir);
+        Path out = outDir.resolve("baseline.csv");
+        long t0 = System.nanoTime();
+        long rows = 0;
+        try (CsvReader<CsvRecord> r = CsvReader.builder().ofCsvRecord(file);
+             CsvWriter w = CsvWriter.builder().build(out)) {
+            for (CsvRecord rec : r) {
+                w.writeRecord(rec.getFields());
+                rows++;
+            }
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        System.out.println(JSON.createObjectNode().put("rows", rows - 1).put("seconds", s)
+                .put("rowsPerSecond", (rows - 1) / s).put("bytes", Files.size(file)));
+        Files.delete(out);
+    }
+
+    static void export(Path file, int port, String accountKey, Path outDir, long pid) throws Exception {
+        String base = "http://127.0.0.1:" + port;
+        String ids = "[{\"name\":\"email\",\"type\":\"email\"},{\"name\":\"cookieId\"}]";
+        JsonNode source = call(base, accountKey, "POST", "/v1/endpoint", registration("CRM", "source", "push", ids));
+        JsonNode destination = call(base, accountKey, "POST", "/v1/endpoint", registration("Ads", "destination", "pull", ids));
+        String sourceKey = source.get("key").asText();
+        String destinationKey = destination.get("key").asText();
+        JsonNode job = call(base, sourceKey, "POST", "/v1/jobs/segmentExport", "{\"producerEndpointID\":"
+                + source.get("endpointId") + ",\"producerSegmentID\":1,\"destinationEndpointID\":"
+                + destination.get("endpointId") + ",\"destinationSegmentName\":\"bench\",\"shareAction\":\"ADD\","
+                + "\"identityMappings\":{\"email\":\"EMAIL_SHA256\",\"cookieId\":\"cookieId\"}}");
+        long jobId = job.get("jobId").asLong();
+
+        AtomicLong peakRss = new AtomicLong();
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        if (pid > 0) {
+            sampler.scheduleAtFixedRate(() -> peakRss.accumulateAndGet(rssKb(pid), Math::max), 0, 100, TimeUnit.MILLISECONDS);
+        }
+        long t0 = System.nanoTime();
+        HttpResponse<String> up = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + jobId + "/data"))
+                        .header("Authorization", "Bearer " + sourceKey).header("Content-Type", "text/csv")
+                        .POST(HttpRequest.BodyPublishers.ofFile(file)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (up.statusCode() != 200) {
+            throw new IllegalStateException("upload: " + up.statusCode() + " " + up.body());
+        }
+        long uploaded = System.nanoTime();
+        JsonNode ready;
+        long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+        while (true) {
+            ready = call(base, destinationKey, "GET", "/v1/jobs/SEGMENT_EXPORT/" + jobId, null).get(0);
+            String status = ready.get("status").asText();
+            if (status.equals("READY_FOR_DOWNLOAD")) {
+                break;
+            }
+            if (status.equals("ERROR") || System.nanoTime() > deadline) {
+                throw new IllegalStateException("job: " + ready);
+            }
+            Thread.sleep(50);
+        }
+        long processed = System.nanoTime();
+        Files.createDirectories(outDir);
+        long downloadedBytes = 0;
+        for (JsonNode name : ready.get("segmentDataFiles")) {
+            Path target = outDir.resolve(name.asText());
+            HttpResponse<Path> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + jobId
+                            + "/segmentDataFiles/" + name.asText())).header("Authorization", "Bearer " + destinationKey)
+                    .GET().build(), HttpResponse.BodyHandlers.ofFile(target));
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("download " + name + ": " + r.statusCode());
+            }
+            downloadedBytes += Files.size(target);
+        }
+        long downloaded = System.nanoTime();
+        call(base, destinationKey, "PUT", "/v1/jobs/" + jobId + "/status/complete", null);
+        sampler.shutdownNow();
+        long rows = ready.get("sourceRecordCount").asLong();
+        double total = (downloaded - t0) / 1e9;
+        System.out.println(JSON.createObjectNode().put("rows", rows)
+                .put("destinationRows", ready.get("destinationRecordCount").asLong())
+                .put("files", ready.get("segmentDataFiles").size())
+                .put("uploadSeconds", (uploaded - t0) / 1e9).put("processSeconds", (processed - uploaded) / 1e9)
+                .put("downloadSeconds", (downloaded - processed) / 1e9).put("totalSeconds", total)
+                .put("rowsPerSecond", rows / total).put("uploadedBytes", Files.size(file))
+                .put("downloadedBytes", downloadedBytes).put("serverPeakRssMb", peakRss.get() / 1024));
+    }
+
+    static long rssKb(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (Exception ignored) {
+            // the process is gone
+        }
+        return 0;
+    }
+
+    static String registration(String name, String role, String mode, String ids) {
+        String audience = role.equals("source")
+                ? "\"source\":{\"enabled\":true,\"producerType\":\"" + mode + "\"}"
+                : "\"destination\":{\"enabled\":true,\"destinationType\":\"" + mode + "\"}";
+        return "{\"name\":\"" + name + "\",\"endpointTypes\":{\"audience\":{" + audience + "}},\"identifiers\":" + ids + "}";
+    }
+
+    static JsonNode call(String base, String key, String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + key)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() / 100 != 2) {
+            throw new IllegalStateException(method + " " + path + ": " + r.statusCode() + " " + r.body());
+        }
+        return JSON.readTree(r.body());
+    }
+}
