@@ -25,6 +25,10 @@ public final class ExchangeClient {
         this.key = key;
     }
 
+    public String key() {
+        return key;
+    }
+
     /** An answer: status, content type and body. */
     public record Answer(int status, String contentType, String body) {
         public JsonNode json() {
