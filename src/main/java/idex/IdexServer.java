@@ -21,6 +21,7 @@ import idex.exchange.filters.IdentityFilterRules;
 import idex.exchange.jobs.JobRoutes;
 import idex.exchange.jobs.JobUpload;
 import idex.exchange.jobs.JobStore;
+import idex.exchange.jobs.SegmentDataFiles;
 import idex.http.ApiServer;
 import idex.store.Database;
 import idex.uid2.DeploymentSettings;
@@ -118,12 +119,12 @@ public final class IdexServer implements AutoCloseable {
             IdentityStore identities = new IdentityStore(db.jdbi());
             X1Ids x1Ids = X1Ids.of(db.jdbi());
             JobStore jobStore = new JobStore(db.jdbi());
-            JobRoutes jobRoutes = new JobRoutes(jobStore, endpoints, deployment.scope(), config.clock());
             JobFiles jobFiles = new JobFiles(config.filesDir());
             JobProcessor processor = new JobProcessor(jobStore, endpoints, identities,
                     new IdentityFilterRules(db.jdbi()), jobFiles, () -> UidSnapshot.current(deployment, salts, optOuts),
                     deployment.scope(), config.jobs(), config.clock());
             jobFiles.removePartials();
+            JobRoutes jobRoutes = new JobRoutes(jobStore, endpoints, jobFiles, deployment.scope(), config.clock());
             ApiServer api = new ApiServer(vertx, metrics)
                     .mount(router -> Uid2Routes.mount(router, envelope, new BucketsEndpoint(salts),
                             new IdentityMapEndpoints(salts, optOuts, deployment.scope().scopeBit(),
@@ -134,6 +135,7 @@ public final class IdexServer implements AutoCloseable {
                     .mount(router -> jobRoutes.mount(router, exchange,
                             new JobUpload(vertx, exchange, jobRoutes, jobStore, jobFiles, endpoints, config.clock(),
                                     processor::wake)))
+                    .mount(router -> new SegmentDataFiles(vertx, exchange, jobRoutes, jobStore, jobFiles).mount(router))
                     .mount(router -> new IdentityFilterRoutes(new IdentityFilterStore(db.jdbi()), endpoints)
                             .mount(router, exchange));
             StoreChanges changes = new StoreChanges(keyStore, keys, apiKeyStore, apiKeys, salts, optOuts);

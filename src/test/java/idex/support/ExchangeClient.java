@@ -35,6 +35,10 @@ public final class ExchangeClient {
         this.key = key;
     }
 
+    public String key() {
+        return key;
+    }
+
     /** The same server with another key. */
     public ExchangeClient withKey(String otherKey) {
         return new ExchangeClient(url, otherKey);

@@ -21,10 +21,12 @@ public final class JobRoutes {
     private final JobStore jobs;
     private final JobCreation creation;
     private final EndpointStore endpoints;
+    private final JobFiles files;
     private final LongSupplier clock;
 
-    public JobRoutes(JobStore jobs, EndpointStore endpoints, Uid2Scope scope, LongSupplier clock) {
+    public JobRoutes(JobStore jobs, EndpointStore endpoints, JobFiles files, Uid2Scope scope, LongSupplier clock) {
         this.jobs = jobs;
+        this.files = files;
         this.creation = new JobCreation(endpoints, scope);
         this.endpoints = endpoints;
         this.clock = clock;
@@ -105,6 +107,11 @@ public final class JobRoutes {
             h.createUpdate("DELETE FROM exchange_job_file WHERE job_id = :id").bind("id", job.jobId()).execute();
             return true;
         });
+        if (done) {
+            // After the commit, so that a download never finds a listed file gone; a crash before this line leaves
+            // only unlisted files of a COMPLETE job.
+            JobFiles.deleteTree(files.outputDir(job.jobId()));
+        }
         return Reply.json(done);
     }
 
@@ -131,7 +138,7 @@ public final class JobRoutes {
         return job;
     }
 
-    private static void requireParty(Caller caller, Long endpointId, String what, String role) {
+    static void requireParty(Caller caller, Long endpointId, String what, String role) {
         if (!caller.isAccountKey() && !caller.endpointId().equals(endpointId)) {
             throw ApiError.forbidden(what + " is for the job's " + role + " endpoint or an account-level key.");
         }
