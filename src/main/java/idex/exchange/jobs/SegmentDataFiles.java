@@ -9,6 +9,7 @@ import idex.http.ByteRange;
 import idex.http.Reply;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
@@ -58,7 +59,7 @@ public final class SegmentDataFiles {
     }
 
     /** An output file opened for one download; whoever ends up with it closes it. */
-    private record OpenFile(FileChannel channel, long size, String etag) {
+    private record OpenFile(Path path, FileChannel channel, long size, String etag) {
         void close() {
             try {
                 channel.close();
@@ -104,7 +105,7 @@ public final class SegmentDataFiles {
             long modified = Files.getLastModifiedTime(path).toMillis();
             // Strong validator: a file's bytes never change under its name, and a re-run would write a new file.
             String etag = "\"" + job.jobId() + "-" + Long.toString(size, 36) + "-" + Long.toString(modified, 36) + "\"";
-            return new OpenFile(channel, size, etag);
+            return new OpenFile(path, channel, size, etag);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -137,7 +138,12 @@ public final class SegmentDataFiles {
             return;
         }
         try {
-            response.sendFile(file.channel(), offset, length).onComplete(sent -> {
+            // Vert.x sends a channel only over HTTP/1.x (zero-copy); over HTTP/2 (h2c, as the JDK's client asks for)
+            // it must read the file by name, and the open channel then only keeps the file from being swapped.
+            var sending = ctx.request().version() == HttpVersion.HTTP_2
+                    ? response.sendFile(file.path().toString(), offset, length)
+                    : response.sendFile(file.channel(), offset, length);
+            sending.onComplete(sent -> {
                 file.close();
                 if (sent.failed()) {
                     LOG.debug("Download cut off: {}", sent.cause().toString());
