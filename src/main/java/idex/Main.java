@@ -4,6 +4,7 @@ import idex.cli.AccountCommand;
 import idex.cli.DecryptCommand;
 import idex.cli.KeyCommand;
 import idex.cli.EncryptCommand;
+import idex.cli.JobsCommand;
 import idex.cli.RequestCommand;
 import idex.cli.ServeCommand;
 import idex.cli.Uid2Command;
@@ -13,8 +14,8 @@ import picocli.CommandLine.Command;
 /** The `idex` command line. */
 @Command(name = "idex", mixinStandardHelpOptions = true, version = "idex 0.1.0",
         description = "Identity and audience exchange server with a UID2/EUID-compatible operator API.",
-        subcommands = {ServeCommand.class, Uid2Command.class, AccountCommand.class, KeyCommand.class, EncryptCommand.class, DecryptCommand.class,
-                RequestCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, Uid2Command.class, AccountCommand.class, KeyCommand.class, JobsCommand.class,
+                EncryptCommand.class, DecryptCommand.class, RequestCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

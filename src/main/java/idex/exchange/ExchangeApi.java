@@ -113,10 +113,27 @@ public final class ExchangeApi {
 
     /** The caller of a request, or null after answering 401. */
     public Caller authenticate(RoutingContext ctx) {
+        return authenticate(ctx, false);
+    }
+
+    /**
+     * The same for a request whose body is streamed later (an upload): a 401 then drops the unread body as
+     * {@link #refuseUnreadBody} does. A client that sent `Expect: 100-continue` has not sent its body and must not
+     * be left on a connection where the server still expects it.
+     */
+    public Caller authenticateBeforeBody(RoutingContext ctx) {
+        return authenticate(ctx, true);
+    }
+
+    private Caller authenticate(RoutingContext ctx, boolean bodyUnread) {
         Caller caller = keys.authenticate(ctx.request().getHeader("Authorization"));
         if (caller == null) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
-            fail(ctx, ApiError.unauthorized());
+            if (bodyUnread) {
+                refuseUnreadBody(ctx, ApiError.unauthorized());
+            } else {
+                fail(ctx, ApiError.unauthorized());
+            }
         }
         return caller;
     }

@@ -29,6 +29,23 @@ final class IdexCli {
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    /** Runs a command that may fail; answers its exit code, standard output and standard error. */
+    static CommandRun run(String... args) {
+        PrintStream savedOut = System.out;
+        PrintStream savedErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            return new CommandRun(code, out.toByteArray(), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(savedOut);
+            System.setErr(savedErr);
+        }
+    }
+
     /** Waits for a condition the server must reach within 5 s of an admin command (polling, bounded). */
     static void within5s(BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + 5_000_000_000L;

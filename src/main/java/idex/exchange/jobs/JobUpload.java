@@ -49,7 +49,7 @@ public final class JobUpload {
 
     public Handler<RoutingContext> handler() {
         return ctx -> {
-            Caller caller = api.authenticate(ctx);
+            Caller caller = api.authenticateBeforeBody(ctx);
             if (caller == null) {
                 return;
             }
@@ -80,6 +80,10 @@ public final class JobUpload {
     private void receive(RoutingContext ctx, Job job) {
         boolean gzip = "gzip".equalsIgnoreCase(ctx.request().getHeader("Content-Encoding"));
         Path part = files.partial(job.jobId());
+        if ("100-continue".equalsIgnoreCase(ctx.request().getHeader("Expect"))) {
+            // Only now that the job takes data: a client that waits for this sends no body to a refused upload.
+            ctx.response().writeContinue();
+        }
         vertx.fileSystem().open(part.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
                 .compose(file -> ctx.request().pipeTo(file))
                 .onComplete(piped -> {
