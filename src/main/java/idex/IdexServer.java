@@ -1,8 +1,10 @@
 package idex;
 
 import com.github.kagkarlsson.scheduler.Scheduler;
+import com.github.kagkarlsson.scheduler.SchedulerBuilder;
 import com.github.kagkarlsson.scheduler.jdbc.DefaultJdbcCustomization;
 import com.github.kagkarlsson.scheduler.jdbc.PostgreSqlJdbcCustomization;
+import com.github.kagkarlsson.scheduler.task.helper.CustomTask;
 import idex.exchange.ExchangeApi;
 import idex.exchange.accounts.ApiKeyStore;
 import idex.exchange.accounts.ApiKeys;
@@ -22,6 +24,12 @@ import idex.exchange.jobs.JobRoutes;
 import idex.exchange.jobs.JobUpload;
 import idex.exchange.jobs.JobStore;
 import idex.exchange.jobs.SegmentDataFiles;
+import idex.exchange.jobs.schedule.OccurrenceJobs;
+import idex.exchange.jobs.schedule.ScheduledJobRoutes;
+import idex.exchange.jobs.schedule.ScheduledJobStore;
+import idex.exchange.jobs.schedule.ScheduledJobTask;
+import idex.exchange.jobs.schedule.ScheduledJobTaskData;
+import idex.exchange.jobs.schedule.ScheduledJobs;
 import idex.http.ApiServer;
 import idex.store.Database;
 import idex.uid2.DeploymentSettings;
@@ -53,6 +61,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
+import java.time.Instant;
 import java.util.EnumSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -119,12 +128,20 @@ public final class IdexServer implements AutoCloseable {
             IdentityStore identities = new IdentityStore(db.jdbi());
             X1Ids x1Ids = X1Ids.of(db.jdbi());
             JobStore jobStore = new JobStore(db.jdbi());
+            // Scheduled jobs: their occurrences fire from the task on the server's one db-scheduler Scheduler.
+            ScheduledJobStore scheduledJobStore = new ScheduledJobStore(db.jdbi());
+            OccurrenceJobs occurrences = new OccurrenceJobs(scheduledJobStore, jobStore, config.clock());
+            CustomTask<ScheduledJobTaskData> occurrenceTask = ScheduledJobTask.task(occurrences);
+            Scheduler scheduler = scheduler(config, db, occurrenceTask);
+            ScheduledJobs scheduledJobs = new ScheduledJobs(scheduledJobStore, occurrences, jobStore, scheduler,
+                    occurrenceTask, config.clock());
             JobFiles jobFiles = new JobFiles(config.filesDir());
             JobProcessor processor = new JobProcessor(jobStore, endpoints, identities,
                     new IdentityFilterRules(db.jdbi()), jobFiles, () -> UidSnapshot.current(deployment, salts, optOuts),
                     deployment.scope(), config.jobs(), config.clock());
             jobFiles.removePartials();
-            JobRoutes jobRoutes = new JobRoutes(jobStore, endpoints, jobFiles, deployment.scope(), config.clock());
+            JobRoutes jobRoutes = new JobRoutes(jobStore, endpoints, jobFiles, deployment.scope(), scheduledJobs,
+                    config.clock());
             ApiServer api = new ApiServer(vertx, metrics)
                     .mount(router -> Uid2Routes.mount(router, envelope, new BucketsEndpoint(salts),
                             new IdentityMapEndpoints(salts, optOuts, deployment.scope().scopeBit(),
@@ -136,22 +153,14 @@ public final class IdexServer implements AutoCloseable {
                             new JobUpload(vertx, exchange, jobRoutes, jobStore, jobFiles, endpoints, config.clock(),
                                     processor::wake)))
                     .mount(router -> new SegmentDataFiles(vertx, exchange, jobRoutes, jobStore, jobFiles).mount(router))
+                    .mount(router -> new ScheduledJobRoutes(scheduledJobs, endpoints).mount(router, exchange))
                     .mount(router -> new IdentityFilterRoutes(new IdentityFilterStore(db.jdbi()), endpoints)
                             .mount(router, exchange));
             StoreChanges changes = new StoreChanges(keyStore, keys, apiKeyStore, apiKeys, salts, optOuts);
             refreshPeriodically(vertx, changes);
 
-            Scheduler scheduler = null;
-            if (!ServerConfig.ROTATION_OFF.equalsIgnoreCase(config.rotationSchedule())) {
-                scheduler = Scheduler.create(db.dataSource())
-                        .startTasks(SaltRotationSchedule.task(config.rotationSchedule(), new SaltRotation(db.jdbi()), config.clock()))
-                        .threads(1)
-                        .jdbcCustomization(db.isH2() ? new DefaultJdbcCustomization(true)
-                                : new PostgreSqlJdbcCustomization(false, true))
-                        .pollingInterval(config.schedulerPolling())
-                        .build();
-                scheduler.start();
-            }
+            scheduler.start();
+            scheduledJobs.resume();
             CryptoWarmUp.startInBackground();
             int port = api.start(config.host(), config.port(), eventLoops);
             LOG.info("idex listening on http://{}:{} ({} {}, {} salt buckets, store {}) in {} ms", config.host(), port,
@@ -163,6 +172,24 @@ public final class IdexServer implements AutoCloseable {
             db.close();
             throw e;
         }
+    }
+
+    /**
+     * The db-scheduler Scheduler of this node, on the server's clock (tests move it): the scheduled jobs' task always,
+     * salt rotation when it is on. With several nodes on one database each execution runs on one of them.
+     */
+    private static Scheduler scheduler(ServerConfig config, Database db, CustomTask<ScheduledJobTaskData> occurrenceTask) {
+        SchedulerBuilder builder = Scheduler.create(db.dataSource(), occurrenceTask);
+        if (!ServerConfig.ROTATION_OFF.equalsIgnoreCase(config.rotationSchedule())) {
+            builder.startTasks(SaltRotationSchedule.task(config.rotationSchedule(), new SaltRotation(db.jdbi()), config.clock()));
+        }
+        return builder
+                .threads(2)
+                .clock(() -> Instant.ofEpochMilli(config.clock().getAsLong()))
+                .jdbcCustomization(db.isH2() ? new DefaultJdbcCustomization(true)
+                        : new PostgreSqlJdbcCustomization(false, true))
+                .pollingInterval(config.schedulerPolling())
+                .build();
     }
 
     /**
@@ -260,9 +287,7 @@ public final class IdexServer implements AutoCloseable {
     @Override
     public void close() {
         api.stop();
-        if (scheduler != null) {
-            scheduler.stop();
-        }
+        scheduler.stop();
         processor.close();
         vertx.close().await();
         db.close();

@@ -121,7 +121,12 @@ public final class JobsCommand {
             if (compress || alreadyGzip) {
                 request.header("Content-Encoding", "gzip");
             }
-            HttpResponse<byte[]> r = api.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> r;
+            try {
+                r = api.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            } catch (CommandFailure cut) {
+                throw whyRefused(api, jobId, cut);
+            }
             progress.finish();
             if (r.statusCode() != 200) {
                 throw ExchangeApiClient.refused(r.statusCode(), r.body());
@@ -129,6 +134,27 @@ public final class JobsCommand {
             System.out.println("uploaded " + size + " bytes of " + file.getFileName() + " to job " + jobId
                     + (compress ? " (gzipped on the fly)" : alreadyGzip ? " (gzip)" : ""));
             return ExitCodes.SUCCESS;
+        }
+    }
+
+    /**
+     * A server that refuses an upload (bad key, unknown job, job not waiting) answers at once and closes the connection
+     * while the client may still be sending, so the client can see a broken connection instead of the answer. Asking
+     * again with an empty body gets the same refusal, readably; an empty body changes nothing on the server.
+     */
+    private static CommandFailure whyRefused(ExchangeApiClient api, long jobId, CommandFailure cut) {
+        if (cut.exitCode() != ExitCodes.CONNECTION_FAILED) {
+            return cut;
+        }
+        try {
+            HttpResponse<byte[]> probe = api.send(api.request("/v1/jobs/" + jobId + "/data")
+                    .header("Content-Type", "text/csv; charset=utf-8")
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
+            int status = probe.statusCode();
+            return status == 401 || status == 403 || status == 404 || status == 409
+                    ? ExchangeApiClient.refused(status, probe.body()) : cut;
+        } catch (CommandFailure unreachable) {
+            return cut;
         }
     }
 

@@ -79,6 +79,14 @@ public final class TestServer implements AutoCloseable {
         return t;
     }
 
+    /** A server on `store` (PostgreSQL, or a second node on another server's store) whose clock stands at `millis`. */
+    public static TestServer startAt(long millis, StoreLocation store, int saltBuckets) {
+        TestServer t = new TestServer(store, Uid2Scope.UID2, IdentityEnvironment.TEST, saltBuckets, false);
+        t.clock.set(millis);
+        t.boot();
+        return t;
+    }
+
     private static Path newFilesDir() {
         try {
             Path dir = java.nio.file.Files.createTempDirectory("idex-files");
@@ -110,6 +118,13 @@ public final class TestServer implements AutoCloseable {
     /** Stops and starts the server on the same store, as an operator's restart would. */
     public void restart() {
         server.close();
+        boot();
+    }
+
+    /** Stops the server, moves its clock to `millis` while it is down, and starts it again on the same store. */
+    public void restartAt(long millis) {
+        server.close();
+        clock.set(millis);
         boot();
     }
 

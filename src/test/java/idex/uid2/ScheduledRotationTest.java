@@ -30,6 +30,8 @@ class ScheduledRotationTest {
             server.refreshNow();
             Uid2Http http = new Uid2Http(server);
             String since = "{\"since_timestamp\":\"2026-11-23T00:00:00\"}";
+            // db-scheduler runs on the server's clock: the run after the import is due one (server) second later.
+            server.clock.set(now + 1000);
             // Of the five buckets only b1aZVGl7aB (last updated 2026-08-17) is 30 days old; ceil(5/365) = 1 rotates.
             long deadline = System.nanoTime() + 15_000_000_000L;
             List<String> changed;
@@ -41,7 +43,7 @@ class ScheduledRotationTest {
             assertThat(changed).contains("b1aZVGl7aB");
             String lastUpdated = http.call("/v2/identity/buckets", key.key(), key.secret(), since).get("body").findValues("last_updated")
                     .get(changed.indexOf("b1aZVGl7aB")).asText();
-            assertThat(lastUpdated).isEqualTo("2026-11-23T00:00:00.000");
+            assertThat(lastUpdated).isEqualTo("2026-11-23T00:00:01.000");
         }
     }
 }

@@ -6,6 +6,8 @@ import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.EndpointStore;
+import idex.exchange.jobs.schedule.ScheduleDetails;
+import idex.exchange.jobs.schedule.ScheduledJobs;
 import idex.http.ApiError;
 import idex.http.ApiServer;
 import idex.http.Json;
@@ -13,22 +15,26 @@ import idex.http.Reply;
 import idex.uid2.Uid2Scope;
 import io.vertx.ext.web.Router;
 
+import java.time.Instant;
 import java.util.function.LongSupplier;
 
-/** Creating, finding and ending jobs (seed 004, spec §4.1, §4.2, §4.4). */
+/** Creating, finding and ending jobs (seed 004, spec §4.1, §4.2, §4.4; scheduled ones §4.5). */
 public final class JobRoutes {
 
     private final JobStore jobs;
     private final JobCreation creation;
     private final EndpointStore endpoints;
     private final JobFiles files;
+    private final ScheduledJobs scheduledJobs;
     private final LongSupplier clock;
 
-    public JobRoutes(JobStore jobs, EndpointStore endpoints, JobFiles files, Uid2Scope scope, LongSupplier clock) {
+    public JobRoutes(JobStore jobs, EndpointStore endpoints, JobFiles files, Uid2Scope scope, ScheduledJobs scheduledJobs,
+                     LongSupplier clock) {
         this.jobs = jobs;
         this.files = files;
         this.creation = new JobCreation(endpoints, scope);
         this.endpoints = endpoints;
+        this.scheduledJobs = scheduledJobs;
         this.clock = clock;
     }
 
@@ -47,16 +53,23 @@ public final class JobRoutes {
         ApiServer.onlyMethods(router, "/v1/jobs/:jobId/status/fail", "PUT");
     }
 
+    /**
+     * A job now, or with scheduleDetails that say later or repeatedly, a scheduled job (spec §4.5) whose occurrences
+     * each get a job: the answer is then the scheduled job ({@link ScheduledJobs#create}).
+     */
     private Reply create(ApiRequest req, JobCategory category) {
         JobDefinition definition = JobDefinition.parse(req.json(), category);
-        JobCreation.Parties parties = creation.check(req.caller(), category, definition);
-        JsonNode schedule = definition.scheduleDetails();
-        if (schedule != null && (schedule.path("runRepeat").asBoolean(false) || schedule.path("runNow").asBoolean(true) == false)) {
-            throw ApiError.badRequest("This server runs jobs now only: remove scheduleDetails, or set runNow true and"
-                    + " runRepeat false.");
-        }
-        JobDefinition stored = withProducer(definition, parties.producer().endpointId());
         long now = clock.getAsLong();
+        ScheduleDetails schedule = ScheduleDetails.parse(definition.scheduleDetails(), Instant.ofEpochMilli(now));
+        if (!schedule.onlyNow() && category != JobCategory.SEGMENT_EXPORT) {
+            throw ApiError.badRequest("Only segment exports are scheduled: an identity import runs now. Remove"
+                    + " scheduleDetails, or set runNow true and runRepeat false.");
+        }
+        JobCreation.Parties parties = creation.check(req.caller(), category, definition);
+        JobDefinition stored = withProducer(definition, parties.producer().endpointId(), schedule.toJson());
+        if (!schedule.onlyNow()) {
+            return Reply.json(201, scheduledJobs.create(req.caller().accountId(), category, stored, schedule));
+        }
         long id = jobs.jdbi().inTransaction(h -> jobs.create(h, req.caller().accountId(), category,
                 JobStatus.WAITING_TO_RECIEVE_DATA, stored, null, null, now));
         Job job = jobs.find(req.caller().accountId(), id).orElseThrow();
@@ -144,11 +157,12 @@ public final class JobRoutes {
         }
     }
 
-    private static JobDefinition withProducer(JobDefinition d, long producer) {
+    /** The definition as stored: its producer named, its scheduleDetails as parsed (null when absent). */
+    private static JobDefinition withProducer(JobDefinition d, long producer, JsonNode scheduleDetails) {
         return new JobDefinition(producer, d.producerSegmentId(), d.producerSegmentIdString(), d.destinationEndpointId(),
                 d.destinationSegmentName(), d.destinationSegmentDescription(), d.exportCategory(), d.shareAction(),
                 d.updateIdentities(), d.identityMappings(), d.sourceIdentifiers(), d.destinationIdentifier(),
-                d.attributeMappings(), d.scheduleDetails());
+                d.attributeMappings(), scheduleDetails.isNull() ? null : scheduleDetails);
     }
 
     static long parseId(String text) {

@@ -144,7 +144,7 @@ final class JobRunner {
                     }
                     if (child != 0) {
                         jobs.insert(h, child, job.accountId(), JobCategory.SEGMENT_POPULATE_DB, JobStatus.PENDING, d,
-                                job.scheduledJobId(), job.jobId(), clock.getAsLong());
+                                job.scheduledJobId(), null, job.jobId(), clock.getAsLong());
                         jobs.setUpload(h, child, upload.getFileName().toString());
                     }
                     return true;

@@ -45,8 +45,17 @@ public final class JobStore {
     /** Creates a job in its first status; answers its id. */
     public long create(Handle h, long accountId, JobCategory category, JobStatus status, JobDefinition definition,
                        Long scheduledJobId, Long parentJobId, long now) {
+        return create(h, accountId, category, status, definition, scheduledJobId, null, parentJobId, now);
+    }
+
+    /**
+     * The same for the job of a scheduled job's occurrence (Unix milliseconds): a second job for the same
+     * (scheduledJobId, occurrence) violates a unique key.
+     */
+    public long create(Handle h, long accountId, JobCategory category, JobStatus status, JobDefinition definition,
+                       Long scheduledJobId, Long occurrence, Long parentJobId, long now) {
         long id = nextId(h);
-        insert(h, id, accountId, category, status, definition, scheduledJobId, parentJobId, now);
+        insert(h, id, accountId, category, status, definition, scheduledJobId, occurrence, parentJobId, now);
         return id;
     }
 
@@ -57,14 +66,16 @@ public final class JobStore {
 
     /** Creates a job under an id from {@link #nextId}. */
     public void insert(Handle h, long id, long accountId, JobCategory category, JobStatus status,
-                       JobDefinition definition, Long scheduledJobId, Long parentJobId, long now) {
+                       JobDefinition definition, Long scheduledJobId, Long occurrence, Long parentJobId, long now) {
         h.createUpdate("INSERT INTO exchange_job (job_id, account_id, category, status, producer_endpoint_id,"
-                        + " destination_endpoint_id, scheduled_job_id, parent_job_id, definition, created, started, updated)"
-                        + " VALUES (:id, :account, :category, :status, :producer, :destination, :scheduled, :parent,"
-                        + " :definition, :now, :started, :now)")
+                        + " destination_endpoint_id, scheduled_job_id, occurrence, parent_job_id, definition, created,"
+                        + " started, updated)"
+                        + " VALUES (:id, :account, :category, :status, :producer, :destination, :scheduled, :occurrence,"
+                        + " :parent, :definition, :now, :started, :now)")
                 .bind("id", id).bind("account", accountId).bind("category", category.name())
                 .bind("status", status.name()).bind("producer", definition.producerEndpointId())
                 .bind("destination", definition.destinationEndpointId()).bind("scheduled", scheduledJobId)
+                .bind("occurrence", occurrence)
                 .bind("parent", parentJobId).bind("definition", definition.toJson().toString())
                 .bind("now", now).bind("started", status == JobStatus.SCHEDULED ? null : now)
                 .execute();

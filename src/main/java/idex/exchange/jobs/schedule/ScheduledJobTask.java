@@ -16,30 +16,31 @@ import java.util.Optional;
 
 /**
  * The db-scheduler task that fires a scheduled job's occurrences: one task instance per scheduled job (instance id =
- * the scheduled job's id), whose data holds the schedule and whose execution time is the next occurrence.
+ * the scheduled job's id), whose data holds the schedule and the occurrence it is due for, and whose execution time is
+ * that occurrence.
  *
- * <p>How the job feature uses it:
+ * <p>How the job feature uses it ({@link ScheduledJobs}, {@link OccurrenceJobs}):
  * <ul>
- * <li>Register {@link #task} as a known task: `Scheduler.create(dataSource, task)`. (IdexServer builds its Scheduler
- * only when salt rotation is on; with scheduled jobs it needs one always.)</li>
- * <li>On POST with a schedule that is not {@link ScheduleDetails#onlyNow()}, store the scheduled job, then
- * `schedulerClient.scheduleIfNotExists(ScheduledJobTask.instance(task, id, details, now))`. The instance id is the
- * scheduled job's, so scheduling again (e.g. at startup, for an active scheduled job whose node died between the
- * two) is harmless. With runNow the first execution is `now`: the first job comes within a polling interval.</li>
- * <li>The handler creates the job of one occurrence. It must be idempotent on (scheduledJobId, occurrence), e.g. by a
- * unique key: a node that dies after creating the job but before db-scheduler records the run has its execution
- * revived and run again by another node. With that, each occurrence gives exactly one job across nodes (db-scheduler
- * lets one node at a time pick an execution).</li>
- * <li>DELETE /v1/scheduledjobs/{id}: `schedulerClient.cancel(ScheduledJobTask.instanceId(id))` (its future
- * occurrences), and mark CANCELLED any of its jobs still SCHEDULED (§4.2). The handler should also do nothing for a
- * scheduled job that no longer exists, for an execution already picked when the DELETE came.</li>
+ * <li>{@link #task} is registered on the server's one Scheduler, whose clock is the server's.</li>
+ * <li>On POST with a schedule that is not {@link ScheduleDetails#onlyNow()}, the scheduled job is stored, then
+ * `scheduleIfNotExists(ScheduledJobTask.instanceAt(task, id, details, next))`. The instance id is the scheduled job's,
+ * so scheduling again (at startup, for an active scheduled job whose node died between the two) is harmless.</li>
+ * <li>The handler creates the job of one occurrence and answers the occurrence to fire next, which the execution is
+ * moved to (or removed when there is none). It must be idempotent on (scheduledJobId, occurrence): a node that dies
+ * after creating the job but before db-scheduler records the run has its execution revived and run again by another
+ * node. With that, each occurrence gives exactly one job across nodes (db-scheduler lets one node at a time pick an
+ * execution). The handler, not this class, decides the next occurrence because it has already shown it to the API
+ * as a SCHEDULED job: the execution must fire that one, not one computed again from a later clock.</li>
+ * <li>DELETE /v1/scheduledjobs/{id}: `cancel(ScheduledJobTask.instanceId(id))` (its future occurrences), and its jobs
+ * still SCHEDULED become CANCELLED (§4.2). The handler answers "no next" for a scheduled job that no longer exists,
+ * for an execution already picked when the DELETE came: its instance then goes.</li>
  * </ul>
  *
  * <p>Missed occurrences: while every node is down nothing runs; at the next start db-scheduler finds the execution
- * whose time is past and runs it once, at once. The next execution is then the first occurrence after both the one
- * that ran and the time it finished ({@link OccurrenceSchedule#nextAfter}), so the occurrences missed in between
- * collapse into that single run rather than firing back to back. The handler is told the occurrence that was due
- * (kept in the task data), not the time it finally ran.
+ * whose time is past and runs it once, at once. The handler then answers the first occurrence after both the one that
+ * ran and the present ({@link OccurrenceSchedule#nextAfter}), so the occurrences missed in between collapse into that
+ * single run rather than firing back to back. The handler is told the occurrence that was due (kept in the task
+ * data), not the time it finally ran.
  *
  * <p>Why a custom task rather than RecurringTaskWithPersistentSchedule: the latter always reschedules (to
  * {@link com.github.kagkarlsson.scheduler.task.schedule.Schedule#NEVER}, year 2500, once the schedule is over, leaving
@@ -61,7 +62,11 @@ public final class ScheduledJobTask {
     /** What happens at an occurrence: create that occurrence's job (idempotently, see above). */
     @FunctionalInterface
     public interface OccurrenceHandler {
-        void run(long scheduledJobId, Instant occurrence, ScheduleDetails details);
+        /**
+         * Creates the job of `occurrence`; answers the occurrence to fire next, or empty when there is none (the
+         * schedule is over, or the scheduled job was deleted): the instance is then removed.
+         */
+        Optional<Instant> run(long scheduledJobId, Instant occurrence, ScheduleDetails details);
     }
 
     public static CustomTask<ScheduledJobTaskData> task(OccurrenceHandler handler) {
@@ -70,8 +75,8 @@ public final class ScheduledJobTask {
                 .onFailure(ScheduledJobTask::onFailure)
                 .execute((instance, context) -> {
                     ScheduledJobTaskData data = instance.getData();
-                    handler.run(data.scheduledJobId(), data.occurrence(), data.details());
-                    return ScheduledJobTask::moveToNextOccurrence;
+                    Optional<Instant> next = handler.run(data.scheduledJobId(), data.occurrence(), data.details());
+                    return (done, ops) -> moveTo(next, data, done, ops);
                 });
     }
 
@@ -81,17 +86,23 @@ public final class ScheduledJobTask {
                                                                      Instant now) {
         Instant first = details.firstOccurrence(now).orElseThrow(() -> new IllegalArgumentException(
                 "The schedule of scheduled job " + scheduledJobId + " has no occurrence from " + now));
-        ScheduledJobTaskData data = ScheduledJobTaskData.of(scheduledJobId, details, first);
-        return SchedulableInstance.of(task.instance(Long.toString(scheduledJobId), data), first);
+        return instanceAt(task, scheduledJobId, details, first);
+    }
+
+    /** The instance of a scheduled job whose next execution is `occurrence` (past: it runs at once). */
+    public static SchedulableInstance<ScheduledJobTaskData> instanceAt(Task<ScheduledJobTaskData> task,
+                                                                       long scheduledJobId, ScheduleDetails details,
+                                                                       Instant occurrence) {
+        ScheduledJobTaskData data = ScheduledJobTaskData.of(scheduledJobId, details, occurrence);
+        return SchedulableInstance.of(task.instance(Long.toString(scheduledJobId), data), occurrence);
     }
 
     public static TaskInstanceId instanceId(long scheduledJobId) {
         return TaskInstanceId.of(TASK_NAME, Long.toString(scheduledJobId));
     }
 
-    private static void moveToNextOccurrence(ExecutionComplete done, ExecutionOperations<ScheduledJobTaskData> ops) {
-        ScheduledJobTaskData data = dataOf(done);
-        Optional<Instant> next = new OccurrenceSchedule(data.details()).nextAfter(data.occurrence(), done.getTimeDone());
+    private static void moveTo(Optional<Instant> next, ScheduledJobTaskData data, ExecutionComplete done,
+                               ExecutionOperations<ScheduledJobTaskData> ops) {
         if (next.isPresent()) {
             ops.reschedule(done, next.get(), data.at(next.get()));
         } else {
@@ -112,7 +123,7 @@ public final class ScheduledJobTask {
         }
         LOG.error("Occurrence {} of scheduled job {} failed (attempt {}); giving it up for the next occurrence",
                 data.occurrence(), data.scheduledJobId(), attempts, failed.getCause().orElse(null));
-        moveToNextOccurrence(failed, ops);
+        moveTo(next, data, failed, ops);
     }
 
     private static ScheduledJobTaskData dataOf(ExecutionComplete done) {

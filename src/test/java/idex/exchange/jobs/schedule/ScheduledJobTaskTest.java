@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static idex.exchange.jobs.schedule.ScheduleDetailsParsingTest.NOW;
 import static idex.exchange.jobs.schedule.ScheduleDetailsParsingTest.json;
@@ -118,8 +119,12 @@ class ScheduledJobTaskTest {
     }
 
     final List<Fired> fired = new ArrayList<>();
-    final CustomTask<ScheduledJobTaskData> task = ScheduledJobTask.task((id, occurrence, details) ->
-            fired.add(new Fired(id, occurrence, details)));
+    /** What the handler answers: null for the schedule's own next occurrence. */
+    Optional<Instant> answer;
+    final CustomTask<ScheduledJobTaskData> task = ScheduledJobTask.task((id, occurrence, details) -> {
+        fired.add(new Fired(id, occurrence, details));
+        return answer != null ? answer : details.nextOccurrence(occurrence);
+    });
 
     @Test
     void aNewScheduledJobsInstanceIsDueAtItsFirstOccurrence() {
@@ -154,6 +159,32 @@ class ScheduledJobTaskTest {
         assertThat(ops.rescheduledTo).isEqualTo(t("2026-11-25T06:00:00Z"));
         assertThat(ops.newData).isEqualTo(data.at(t("2026-11-25T06:00:00Z")));
         assertThat(ops.removed).isFalse();
+    }
+
+    @Test
+    void theExecutionMovesToTheOccurrenceTheHandlerAnswers() {
+        // The handler has shown the 26th as the next job (say, the 25th was missed): that is the one to fire.
+        answer = Optional.of(t("2026-11-26T06:00:00Z"));
+        RecordedOperations ops = execute(ScheduledJobTaskData.of(42, DAILY_AT_SIX, SIX), SIX, SIX.plusSeconds(2));
+        assertThat(ops.rescheduledTo).isEqualTo(t("2026-11-26T06:00:00Z"));
+        assertThat(ops.newData.occurrence()).isEqualTo(t("2026-11-26T06:00:00Z"));
+    }
+
+    @Test
+    void aHandlerWithoutNextOccurrenceRemovesTheInstance() {
+        // The scheduled job was deleted while its execution was picked.
+        answer = Optional.empty();
+        RecordedOperations ops = execute(ScheduledJobTaskData.of(42, DAILY_AT_SIX, SIX), SIX, SIX.plusSeconds(2));
+        assertThat(ops.removed).isTrue();
+        assertThat(ops.rescheduledTo).isNull();
+    }
+
+    @Test
+    void anInstanceCanStartAtAGivenOccurrence() {
+        Instant past = t("2026-11-20T06:00:00Z");
+        SchedulableInstance<ScheduledJobTaskData> i = ScheduledJobTask.instanceAt(task, 42, DAILY_AT_SIX, past);
+        assertThat(i.getNextExecutionTime(NOW)).isEqualTo(past);
+        assertThat(i.getTaskInstance().getData().occurrence()).isEqualTo(past);
     }
 
     @Test

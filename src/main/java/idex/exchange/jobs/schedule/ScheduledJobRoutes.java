@@ -1,0 +1,84 @@
+package idex.exchange.jobs.schedule;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import idex.exchange.ExchangeApi;
+import idex.exchange.ExchangeApi.ApiRequest;
+import idex.exchange.accounts.Caller;
+import idex.exchange.endpoints.EndpointStore;
+import idex.exchange.jobs.JobCategory;
+import idex.http.ApiError;
+import idex.http.ApiServer;
+import idex.http.Json;
+import idex.http.Reply;
+import io.vertx.ext.web.Router;
+
+/**
+ * `GET /v1/scheduledjobs/{jobCategory}` and `DELETE /v1/scheduledjobs/{scheduledJobId}` (seed 004, spec §4.5). An
+ * endpoint key sees, and may delete, the scheduled jobs its endpoint produces or receives (the seed lets either
+ * endpoint's key delete); an account key all of the account's.
+ */
+public final class ScheduledJobRoutes {
+
+    private final ScheduledJobs scheduledJobs;
+    private final EndpointStore endpoints;
+
+    public ScheduledJobRoutes(ScheduledJobs scheduledJobs, EndpointStore endpoints) {
+        this.scheduledJobs = scheduledJobs;
+        this.endpoints = endpoints;
+    }
+
+    public void mount(Router router, ExchangeApi api) {
+        router.get("/v1/scheduledjobs/:jobCategory").handler(api.handler(this::list));
+        router.delete("/v1/scheduledjobs/:scheduledJobId").handler(api.handler(this::delete));
+        ApiServer.onlyMethods(router, "/v1/scheduledjobs/:scheduledJobId", "GET, DELETE");
+    }
+
+    private Reply list(ApiRequest req) {
+        JobCategory category = JobCategory.parse(req.path("jobCategory"));
+        if (category != JobCategory.SEGMENT_EXPORT) {
+            throw ApiError.badRequest("Only segment exports are scheduled: use /v1/scheduledjobs/SEGMENT_EXPORT.");
+        }
+        Caller caller = req.caller();
+        Long endpoint = null;
+        String named = req.query("endpointId") != null ? req.query("endpointId") : req.query("endpointID");
+        if (!caller.isAccountKey() || named != null) {
+            endpoint = caller.endpointFor(named);
+            if (caller.isAccountKey()) {
+                endpoints.requireExists(caller.accountId(), endpoint);
+            }
+        }
+        ArrayNode answer = Json.MAPPER.createArrayNode();
+        for (ScheduledJob s : scheduledJobs.store().list(caller.accountId(), category, endpoint)) {
+            answer.add(s.toJson());
+        }
+        return Reply.json(answer);
+    }
+
+    private Reply delete(ApiRequest req) {
+        String text = req.path("scheduledJobId");
+        long id = parseId(text);
+        Caller caller = req.caller();
+        ScheduledJob scheduled = scheduledJobs.store().find(caller.accountId(), id)
+                .filter(s -> caller.isAccountKey() || caller.endpointId() == s.producerEndpointId()
+                        || caller.endpointId().equals(s.destinationEndpointId()))
+                .orElseThrow(() -> unknown(text));
+        scheduledJobs.delete(scheduled);
+        return Reply.json(true);
+    }
+
+    private static long parseId(String text) {
+        try {
+            long id = Long.parseLong(text);
+            if (id > 0) {
+                return id;
+            }
+        } catch (NumberFormatException ignored) {
+            // answered below
+        }
+        throw unknown(text);
+    }
+
+    private static ApiError unknown(String id) {
+        return ApiError.notFound("There is no scheduled job " + id + " in this account.");
+    }
+}
