@@ -4,7 +4,7 @@
 //
 // Commands (bench/run-export.sh strings them together; see BENCHMARKS.md):
 //   generate --file F [--rows 10000000] [--seed 1]
-//            a CSV with header "email,cookieId": a distinct email and a 36-character cookie id per row (~1 GB at 10M)
+//            a CSV with header "email,cookieId": a distinct email and a 64-character cookie id per row (~1 GB at 10M)
 //   baseline --file F --out DIR
 //            the FastCSV floor: parse F and write every record to DIR/baseline.csv, as fast as FastCSV does it
 //   export   --file F --port P --key ACCOUNT_KEY --out DIR [--pid SERVER_PID]
@@ -69,7 +69,8 @@ public class ExportBench {
                 String name = names[random.nextInt(names.length)];
                 w.write(Character.toUpperCase(name.charAt(0)) + name.substring(1) + "." + i + "@"
                         + domains[random.nextInt(domains.length)] + ",");
-                w.write(new java.util.UUID(random.nextLong(), random.nextLong()).toString());
+                w.write(String.format("%016x%016x%016x%016x", random.nextLong(), random.nextLong(), random.nextLong(),
+                        random.nextLong()));
                 w.write('\n');
             }
         }
