@@ -10,7 +10,7 @@
 //   export   --file F --port P --key ACCOUNT_KEY --out DIR [--pid SERVER_PID]
 //            end to end through a running server: register a push source and a pull destination, create a segment
 //            export mapping email → EMAIL_SHA256 and copying cookieId, upload F (streamed), wait for
-//            READY_FOR_DOWNLOAD, download every segment data file into DIR, complete the job. Samples the server's
+//            READY_FOR_DOWNLOAD, download every segment data file into DIR (transfers with curl), complete the job. Samples the server's
 //            resident memory (VmRSS of --pid) every 100 ms throughout.
 // Each command prints one JSON line of results.
 //
@@ -114,12 +114,12 @@ public class ExportBench {
             sampler.scheduleAtFixedRate(() -> peakRss.accumulateAndGet(rssKb(pid), Math::max), 0, 100, TimeUnit.MILLISECONDS);
         }
         long t0 = System.nanoTime();
-        HttpResponse<String> up = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + jobId + "/data"))
-                        .header("Authorization", "Bearer " + sourceKey).header("Content-Type", "text/csv")
-                        .POST(HttpRequest.BodyPublishers.ofFile(file)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (up.statusCode() != 200) {
-            throw new IllegalStateException("upload: " + up.statusCode() + " " + up.body());
+        // The big transfers go through curl, streamed (-T), as an operator's script would: the JDK client's own
+        // per-chunk costs would otherwise be measured instead of the server's.
+        String upStatus = curl("-T", file.toString(), "-X", "POST", "-H", "Authorization: Bearer " + sourceKey,
+                "-H", "Content-Type: text/csv", base + "/v1/jobs/" + jobId + "/data");
+        if (!upStatus.equals("200")) {
+            throw new IllegalStateException("upload: " + upStatus);
         }
         long uploaded = System.nanoTime();
         JsonNode ready;
@@ -140,11 +140,10 @@ public class ExportBench {
         long downloadedBytes = 0;
         for (JsonNode name : ready.get("segmentDataFiles")) {
             Path target = outDir.resolve(name.asText());
-            HttpResponse<Path> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + jobId
-                            + "/segmentDataFiles/" + name.asText())).header("Authorization", "Bearer " + destinationKey)
-                    .GET().build(), HttpResponse.BodyHandlers.ofFile(target));
-            if (r.statusCode() != 200) {
-                throw new IllegalStateException("download " + name + ": " + r.statusCode());
+            String status = curl("-o", target.toString(), "-H", "Authorization: Bearer " + destinationKey,
+                    base + "/v1/jobs/" + jobId + "/segmentDataFiles/" + name.asText());
+            if (!status.equals("200")) {
+                throw new IllegalStateException("download " + name + ": " + status);
             }
             downloadedBytes += Files.size(target);
         }
@@ -160,6 +159,20 @@ public class ExportBench {
                 .put("downloadSeconds", (downloaded - processed) / 1e9).put("totalSeconds", total)
                 .put("rowsPerSecond", rows / total).put("uploadedBytes", Files.size(file))
                 .put("downloadedBytes", downloadedBytes).put("serverPeakRssMb", peakRss.get() / 1024));
+    }
+
+    /** Runs curl quietly; answers the HTTP status it got. */
+    static String curl(String... args) throws Exception {
+        String[] command = new String[args.length + 4];
+        command[0] = "curl";
+        command[1] = "-sS";
+        command[2] = "-w";
+        command[3] = "%{http_code}";
+        System.arraycopy(args, 0, command, 4, args.length);
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        p.waitFor();
+        return out.length() > 3 ? out.substring(out.length() - 3) : out;
     }
 
     static long rssKb(long pid) {

@@ -85,7 +85,7 @@ public final class JobUpload {
             ctx.response().writeContinue();
         }
         vertx.fileSystem().open(part.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
-                .compose(file -> ctx.request().pipeTo(file))
+                .compose(file -> ctx.request().pipeTo(new CoalescingFileWrites(file)))
                 .onComplete(piped -> {
                     if (piped.failed()) {
                         JobFiles.deleteQuietly(part);
