@@ -80,14 +80,7 @@ public final class JobRoutes {
         JobCategory category = JobCategory.parse(req.path("jobCategory"));
         JobStatus status = req.query("status") == null ? null : JobStatus.parse(req.query("status"));
         Caller caller = req.caller();
-        Long endpoint = null;
-        String named = req.query("endpointId") != null ? req.query("endpointId") : req.query("endpointID");
-        if (!caller.isAccountKey() || named != null) {
-            endpoint = caller.endpointFor(named);
-            if (caller.isAccountKey()) {
-                endpoints.requireExists(caller.accountId(), endpoint);
-            }
-        }
+        Long endpoint = endpointScope(req, endpoints);
         boolean extra = flag(req, "extraFields");
         boolean withString = flag(req, "includeProducerSegmentIDString");
         ArrayNode answer = Json.MAPPER.createArrayNode();
@@ -97,6 +90,23 @@ public final class JobRoutes {
             }
         }
         return Reply.json(answer);
+    }
+
+    /**
+     * Which endpoint's jobs a listing is about: an endpoint key's own; for an account key the `endpointId` it names
+     * (which must exist in its account), or null for all of the account's.
+     */
+    public static Long endpointScope(ApiRequest req, EndpointStore endpoints) {
+        Caller caller = req.caller();
+        String named = req.query("endpointId") != null ? req.query("endpointId") : req.query("endpointID");
+        if (caller.isAccountKey() && named == null) {
+            return null;
+        }
+        long endpoint = caller.endpointFor(named);
+        if (caller.isAccountKey()) {
+            endpoints.requireExists(caller.accountId(), endpoint);
+        }
+        return endpoint;
     }
 
     private Reply one(ApiRequest req) {

@@ -6,6 +6,7 @@ import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.jobs.JobCategory;
+import idex.exchange.jobs.JobRoutes;
 import idex.http.ApiError;
 import idex.http.ApiServer;
 import idex.http.Json;
@@ -39,14 +40,7 @@ public final class ScheduledJobRoutes {
             throw ApiError.badRequest("Only segment exports are scheduled: use /v1/scheduledjobs/SEGMENT_EXPORT.");
         }
         Caller caller = req.caller();
-        Long endpoint = null;
-        String named = req.query("endpointId") != null ? req.query("endpointId") : req.query("endpointID");
-        if (!caller.isAccountKey() || named != null) {
-            endpoint = caller.endpointFor(named);
-            if (caller.isAccountKey()) {
-                endpoints.requireExists(caller.accountId(), endpoint);
-            }
-        }
+        Long endpoint = JobRoutes.endpointScope(req, endpoints);
         ArrayNode answer = Json.MAPPER.createArrayNode();
         for (ScheduledJob s : scheduledJobs.store().list(caller.accountId(), category, endpoint)) {
             answer.add(s.toJson());
