@@ -125,11 +125,12 @@ final class JobRunner {
             RowTranslation translation = compile(mapping, in.header(), producer, destination, withheld);
             SegmentFileWriter writer = new SegmentFileWriter(outputDir, translation.outputHeader(), rowsPerFile);
             try {
-                RowTranslator translator = translation.translator(translation.needsUids() ? uids.get() : null,
-                        (rows, wanted) -> identities.valuesOfHolders(job.accountId(), rows, wanted), writer);
-                in.forEachRow(claim, (fields, line) -> translator.translate(fields, line));
-                translator.finish();
-                writer.close();
+                UidSnapshot snapshot = translation.needsUids() ? uids.get() : null;
+                RowTranslator translator = ExportPipeline.run("idex-job-" + job.jobId(),
+                        handler -> in.forEachRow(claim, handler),
+                        out -> translation.translator(snapshot,
+                                (rows, wanted) -> identities.valuesOfHolders(job.accountId(), rows, wanted), out),
+                        writer);
                 TranslationCounts counts = translator.counts();
                 RunResult result = new RunResult(counts.sourceRecords(), counts.translatedRecords(),
                         counts.destinationRecords(), details(translation.notes(), counts.badRecords(),
@@ -265,6 +266,7 @@ final class JobRunner {
         }
     }
 
+    /** Takes the rows of an upload one at a time, with their line numbers. */
     @FunctionalInterface
     interface RowHandler {
         void row(String[] fields, long line) throws IOException;
