@@ -376,8 +376,8 @@ public final class JobProcessor implements AutoCloseable {
 
     /**
      * Removes files no job needs: directories of jobs that ended (or never came to exist: a run cut off between
-     * preparing a spawned job's upload and creating it), and the segment files of jobs still waiting for data. Directories younger than the stale timeout are left alone,
-     * as another node may be about to register them.
+     * preparing a spawned job's upload and creating it), and stale segment files of jobs still waiting for data.
+     * Directories younger than the stale timeout are left alone, as another node may be about to register them.
      */
     private void sweepFiles() {
         Path root = files.jobDir(0).getParent();
@@ -404,9 +404,29 @@ public final class JobProcessor implements AutoCloseable {
             Path dir = files.jobDir(id);
             if ((s == null && olderThan(dir, youngest)) || (s != null && s.isFinal())) {
                 JobFiles.deleteTree(dir);
-            } else if (s == JobStatus.WAITING_TO_RECIEVE_DATA && olderThan(files.outputDir(id), youngest)) {
-                JobFiles.deleteTree(files.outputDir(id)); // begun by a run that followed an upload cut off by a crash
+            } else if (s == JobStatus.WAITING_TO_RECIEVE_DATA) {
+                removeStaleFiles(files.outputDir(id), youngest);
             }
+        }
+    }
+
+    /**
+     * Segment files of a job still waiting for data were begun by a run that followed an upload cut off by a crash.
+     * File by file, and only those untouched for the stale timeout: a run following an upload on another node
+     * writes to its file as the upload arrives, and gives up by itself when the upload stalls that long.
+     */
+    private static void removeStaleFiles(Path outputDir, long youngest) {
+        if (!Files.isDirectory(outputDir)) {
+            return;
+        }
+        try (DirectoryStream<Path> found = Files.newDirectoryStream(outputDir)) {
+            for (Path f : found) {
+                if (olderThan(f, youngest)) {
+                    JobFiles.deleteQuietly(f);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("Could not tidy {}", outputDir, e);
         }
     }
 
