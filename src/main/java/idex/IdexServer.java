@@ -151,7 +151,7 @@ public final class IdexServer implements AutoCloseable {
                     .mount(router -> new EventRoutes(endpoints, identities, x1Ids, config.clock()).mount(router, exchange))
                     .mount(router -> jobRoutes.mount(router, exchange,
                             new JobUpload(vertx, exchange, jobRoutes, jobStore, jobFiles, endpoints, config.clock(),
-                                    processor::wake)))
+                                    processor)))
                     .mount(router -> new SegmentDataFiles(vertx, exchange, jobRoutes, jobStore, jobFiles).mount(router))
                     .mount(router -> new ScheduledJobRoutes(scheduledJobs, endpoints).mount(router, exchange))
                     .mount(router -> new IdentityFilterRoutes(new IdentityFilterStore(db.jdbi()), endpoints)

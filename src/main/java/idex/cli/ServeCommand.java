@@ -67,6 +67,12 @@ public final class ServeCommand implements Callable<Integer> {
                     + " e.g. 30s or 2m (env IDEX_JOB_STALE_AFTER; default ${DEFAULT-VALUE}).")
     Duration jobStaleAfter;
 
+    @Option(names = "--follow-uploads", negatable = true, defaultValue = "${env:IDEX_FOLLOW_UPLOADS:-true}",
+            fallbackValue = "true", description = "Process a segment export while its upload arrives, so that upload and"
+                    + " processing overlap; --no-follow-uploads waits for the whole upload (env IDEX_FOLLOW_UPLOADS;"
+                    + " default ${DEFAULT-VALUE}).")
+    boolean followUploads;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = new ServerConfig(host, port, store.location(), store.poolSize(),
@@ -74,7 +80,7 @@ public final class ServeCommand implements Callable<Integer> {
                 environment == null || environment.isBlank() ? null : IdentityEnvironment.parse(environment),
                 saltBuckets, rotationSchedule, ServerConfig.DEFAULT_SCHEDULER_POLLING, System::currentTimeMillis,
                 filesDir != null ? filesDir : store.dataDir().resolve("files"),
-                new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter));
+                new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter, followUploads));
         IdexServer server = IdexServer.start(config, System.out);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

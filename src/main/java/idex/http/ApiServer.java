@@ -78,7 +78,7 @@ public final class ApiServer {
 
     private int listen(String host, int port) {
         HttpServerOptions options = new HttpServerOptions().setHost(host).setPort(port)
-                .setCompressionSupported(false).setTcpNoDelay(true);
+                .setCompressionSupported(false).setTcpNoDelay(true).setMaxChunkSize(64 * 1024);
         int[] bound = new int[1];
         deployments.add(vertx.deployVerticle(new VerticleBase() {
             @Override

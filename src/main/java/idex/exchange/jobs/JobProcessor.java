@@ -6,6 +6,7 @@ import idex.exchange.filters.IdentityFilterRules;
 import idex.exchange.identity.IdentityStore;
 import idex.exchange.jobs.translate.UidSnapshot;
 import idex.uid2.Uid2Scope;
+import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,9 +53,17 @@ public final class JobProcessor implements AutoCloseable {
     /** This node's name on the jobs it claims: unique per start, so that a restarted node never mistakes old claims. */
     private final String node = "node-" + KeyHash.randomToken(9);
     private final Semaphore slots;
+    /**
+     * Runs that follow an upload have slots of their own: a slow upload then never keeps a queued job from a worker.
+     * A follower uses CPU only as fast as its upload arrives.
+     */
+    private final Semaphore followSlots;
     private final ScheduledExecutorService timer;
     private final ExecutorService workers;
+    private final ExecutorService followers;
     private final Map<Long, AtomicBoolean> running = new ConcurrentHashMap<>();
+    /** Jobs whose upload a run of this node follows: one run per job. */
+    private final Set<Long> following = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
 
     public JobProcessor(JobStore jobs, EndpointStore endpoints, IdentityStore identities, IdentityFilterRules filters,
@@ -65,8 +75,10 @@ public final class JobProcessor implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.slots = new Semaphore(settings.workers());
+        this.followSlots = new Semaphore(settings.workers());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "idex-jobs-timer"));
         this.workers = Executors.newFixedThreadPool(settings.workers(), r -> thread(r, "idex-job-worker"));
+        this.followers = Executors.newFixedThreadPool(settings.workers(), r -> thread(r, "idex-job-follower"));
     }
 
     /** Takes back stale jobs, tidies the files directory, then polls for work and beats for the jobs it runs. */
@@ -108,9 +120,27 @@ public final class JobProcessor implements AutoCloseable {
     }
 
     private void runClaimed(Job job, AtomicBoolean held) {
+        try {
+            settle(job, () -> runner.run(job, node, () -> held.get() && !stopping));
+        } finally {
+            running.remove(job.jobId());
+            slots.release();
+            if (!stopping) {
+                wake(); // a slot is free
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Run {
+        long run() throws IOException;
+    }
+
+    /** Runs a job this node holds and settles how it ended: done, given back, taken over, or in ERROR. */
+    private void settle(Job job, Run run) {
         long started = System.nanoTime();
         try {
-            long spawned = runner.run(job, node, () -> held.get() && !stopping);
+            long spawned = run.run();
             LOG.info("Job {} ({}) processed in {} ms", job.jobId(), job.category(), (System.nanoTime() - started) / 1_000_000);
             if (spawned != 0) {
                 wake();
@@ -131,11 +161,186 @@ public final class JobProcessor implements AutoCloseable {
                 endInError(job, "Processing failed on the server: " + e.getClass().getSimpleName()
                         + (e.getMessage() == null ? "" : ": " + e.getMessage()));
             }
-        } finally {
-            running.remove(job.jobId());
-            slots.release();
-            if (!stopping) {
-                wake(); // a slot is free
+        }
+    }
+
+    /**
+     * Starts processing a SEGMENT_EXPORT while its upload arrives, if a worker is free: upload and processing then
+     * overlap instead of following each other. The run reads the upload's file as it grows and writes its segment
+     * data files as usual, but ends the job only if the upload is accepted and the run claims the job in the
+     * acceptance's transaction (see {@link Follower}); otherwise it throws its output away and the job is processed
+     * as usual. Answers what the upload reports to ({@link UploadProgress#NONE} when not followed).
+     */
+    public UploadProgress follow(Job job, Path part, boolean gzip) {
+        if (stopping || !settings.followUploads() || job.category() != JobCategory.SEGMENT_EXPORT
+                || !following.add(job.jobId())) {
+            return UploadProgress.NONE;
+        }
+        if (!followSlots.tryAcquire()) {
+            following.remove(job.jobId());
+            return UploadProgress.NONE;
+        }
+        Follower f = new Follower(job);
+        try {
+            GrowingFileInput in = new GrowingFileInput(part, f);
+            followers.execute(() -> f.run(in, gzip));
+            return f;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Could not follow the upload of job {}; it is processed once accepted", job.jobId(), e);
+            following.remove(job.jobId());
+            followSlots.release();
+            return UploadProgress.NONE;
+        }
+    }
+
+    /**
+     * A run that follows an upload, and what the upload tells it. Until the acceptance claims the job for it, the run
+     * holds nothing: it may give up at any time (the server stops, the upload stalls for longer than the stale
+     * timeout, the run fails) and the job is then processed as usual once accepted, which also reports a problem
+     * with the data the way any run does. Once claimed, it is a run like any other: it beats, and it is settled the
+     * same way.
+     */
+    private final class Follower implements UploadProgress, GrowingFileInput.Written {
+        private final Job job;
+        private final AtomicBoolean held = new AtomicBoolean(true);
+        private long written;
+        private boolean allWritten;
+        private boolean refused;
+        private boolean gaveUp;
+        private boolean claimed;
+        private boolean done;
+        private Path accepted;
+
+        Follower(Job job) {
+            this.job = job;
+        }
+
+        void run(GrowingFileInput in, boolean gzip) {
+            try {
+                runner.follow(job, node, this::goesOn, in, gzip, this::awaitAcceptance);
+                LOG.info("Job {} processed while its upload arrived", job.jobId());
+                // a spawned job waits in PENDING: the wake below finds it
+            } catch (IOException | RuntimeException e) {
+                if (giveUp()) {
+                    if (!(e instanceof JobRunner.ClaimLost)) {
+                        LOG.info("Processing job {} while its upload arrives stopped ({}); it is processed once"
+                                + " the upload is accepted", job.jobId(), e.toString());
+                    }
+                } else {
+                    settle(job, () -> {
+                        throw e;
+                    });
+                }
+            } finally {
+                try {
+                    in.close();
+                } catch (IOException ignored) {
+                    // read-only
+                }
+                synchronized (this) {
+                    done = true;
+                }
+                running.remove(job.jobId());
+                following.remove(job.jobId());
+                followSlots.release();
+                if (!stopping) {
+                    wake();
+                }
+            }
+        }
+
+        /** Whether the run may go on: checked between rows. */
+        private boolean goesOn() {
+            synchronized (this) {
+                if (refused || gaveUp) {
+                    return false;
+                }
+            }
+            return held.get() && !stopping;
+        }
+
+        /** Gives up unless the job was already claimed for this run; answers whether it gave up. */
+        private synchronized boolean giveUp() {
+            if (claimed) {
+                return false;
+            }
+            gaveUp = true;
+            return true;
+        }
+
+        @Override
+        public synchronized void wrote(long bytes) {
+            written = bytes;
+            notifyAll();
+        }
+
+        @Override
+        public synchronized void allWritten(long bytes) {
+            written = bytes;
+            allWritten = true;
+            notifyAll();
+        }
+
+        @Override
+        public synchronized void refused() {
+            refused = true;
+            claimed = false; // a claim inside a transaction that did not commit
+            notifyAll();
+        }
+
+        /** Holds this monitor through the update: the run cannot give up halfway through being claimed. */
+        @Override
+        public synchronized boolean claim(Handle h, long now) {
+            if (gaveUp || refused || stopping || !jobs.claim(h, job.jobId(), node, now)) {
+                return false;
+            }
+            claimed = true;
+            return true;
+        }
+
+        @Override
+        public synchronized void accepted(Path file) {
+            accepted = file;
+            if (claimed && !done) {
+                running.put(job.jobId(), held);
+            }
+            notifyAll();
+        }
+
+        @Override
+        public synchronized long awaitBeyond(long position) throws IOException {
+            waitFor(() -> written > position || allWritten, "more of the upload");
+            return written;
+        }
+
+        private synchronized Path awaitAcceptance() throws IOException {
+            waitFor(() -> accepted != null, "the upload's acceptance");
+            if (!claimed) {
+                throw new JobRunner.ClaimLost();
+            }
+            return accepted;
+        }
+
+        /** Waits (holding this monitor) until `done`; gives up on a refused upload, a stop, or a stall. */
+        private void waitFor(java.util.function.BooleanSupplier done, String what) throws IOException {
+            long stalledAfter = System.nanoTime() + settings.staleAfter().toNanos();
+            long seen = written;
+            while (!done.getAsBoolean()) {
+                if (refused || stopping || gaveUp) {
+                    throw new JobRunner.ClaimLost();
+                }
+                if (written != seen) {
+                    seen = written;
+                    stalledAfter = System.nanoTime() + settings.staleAfter().toNanos();
+                } else if (System.nanoTime() > stalledAfter) {
+                    throw new IOException("waited " + settings.staleAfter().toSeconds() + " s for " + what);
+                }
+                try {
+                    wait(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new JobRunner.ClaimLost();
+                }
             }
         }
     }
@@ -171,8 +376,8 @@ public final class JobProcessor implements AutoCloseable {
 
     /**
      * Removes files no job needs: directories of jobs that ended (or never came to exist: a run cut off between
-     * preparing a spawned job's upload and creating it). Directories younger than the stale timeout are left alone,
-     * as another node may be about to register them.
+     * preparing a spawned job's upload and creating it), and stale segment files of jobs still waiting for data.
+     * Directories younger than the stale timeout are left alone, as another node may be about to register them.
      */
     private void sweepFiles() {
         Path root = files.jobDir(0).getParent();
@@ -199,7 +404,29 @@ public final class JobProcessor implements AutoCloseable {
             Path dir = files.jobDir(id);
             if ((s == null && olderThan(dir, youngest)) || (s != null && s.isFinal())) {
                 JobFiles.deleteTree(dir);
+            } else if (s == JobStatus.WAITING_TO_RECIEVE_DATA) {
+                removeStaleFiles(files.outputDir(id), youngest);
             }
+        }
+    }
+
+    /**
+     * Segment files of a job still waiting for data were begun by a run that followed an upload cut off by a crash.
+     * File by file, and only those untouched for the stale timeout: a run following an upload on another node
+     * writes to its file as the upload arrives, and gives up by itself when the upload stalls that long.
+     */
+    private static void removeStaleFiles(Path outputDir, long youngest) {
+        if (!Files.isDirectory(outputDir)) {
+            return;
+        }
+        try (DirectoryStream<Path> found = Files.newDirectoryStream(outputDir)) {
+            for (Path f : found) {
+                if (olderThan(f, youngest)) {
+                    JobFiles.deleteQuietly(f);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("Could not tidy {}", outputDir, e);
         }
     }
 
@@ -218,10 +445,14 @@ public final class JobProcessor implements AutoCloseable {
         stopping = true;
         timer.shutdownNow();
         workers.shutdown();
+        followers.shutdown();
         try {
-            if (!workers.awaitTermination(10, TimeUnit.SECONDS)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            if (!workers.awaitTermination(10, TimeUnit.SECONDS)
+                    || !followers.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 LOG.warn("Jobs still running at stop: they are taken back once their heartbeat is stale");
                 workers.shutdownNow();
+                followers.shutdownNow();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

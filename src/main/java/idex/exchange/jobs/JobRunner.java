@@ -107,60 +107,85 @@ final class JobRunner {
         }
         Endpoint producer = endpoint(job, job.producerEndpointId(), "producer");
         return switch (job.category()) {
-            case SEGMENT_EXPORT -> export(job, node, claim, upload, producer);
+            case SEGMENT_EXPORT -> {
+                JobFiles.deleteTree(files.outputDir(job.jobId())); // what an earlier, cut-off run left
+                try (Upload in = Upload.open(upload)) {
+                    yield export(job, node, claim, in, producer, () -> upload);
+                }
+            }
             case IDENTITY_IMPORT, SEGMENT_POPULATE_DB -> populate(job, node, claim, upload, producer);
         };
     }
 
-    private long export(Job job, String node, Claim claim, Path upload, Endpoint producer) throws IOException {
+    /** The accepted upload's file, once the run may end the job; waits for the upload's acceptance if need be. */
+    @FunctionalInterface
+    interface Acceptance {
+        /** @throws ClaimLost when the upload was not accepted, or the job was not left to this run */
+        Path await() throws IOException;
+    }
+
+    /**
+     * Runs a SEGMENT_EXPORT while its upload arrives ({@link JobProcessor#follow}): reads `in`, the upload's growing
+     * file, then waits for `acceptance`. The output directory is not emptied first, as another upload to the same
+     * job may be followed at the same time; each run removes only its own files when it does not finish.
+     */
+    long follow(Job job, String node, Claim claim, InputStream in, boolean gzip, Acceptance acceptance)
+            throws IOException {
+        Endpoint producer = endpoint(job, job.producerEndpointId(), "producer");
+        try (Upload upload = Upload.open(in, gzip)) {
+            return export(job, node, claim, upload, producer, acceptance);
+        }
+    }
+
+    private long export(Job job, String node, Claim claim, Upload in, Endpoint producer, Acceptance acceptance)
+            throws IOException {
         Endpoint destination = endpoint(job, job.destinationEndpointId(), "destination");
         WithheldIdentifiers withheld = filters.between(job.accountId(), producer.endpointId(), destination.endpointId());
         JobDefinition d = job.definition();
         JobMapping mapping = new JobMapping(d.identityMappings(), d.sourceIdentifiers(), d.destinationIdentifier(),
                 d.attributeMappings());
         Path outputDir = files.outputDir(job.jobId());
-        JobFiles.deleteTree(outputDir); // what an earlier, cut-off run left
         Files.createDirectories(outputDir);
-        try (Upload in = Upload.open(upload)) {
-            RowTranslation translation = compile(mapping, in.header(), producer, destination, withheld);
-            SegmentFileWriter writer = new SegmentFileWriter(outputDir, translation.outputHeader(), rowsPerFile);
-            try {
-                RowTranslator translator = translation.translator(translation.needsUids() ? uids.get() : null,
-                        (rows, wanted) -> identities.valuesOfHolders(job.accountId(), rows, wanted), writer);
-                in.forEachRow(claim, (fields, line) -> translator.translate(fields, line));
-                translator.finish();
-                writer.close();
-                TranslationCounts counts = translator.counts();
-                RunResult result = new RunResult(counts.sourceRecords(), counts.translatedRecords(),
-                        counts.destinationRecords(), details(translation.notes(), counts.badRecords(),
-                        translator.firstBadRows(), List.of()));
-                long child = d.updateIdentities() ? linkUploadForChild(job, upload) : 0;
-                boolean finished = jobs.jdbi().inTransaction(h -> {
-                    if (!jobs.finishRun(h, job.jobId(), node, JobStatus.READY_FOR_DOWNLOAD, result, clock.getAsLong())) {
-                        return false;
-                    }
-                    for (OutputFile f : writer.files()) {
-                        jobs.addFile(h, job.jobId(), f);
-                    }
-                    if (child != 0) {
-                        jobs.insert(h, child, job.accountId(), JobCategory.SEGMENT_POPULATE_DB, JobStatus.PENDING, d,
-                                job.scheduledJobId(), null, job.jobId(), clock.getAsLong());
-                        jobs.setUpload(h, child, upload.getFileName().toString());
-                    }
-                    return true;
-                });
-                if (!finished) {
-                    if (child != 0) {
-                        JobFiles.deleteTree(files.jobDir(child));
-                    }
-                    throw new ClaimLost();
+        RowTranslation translation = compile(mapping, in.header(), producer, destination, withheld);
+        SegmentFileWriter writer = new SegmentFileWriter(outputDir, translation.outputHeader(), rowsPerFile);
+        try {
+            UidSnapshot snapshot = translation.needsUids() ? uids.get() : null;
+            RowTranslator translator = ExportPipeline.run("idex-job-" + job.jobId(),
+                    handler -> in.forEachRow(claim, handler),
+                    out -> translation.translator(snapshot,
+                            (rows, wanted) -> identities.valuesOfHolders(job.accountId(), rows, wanted), out),
+                    writer);
+            Path upload = acceptance.await();
+            TranslationCounts counts = translator.counts();
+            RunResult result = new RunResult(counts.sourceRecords(), counts.translatedRecords(),
+                    counts.destinationRecords(), details(translation.notes(), counts.badRecords(),
+                    translator.firstBadRows(), List.of()));
+            long child = d.updateIdentities() ? linkUploadForChild(job, upload) : 0;
+            boolean finished = jobs.jdbi().inTransaction(h -> {
+                if (!jobs.finishRun(h, job.jobId(), node, JobStatus.READY_FOR_DOWNLOAD, result, clock.getAsLong())) {
+                    return false;
                 }
-                JobFiles.deleteQuietly(upload);
-                return child;
-            } catch (IOException | RuntimeException e) {
-                writer.discard();
-                throw e;
+                for (OutputFile f : writer.files()) {
+                    jobs.addFile(h, job.jobId(), f);
+                }
+                if (child != 0) {
+                    jobs.insert(h, child, job.accountId(), JobCategory.SEGMENT_POPULATE_DB, JobStatus.PENDING, d,
+                            job.scheduledJobId(), null, job.jobId(), clock.getAsLong());
+                    jobs.setUpload(h, child, upload.getFileName().toString());
+                }
+                return true;
+            });
+            if (!finished) {
+                if (child != 0) {
+                    JobFiles.deleteTree(files.jobDir(child));
+                }
+                throw new ClaimLost();
             }
+            JobFiles.deleteQuietly(upload);
+            return child;
+        } catch (IOException | RuntimeException e) {
+            writer.discard();
+            throw e;
         }
     }
 
@@ -265,6 +290,7 @@ final class JobRunner {
         }
     }
 
+    /** Takes the rows of an upload one at a time, with their line numbers. */
     @FunctionalInterface
     interface RowHandler {
         void row(String[] fields, long line) throws IOException;
@@ -286,8 +312,12 @@ final class JobRunner {
         }
 
         static Upload open(Path file) throws IOException {
-            InputStream in = new BufferedInputStream(Files.newInputStream(file), 256 * 1024);
-            if (file.getFileName().toString().endsWith(".gz")) {
+            return open(Files.newInputStream(file), file.getFileName().toString().endsWith(".gz"));
+        }
+
+        static Upload open(InputStream raw, boolean gzip) throws IOException {
+            InputStream in = new BufferedInputStream(raw, 256 * 1024);
+            if (gzip) {
                 in = new GZIPInputStream(in, 256 * 1024);
             }
             var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)

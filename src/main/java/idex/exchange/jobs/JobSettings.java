@@ -9,10 +9,12 @@ import java.time.Duration;
  * @param rowsPerFile rows in one segment data file before the next file is started (each file has its header)
  * @param staleAfter  how long a RUNNING job may go without its node's heartbeat before another node (or this one,
  *                    after a restart) takes it back: a node beats every third of this
+ * @param followUploads whether a segment export is processed while its upload arrives (up to `workers` uploads at
+ *                    once, besides the `workers` queued jobs), so that upload and processing overlap
  */
-public record JobSettings(int workers, int rowsPerFile, Duration staleAfter) {
+public record JobSettings(int workers, int rowsPerFile, Duration staleAfter, boolean followUploads) {
 
-    public static final JobSettings DEFAULT = new JobSettings(2, 1_000_000, Duration.ofSeconds(30));
+    public static final JobSettings DEFAULT = new JobSettings(2, 1_000_000, Duration.ofSeconds(30), true);
 
     public JobSettings {
         if (workers < 1) {
@@ -27,10 +29,14 @@ public record JobSettings(int workers, int rowsPerFile, Duration staleAfter) {
     }
 
     public JobSettings withRowsPerFile(int rows) {
-        return new JobSettings(workers, rows, staleAfter);
+        return new JobSettings(workers, rows, staleAfter, followUploads);
     }
 
     public JobSettings withStaleAfter(Duration d) {
-        return new JobSettings(workers, rowsPerFile, d);
+        return new JobSettings(workers, rowsPerFile, d, followUploads);
+    }
+
+    public JobSettings withFollowUploads(boolean follow) {
+        return new JobSettings(workers, rowsPerFile, staleAfter, follow);
     }
 }

@@ -143,6 +143,16 @@ public final class JobStore {
         });
     }
 
+    /**
+     * Claims one PENDING job for a node, inside the caller's transaction (the one that accepted its upload, for the
+     * run that processed the upload while it arrived): as {@link #claim(String, long)} does, for that job only.
+     */
+    public boolean claim(Handle h, long jobId, String node, long now) {
+        return h.createUpdate("UPDATE exchange_job SET status = 'RUNNING', claimed_by = :node, heartbeat = :now,"
+                        + " attempts = attempts + 1, updated = :now WHERE job_id = :id AND status = 'PENDING'")
+                .bind("node", node).bind("now", now).bind("id", jobId).execute() == 1;
+    }
+
     /** Renews a node's claim on a running job; false when the node no longer holds it. */
     public boolean heartbeat(long jobId, String node, long now) {
         return jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_job SET heartbeat = :now"

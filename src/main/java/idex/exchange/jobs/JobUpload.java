@@ -19,7 +19,9 @@ import java.util.function.LongSupplier;
 /**
  * `POST /v1/jobs/{jobId}/data`: the producer's CSV, streamed to a file as it arrives (a multi-gigabyte upload
  * never sits in memory), checked, then accepted in one transaction that moves the job from
- * WAITING_TO_RECIEVE_DATA to PENDING. A refused or interrupted upload leaves the job waiting.
+ * WAITING_TO_RECIEVE_DATA to PENDING. A refused or interrupted upload leaves the job waiting. While the upload
+ * arrives, a run may already process it ({@link JobProcessor#follow}); that run gets the job only in the acceptance's
+ * transaction.
  */
 public final class JobUpload {
 
@@ -32,11 +34,11 @@ public final class JobUpload {
     private final JobFiles files;
     private final EndpointStore endpoints;
     private final LongSupplier clock;
-    /** Told of each accepted upload, so that processing starts without waiting for the next poll. */
-    private final Runnable onAccepted;
+    /** Follows an upload as it arrives, and is woken by each accepted one so that processing starts at once. */
+    private final JobProcessor processor;
 
     public JobUpload(Vertx vertx, ExchangeApi api, JobRoutes routes, JobStore jobs, JobFiles files,
-                     EndpointStore endpoints, LongSupplier clock, Runnable onAccepted) {
+                     EndpointStore endpoints, LongSupplier clock, JobProcessor processor) {
         this.vertx = vertx;
         this.api = api;
         this.routes = routes;
@@ -44,7 +46,7 @@ public final class JobUpload {
         this.files = files;
         this.endpoints = endpoints;
         this.clock = clock;
-        this.onAccepted = onAccepted;
+        this.processor = processor;
     }
 
     public Handler<RoutingContext> handler() {
@@ -84,16 +86,22 @@ public final class JobUpload {
             // Only now that the job takes data: a client that waits for this sends no body to a refused upload.
             ctx.response().writeContinue();
         }
+        UploadProgress[] progress = {UploadProgress.NONE};
         vertx.fileSystem().open(part.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
-                .compose(file -> ctx.request().pipeTo(new CoalescingFileWrites(file)))
+                .compose(file -> vertx.executeBlocking(() -> processor.follow(job, part, gzip), false)
+                        .compose(p -> {
+                            progress[0] = p;
+                            return ctx.request().pipeTo(new CoalescingFileWrites(file, p));
+                        }))
                 .onComplete(piped -> {
                     if (piped.failed()) {
+                        progress[0].refused();
                         JobFiles.deleteQuietly(part);
                         LOG.info("Upload to job {} cut off: {}", job.jobId(), piped.cause().toString());
                         refuse(ctx, ApiError.badRequest("The upload was cut off before its end; send it again."), false);
                         return;
                     }
-                    vertx.executeBlocking(() -> accept(job, part, gzip), false).onComplete(ar -> {
+                    vertx.executeBlocking(() -> accept(job, part, gzip, progress[0]), false).onComplete(ar -> {
                         if (ar.failed()) {
                             refuse(ctx, ar.cause(), true);
                         } else {
@@ -103,7 +111,7 @@ public final class JobUpload {
                 });
     }
 
-    private long accept(Job job, Path part, boolean gzip) throws Exception {
+    private long accept(Job job, Path part, boolean gzip, UploadProgress progress) throws Exception {
         try {
             UploadCheck.check(part, gzip, endpoints.require(job.accountId(), job.producerEndpointId()).registration(),
                     job.producerEndpointId());
@@ -117,6 +125,7 @@ public final class JobUpload {
                     return false;
                 }
                 jobs.setUpload(h, job.jobId(), name);
+                progress.claim(h, clock.getAsLong()); // for the run that followed the upload, if it goes on
                 return true;
             });
             if (!accepted) {
@@ -125,8 +134,12 @@ public final class JobUpload {
                 throw ApiError.conflict("Job " + job.jobId() + " no longer waits for data: another upload or a"
                         + " status change came first.");
             }
-            onAccepted.run();
+            progress.accepted(target);
+            processor.wake();
             return job.jobId();
+        } catch (Exception | Error e) {
+            progress.refused();
+            throw e;
         } finally {
             JobFiles.deleteQuietly(part);
         }

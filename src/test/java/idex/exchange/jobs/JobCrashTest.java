@@ -3,6 +3,7 @@ package idex.exchange.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.Main;
 import idex.http.Json;
+import idex.support.Eventually;
 import idex.support.ExchangeClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -65,7 +67,8 @@ class JobCrashTest {
         assertThat(created.status()).as(created.body()).isEqualTo(201);
         long jobId = created.json().get("jobId").asLong();
 
-        // 1. Killed while the upload streams in: the job still waits for data, and no partial file is left.
+        // 1. Killed while the upload streams in (and is processed as it arrives): the job still waits for data, and
+        //    neither the partial upload nor the segment files its processing had begun are left.
         CountDownLatch halfway = new CountDownLatch(1);
         Thread uploader = new Thread(() -> {
             try {
@@ -76,12 +79,15 @@ class JobCrashTest {
         });
         uploader.start();
         assertThat(halfway.await(60, TimeUnit.SECONDS)).isTrue();
+        Eventually.await("the upload's processing to begin its first segment file", this::segmentFiles,
+                n -> n > 0);
         kill();
         uploader.join(30_000);
-        start();
+        // 2. is about a run of the queue: this start processes uploads only once they are whole
+        start("--no-follow-uploads");
         assertThat(status(crm, jobId)).isEqualTo("WAITING_TO_RECIEVE_DATA");
         try (Stream<Path> files = Files.walk(dir.resolve("files"))) {
-            assertThat(files.filter(p -> p.toString().endsWith(".part"))).isEmpty();
+            assertThat(files.filter(Files::isRegularFile)).isEmpty();
         }
 
         // 2. The whole upload, then killed while the job runs.
@@ -139,16 +145,19 @@ class JobCrashTest {
     }
 
     /** Starts the server process, on the same port each time so that clients keep working across restarts. */
-    private void start() throws Exception {
+    private void start(String... options) throws Exception {
         if (port == 0) {
             try (ServerSocket s = new ServerSocket(0)) {
                 port = s.getLocalPort();
             }
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        server = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "serve", "--data-dir", dir.toString(), "--port", Integer.toString(port), "--salt-buckets", "64",
-                "--rotation-schedule", "off", "--job-stale-after", "1s", "--segment-file-rows", "150000")
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "serve", "--data-dir", dir.toString(), "--port", Integer.toString(port),
+                "--salt-buckets", "64", "--rotation-schedule", "off", "--job-stale-after", "1s",
+                "--segment-file-rows", "150000"));
+        command.addAll(List.of(options));
+        server = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
                 .start();
@@ -164,6 +173,16 @@ class JobCrashTest {
             }
             assertThat(System.nanoTime()).as("the server starts").isLessThan(deadline);
             LockSupport.parkNanos(50_000_000);
+        }
+    }
+
+    /** Segment data files on disk, of any run. */
+    private long segmentFiles() {
+        try (Stream<Path> files = Files.walk(dir.resolve("files"))) {
+            return files.filter(p -> p.getParent().getFileName().toString().equals("files")
+                    && p.toString().endsWith(".csv")).count();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -22,18 +22,26 @@ final class Digests {
     private byte[] input = new byte[256];
 
     String sha256Hex(String value) {
-        return hexOf(sha256, value);
+        return hexOf(sha256, value, false);
+    }
+
+    /**
+     * SHA-256 of an email as {@link ValueNormalizer#email} normalises it (the caller has trimmed it): for ASCII the
+     * letters are lower-cased on the way into the digest, without making the lower-cased String first.
+     */
+    String emailSha256Hex(String trimmed) {
+        return hexOf(sha256, trimmed, true);
     }
 
     String sha1Hex(String value) {
-        return hexOf(sha1, value);
+        return hexOf(sha1, value, false);
     }
 
     String md5Hex(String value) {
-        return hexOf(md5, value);
+        return hexOf(md5, value, false);
     }
 
-    private String hexOf(MessageDigest md, String value) {
+    private String hexOf(MessageDigest md, String value, boolean email) {
         int length = value.length();
         boolean ascii = true;
         if (input.length < length) {
@@ -45,12 +53,16 @@ final class Digests {
                 ascii = false;
                 break;
             }
+            if (email && c >= 'A' && c <= 'Z') {
+                c += 'a' - 'A'; // Locale.ROOT lower-casing of ASCII
+            }
             input[i] = (byte) c; // ASCII is its own UTF-8 encoding
         }
         if (ascii) {
             md.update(input, 0, length);
         } else {
-            md.update(value.getBytes(StandardCharsets.UTF_8)); // rare: let the JDK encode
+            // rare: let the JDK lower-case and encode
+            md.update((email ? ValueNormalizer.email(value) : value).getBytes(StandardCharsets.UTF_8));
         }
         int n = md.getDigestLength();
         try {

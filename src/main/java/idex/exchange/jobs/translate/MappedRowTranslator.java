@@ -67,7 +67,7 @@ final class MappedRowTranslator extends RowTranslator {
         int o = m.outputColumn();
         switch (m.transform()) {
             case COPY -> row[o] = value;
-            case EMAIL_SHA256 -> row[o] = digests.sha256Hex(ValueNormalizer.email(value));
+            case EMAIL_SHA256 -> row[o] = digests.emailSha256Hex(value); // value is trimmed
             case PHONE_SHA256 -> {
                 String phone = ValueNormalizer.e164(value);
                 if (phone == null) {
