@@ -123,7 +123,7 @@ final class ExportPipeline {
         } catch (Throwable t) {
             parsed.abort();
             translated.abort();
-            throw t instanceof Exception e ? e : new ExecutionException(t);
+            throw t;
         }
     }
 
@@ -145,8 +145,7 @@ final class ExportPipeline {
                     stage.get();
                     return null;
                 } catch (ExecutionException e) {
-                    Throwable cause = e.getCause();
-                    return cause instanceof ExecutionException inner ? inner.getCause() : cause;
+                    return e.getCause();
                 } catch (InterruptedException e) {
                     // stopping: the stages stop at their next batch; wait for them so that no thread still writes
                     interrupted = true;

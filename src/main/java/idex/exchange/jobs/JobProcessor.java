@@ -27,6 +27,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -120,8 +121,15 @@ public final class JobProcessor implements AutoCloseable {
     }
 
     private void runClaimed(Job job, AtomicBoolean held) {
+        long started = System.nanoTime();
         try {
-            settle(job, () -> runner.run(job, node, () -> held.get() && !stopping));
+            long spawned = runner.run(job, node, () -> held.get() && !stopping);
+            LOG.info("Job {} ({}) processed in {} ms", job.jobId(), job.category(), (System.nanoTime() - started) / 1_000_000);
+            if (spawned != 0) {
+                wake();
+            }
+        } catch (IOException | RuntimeException e) {
+            runFailed(job, e);
         } finally {
             running.remove(job.jobId());
             slots.release();
@@ -131,36 +139,22 @@ public final class JobProcessor implements AutoCloseable {
         }
     }
 
-    @FunctionalInterface
-    private interface Run {
-        long run() throws IOException;
-    }
-
-    /** Runs a job this node holds and settles how it ended: done, given back, taken over, or in ERROR. */
-    private void settle(Job job, Run run) {
-        long started = System.nanoTime();
-        try {
-            long spawned = run.run();
-            LOG.info("Job {} ({}) processed in {} ms", job.jobId(), job.category(), (System.nanoTime() - started) / 1_000_000);
-            if (spawned != 0) {
-                wake();
-            }
-        } catch (JobRunner.ClaimLost e) {
+    /** Settles a run of a job this node holds that did not finish: given back, taken over, or in ERROR. */
+    private void runFailed(Job job, Exception e) {
+        if (e instanceof JobRunner.ClaimLost) {
             if (stopping && jobs.release(job.jobId(), node, clock.getAsLong())) {
                 LOG.info("Job {} given back to the queue: this node is stopping", job.jobId());
             } else {
                 LOG.warn("Job {} was taken over by another node; this run stopped without effect", job.jobId());
             }
-        } catch (JobRunner.JobFailure e) {
+        } else if (e instanceof JobRunner.JobFailure) {
             endInError(job, e.getMessage());
-        } catch (IOException | RuntimeException e) {
-            if (stopping) {
-                jobs.release(job.jobId(), node, clock.getAsLong());
-            } else {
-                LOG.error("Job {} failed", job.jobId(), e);
-                endInError(job, "Processing failed on the server: " + e.getClass().getSimpleName()
-                        + (e.getMessage() == null ? "" : ": " + e.getMessage()));
-            }
+        } else if (stopping) {
+            jobs.release(job.jobId(), node, clock.getAsLong());
+        } else {
+            LOG.error("Job {} failed", job.jobId(), e);
+            endInError(job, "Processing failed on the server: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()));
         }
     }
 
@@ -227,9 +221,7 @@ public final class JobProcessor implements AutoCloseable {
                                 + " the upload is accepted", job.jobId(), e.toString());
                     }
                 } else {
-                    settle(job, () -> {
-                        throw e;
-                    });
+                    runFailed(job, e);
                 }
             } finally {
                 try {
@@ -322,7 +314,7 @@ public final class JobProcessor implements AutoCloseable {
         }
 
         /** Waits (holding this monitor) until `done`; gives up on a refused upload, a stop, or a stall. */
-        private void waitFor(java.util.function.BooleanSupplier done, String what) throws IOException {
+        private void waitFor(BooleanSupplier done, String what) throws IOException {
             long stalledAfter = System.nanoTime() + settings.staleAfter().toNanos();
             long seen = written;
             while (!done.getAsBoolean()) {
