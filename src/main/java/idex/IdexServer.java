@@ -17,6 +17,7 @@ import idex.exchange.identity.IdentityRoutes;
 import idex.exchange.identity.IdentityStore;
 import idex.exchange.identity.X1Ids;
 import idex.exchange.jobs.JobFiles;
+import idex.files.FileIo;
 import idex.exchange.jobs.JobProcessor;
 import idex.exchange.jobs.translate.UidSnapshot;
 import idex.exchange.filters.IdentityFilterRules;
@@ -135,7 +136,8 @@ public final class IdexServer implements AutoCloseable {
             Scheduler scheduler = scheduler(config, db, occurrenceTask);
             ScheduledJobs scheduledJobs = new ScheduledJobs(scheduledJobStore, occurrences, jobStore, scheduler,
                     occurrenceTask, config.clock());
-            JobFiles jobFiles = new JobFiles(config.filesDir());
+            JobFiles jobFiles = new JobFiles(config.filesDir(),
+                    FileIo.forDirectory(config.filesDir(), config.jobs().directIo()));
             JobProcessor processor = new JobProcessor(jobStore, endpoints, identities,
                     new IdentityFilterRules(db.jdbi()), jobFiles, () -> UidSnapshot.current(deployment, salts, optOuts),
                     deployment.scope(), config.jobs(), config.clock());

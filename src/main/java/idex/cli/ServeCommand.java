@@ -73,6 +73,12 @@ public final class ServeCommand implements Callable<Integer> {
                     + " default ${DEFAULT-VALUE}).")
     boolean followUploads;
 
+    @Option(names = "--direct-io", negatable = true, defaultValue = "${env:IDEX_DIRECT_IO:-true}",
+            fallbackValue = "true", description = "Read and write uploads and segment data files with direct I/O where"
+                    + " the file system allows it, bypassing the page cache; --no-direct-io goes through the page cache"
+                    + " (env IDEX_DIRECT_IO; default ${DEFAULT-VALUE}).")
+    boolean directIo;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = new ServerConfig(host, port, store.location(), store.poolSize(),
@@ -80,7 +86,7 @@ public final class ServeCommand implements Callable<Integer> {
                 environment == null || environment.isBlank() ? null : IdentityEnvironment.parse(environment),
                 saltBuckets, rotationSchedule, ServerConfig.DEFAULT_SCHEDULER_POLLING, System::currentTimeMillis,
                 filesDir != null ? filesDir : store.dataDir().resolve("files"),
-                new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter, followUploads));
+                new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter, followUploads, directIo));
         IdexServer server = IdexServer.start(config, System.out);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

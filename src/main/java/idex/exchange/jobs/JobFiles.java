@@ -1,6 +1,7 @@
 package idex.exchange.jobs;
 
 import idex.auth.KeyHash;
+import idex.files.FileIo;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,9 +21,21 @@ import java.util.stream.Stream;
 public final class JobFiles {
 
     private final Path root;
+    private final FileIo io;
 
+    /** The layout only, for finding files; reads and writes through the page cache. */
     public JobFiles(Path filesDir) {
+        this(filesDir, FileIo.BUFFERED);
+    }
+
+    public JobFiles(Path filesDir, FileIo io) {
         this.root = filesDir.resolve("jobs");
+        this.io = io;
+    }
+
+    /** How uploads and output files are read and written. */
+    public FileIo io() {
+        return io;
     }
 
     public Path jobDir(long jobId) {

@@ -2,6 +2,7 @@ package idex.exchange.jobs;
 
 import idex.auth.KeyHash;
 import idex.exchange.endpoints.EndpointStore;
+import idex.files.AlignedFileInput;
 import idex.exchange.filters.IdentityFilterRules;
 import idex.exchange.identity.IdentityStore;
 import idex.exchange.jobs.translate.UidSnapshot;
@@ -176,7 +177,7 @@ public final class JobProcessor implements AutoCloseable {
         }
         Follower f = new Follower(job);
         try {
-            GrowingFileInput in = new GrowingFileInput(part, f);
+            AlignedFileInput in = AlignedFileInput.following(files.io(), part, f);
             followers.execute(() -> f.run(in, gzip));
             return f;
         } catch (IOException | RuntimeException e) {
@@ -194,7 +195,7 @@ public final class JobProcessor implements AutoCloseable {
      * with the data the way any run does. Once claimed, it is a run like any other: it beats, and it is settled the
      * same way.
      */
-    private final class Follower implements UploadProgress, GrowingFileInput.Written {
+    private final class Follower implements UploadProgress, AlignedFileInput.Bound {
         private final Job job;
         private final AtomicBoolean held = new AtomicBoolean(true);
         private long written;
@@ -209,7 +210,7 @@ public final class JobProcessor implements AutoCloseable {
             this.job = job;
         }
 
-        void run(GrowingFileInput in, boolean gzip) {
+        void run(AlignedFileInput in, boolean gzip) {
             try {
                 runner.follow(job, node, this::goesOn, in, gzip, this::awaitAcceptance);
                 LOG.info("Job {} processed while its upload arrived", job.jobId());

@@ -5,6 +5,8 @@ import de.siegmar.fastcsv.reader.CsvReader;
 import de.siegmar.fastcsv.reader.CsvRecord;
 import idex.exchange.endpoints.Endpoint;
 import idex.exchange.endpoints.EndpointStore;
+import idex.files.AlignedFileInput;
+import idex.files.FileIo;
 import idex.exchange.filters.IdentityFilterRules;
 import idex.exchange.filters.WithheldIdentifiers;
 import idex.exchange.identity.Identifier;
@@ -20,7 +22,6 @@ import idex.exchange.jobs.translate.TranslationCounts;
 import idex.exchange.jobs.translate.UidSnapshot;
 import idex.uid2.Uid2Scope;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -109,7 +110,7 @@ final class JobRunner {
         return switch (job.category()) {
             case SEGMENT_EXPORT -> {
                 JobFiles.deleteTree(files.outputDir(job.jobId())); // what an earlier, cut-off run left
-                try (Upload in = Upload.open(upload)) {
+                try (Upload in = Upload.open(files.io(), upload)) {
                     yield export(job, node, claim, in, producer, () -> upload);
                 }
             }
@@ -147,7 +148,7 @@ final class JobRunner {
         Path outputDir = files.outputDir(job.jobId());
         Files.createDirectories(outputDir);
         RowTranslation translation = compile(mapping, in.header(), producer, destination, withheld);
-        SegmentFileWriter writer = new SegmentFileWriter(outputDir, translation.outputHeader(), rowsPerFile);
+        SegmentFileWriter writer = new SegmentFileWriter(files.io(), outputDir, translation.outputHeader(), rowsPerFile);
         try {
             UidSnapshot snapshot = translation.needsUids() ? uids.get() : null;
             RowTranslator translator = ExportPipeline.run("idex-job-" + job.jobId(),
@@ -190,7 +191,7 @@ final class JobRunner {
     }
 
     private long populate(Job job, String node, Claim claim, Path upload, Endpoint producer) throws IOException {
-        try (Upload in = Upload.open(upload)) {
+        try (Upload in = Upload.open(files.io(), upload)) {
             RowTranslation translation = compile(JobMapping.NONE, in.header(), producer, null, WithheldIdentifiers.NONE);
             RowTranslator checker = translation.translator(null, null, row -> { });
             var unique = producer.registration().uniqueIdentifierNames();
@@ -311,15 +312,13 @@ final class JobRunner {
             this.header = records.next().getFields();
         }
 
-        static Upload open(Path file) throws IOException {
-            return open(Files.newInputStream(file), file.getFileName().toString().endsWith(".gz"));
+        static Upload open(FileIo io, Path file) throws IOException {
+            return open(AlignedFileInput.open(io, file, 0), file.getFileName().toString().endsWith(".gz"));
         }
 
+        /** `raw` reads in large chunks of its own ({@link AlignedFileInput}). */
         static Upload open(InputStream raw, boolean gzip) throws IOException {
-            InputStream in = new BufferedInputStream(raw, 256 * 1024);
-            if (gzip) {
-                in = new GZIPInputStream(in, 256 * 1024);
-            }
+            InputStream in = gzip ? new GZIPInputStream(raw, 256 * 1024) : raw;
             var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT);
             CsvReader<CsvRecord> reader = CsvReader.builder().allowExtraFields(true).allowMissingFields(true)

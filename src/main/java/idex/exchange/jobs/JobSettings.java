@@ -11,10 +11,12 @@ import java.time.Duration;
  *                    after a restart) takes it back: a node beats every third of this
  * @param followUploads whether a segment export is processed while its upload arrives (up to `workers` uploads at
  *                    once, besides the `workers` queued jobs), so that upload and processing overlap
+ * @param directIo    whether uploads and segment data files bypass the page cache where the file system allows it
+ *                    (see {@link idex.files.FileIo})
  */
-public record JobSettings(int workers, int rowsPerFile, Duration staleAfter, boolean followUploads) {
+public record JobSettings(int workers, int rowsPerFile, Duration staleAfter, boolean followUploads, boolean directIo) {
 
-    public static final JobSettings DEFAULT = new JobSettings(2, 1_000_000, Duration.ofSeconds(30), true);
+    public static final JobSettings DEFAULT = new JobSettings(2, 1_000_000, Duration.ofSeconds(30), true, true);
 
     public JobSettings {
         if (workers < 1) {
@@ -29,14 +31,18 @@ public record JobSettings(int workers, int rowsPerFile, Duration staleAfter, boo
     }
 
     public JobSettings withRowsPerFile(int rows) {
-        return new JobSettings(workers, rows, staleAfter, followUploads);
+        return new JobSettings(workers, rows, staleAfter, followUploads, directIo);
     }
 
     public JobSettings withStaleAfter(Duration d) {
-        return new JobSettings(workers, rowsPerFile, d, followUploads);
+        return new JobSettings(workers, rowsPerFile, d, followUploads, directIo);
     }
 
     public JobSettings withFollowUploads(boolean follow) {
-        return new JobSettings(workers, rowsPerFile, staleAfter, follow);
+        return new JobSettings(workers, rowsPerFile, staleAfter, follow, directIo);
+    }
+
+    public JobSettings withDirectIo(boolean direct) {
+        return new JobSettings(workers, rowsPerFile, staleAfter, followUploads, direct);
     }
 }

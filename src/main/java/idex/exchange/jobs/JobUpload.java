@@ -3,10 +3,11 @@ package idex.exchange.jobs;
 import idex.exchange.ExchangeApi;
 import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.EndpointStore;
+import idex.files.AlignedFileOutput;
 import idex.http.ApiError;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.core.file.OpenOptions;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,16 +88,29 @@ public final class JobUpload {
             ctx.response().writeContinue();
         }
         UploadProgress[] progress = {UploadProgress.NONE};
-        vertx.fileSystem().open(part.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
+        UploadFileWrites[] writes = {null};
+        vertx.executeBlocking(() -> new AlignedFileOutput(files.io(), part), false)
                 .compose(file -> vertx.executeBlocking(() -> processor.follow(job, part, gzip), false)
+                        .recover(e -> {
+                            file.abandon();
+                            return Future.failedFuture(e);
+                        })
                         .compose(p -> {
                             progress[0] = p;
-                            return ctx.request().pipeTo(new CoalescingFileWrites(file, p));
+                            writes[0] = new UploadFileWrites(vertx, file, p);
+                            return ctx.request().pipeTo(writes[0]);
                         }))
                 .onComplete(piped -> {
                     if (piped.failed()) {
                         progress[0].refused();
-                        JobFiles.deleteQuietly(part);
+                        if (writes[0] != null) {
+                            writes[0].abandon(part);
+                        } else {
+                            vertx.executeBlocking(() -> {
+                                JobFiles.deleteQuietly(part);
+                                return null;
+                            }, false);
+                        }
                         LOG.info("Upload to job {} cut off: {}", job.jobId(), piped.cause().toString());
                         refuse(ctx, ApiError.badRequest("The upload was cut off before its end; send it again."), false);
                         return;

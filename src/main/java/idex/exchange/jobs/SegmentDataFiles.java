@@ -3,24 +3,23 @@ package idex.exchange.jobs;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.accounts.Caller;
+import idex.files.AlignedFileInput;
 import idex.http.ApiError;
 import idex.http.ApiServer;
 import idex.http.ByteRange;
+import idex.http.FileBodyPump;
 import idex.http.Reply;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /**
@@ -28,10 +27,10 @@ import java.util.Optional;
  * streams one output file, `DELETE` removes one. Only for a job in READY_FOR_DOWNLOAD, by its destination's key or
  * an account key.
  *
- * A download looks the job up and opens the file on the worker pool, then the event loop hands the open file to
- * Vert.x, which sends it without copying it through the heap. Files are immutable once registered (a processing run
- * writes them before its final transaction names them), so byte ranges of one file can be fetched in any order, and
- * a cut download resumes with `Range: bytes=N-`.
+ * A download looks the job up and opens the file on the worker pool; a {@link FileBodyPump} then reads it there in
+ * large chunks (direct I/O where available, see {@link idex.files.FileIo}) while the event loop sends the chunk before.
+ * Files are immutable once registered (a processing run writes them before its final transaction names them), so
+ * byte ranges of one file can be fetched in any order, and a cut download resumes with `Range: bytes=N-`.
  */
 public final class SegmentDataFiles {
 
@@ -58,15 +57,8 @@ public final class SegmentDataFiles {
         ApiServer.onlyMethods(router, PATH, "GET, DELETE");
     }
 
-    /** An output file opened for one download; whoever ends up with it closes it. */
-    private record OpenFile(Path path, FileChannel channel, long size, String etag) {
-        void close() {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // a read-only channel has nothing to flush
-            }
-        }
+    /** An output file found for one download. */
+    private record FoundFile(Path path, long size, String etag) {
     }
 
     private void download(RoutingContext ctx) {
@@ -76,49 +68,45 @@ public final class SegmentDataFiles {
         }
         String jobIdText = ctx.pathParam("jobId");
         String fileName = ctx.pathParam("fileName");
-        vertx.executeBlocking(() -> open(caller, jobIdText, fileName), false).onComplete(ar -> {
+        vertx.executeBlocking(() -> find(caller, jobIdText, fileName), false).onComplete(ar -> {
             if (ar.failed()) {
-                ApiError e = ar.cause() instanceof ApiError a ? a : new ApiError(500, "Internal server error.");
-                if (!(ar.cause() instanceof ApiError)) {
-                    LOG.error("Download of {} from job {} failed", fileName, jobIdText, ar.cause());
-                }
-                ExchangeApi.fail(ctx, e);
+                fail(ctx, ar.cause(), jobIdText, fileName);
             } else {
-                send(ctx, ar.result());
+                send(ctx, ar.result(), jobIdText, fileName);
             }
         });
     }
 
-    private OpenFile open(Caller caller, String jobIdText, String fileName) throws IOException {
+    private static void fail(RoutingContext ctx, Throwable cause, String jobIdText, String fileName) {
+        ApiError e = cause instanceof ApiError a ? a : new ApiError(500, "Internal server error.");
+        if (!(cause instanceof ApiError)) {
+            LOG.error("Download of {} from job {} failed", fileName, jobIdText, cause);
+        }
+        ExchangeApi.fail(ctx, e);
+    }
+
+    private FoundFile find(Caller caller, String jobIdText, String fileName) throws IOException {
         Job job = readyJob(caller, jobIdText, "Downloading segment data files");
         Path path = registered(job, fileName);
-        FileChannel channel;
         try {
-            channel = FileChannel.open(path, StandardOpenOption.READ);
+            long size = Files.size(path);
+            long modified = Files.getLastModifiedTime(path).toMillis();
+            // Strong validator: a file's bytes never change under its name, and a re-run would write a new file.
+            String etag = "\"" + job.jobId() + "-" + Long.toString(size, 36) + "-" + Long.toString(modified, 36) + "\"";
+            return new FoundFile(path, size, etag);
         } catch (NoSuchFileException e) {
             // Deleted between the lookup and now (a DELETE or completion won the race), or lost from the files dir.
             LOG.info("Segment data file {} of job {} is registered but not on disk", fileName, job.jobId());
             throw unknownFile(job.jobId(), fileName);
         }
-        try {
-            long size = channel.size();
-            long modified = Files.getLastModifiedTime(path).toMillis();
-            // Strong validator: a file's bytes never change under its name, and a re-run would write a new file.
-            String etag = "\"" + job.jobId() + "-" + Long.toString(size, 36) + "-" + Long.toString(modified, 36) + "\"";
-            return new OpenFile(path, channel, size, etag);
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
     }
 
-    private void send(RoutingContext ctx, OpenFile file) {
+    private void send(RoutingContext ctx, FoundFile file, String jobIdText, String fileName) {
         HttpServerResponse response = ctx.response();
         Optional<ByteRange> range;
         try {
             range = honoursRange(ctx, file) ? ByteRange.parse(ctx.request().getHeader("Range"), file.size()) : Optional.empty();
         } catch (ByteRange.Unsatisfiable e) {
-            file.close();
             response.putHeader("Content-Range", "bytes */" + file.size());
             ExchangeApi.fail(ctx, new ApiError(416, "The range is outside the file's " + file.size() + " bytes: ask"
                     + " for bytes=N- with N below " + file.size() + "."));
@@ -126,38 +114,36 @@ public final class SegmentDataFiles {
         }
         long offset = range.map(ByteRange::start).orElse(0L);
         long length = range.map(ByteRange::length).orElse(file.size());
+        if (length == 0) {
+            head(response, file, range, 0).end();
+            return;
+        }
+        // Opened before the status line goes out: a file deleted meanwhile is still a clean 404.
+        vertx.executeBlocking(() -> AlignedFileInput.open(files.io(), file.path(), offset), false).onComplete(ar -> {
+            if (ar.failed()) {
+                Throwable cause = ar.cause() instanceof NoSuchFileException
+                        ? unknownFile(Long.parseLong(jobIdText), fileName) : ar.cause();
+                fail(ctx, cause, jobIdText, fileName);
+                return;
+            }
+            head(response, file, range, length);
+            new FileBodyPump(vertx, ar.result(), response, length).start();
+        });
+    }
+
+    private static HttpServerResponse head(HttpServerResponse response, FoundFile file, Optional<ByteRange> range,
+                                           long length) {
         response.setStatusCode(range.isPresent() ? 206 : 200)
                 .putHeader("Content-Type", "text/csv; charset=utf-8")
                 .putHeader("Accept-Ranges", "bytes")
                 .putHeader("ETag", file.etag())
                 .putHeader("Content-Length", Long.toString(length));
         range.ifPresent(r -> response.putHeader("Content-Range", r.contentRange(file.size())));
-        if (length == 0) {
-            file.close();
-            response.end();
-            return;
-        }
-        try {
-            // Vert.x sends a channel only over HTTP/1.x (zero-copy); over HTTP/2 (h2c, as the JDK's client asks for)
-            // it must read the file by name, and the open channel then only keeps the file from being swapped.
-            var sending = ctx.request().version() == HttpVersion.HTTP_2
-                    ? response.sendFile(file.path().toString(), offset, length)
-                    : response.sendFile(file.channel(), offset, length);
-            sending.onComplete(sent -> {
-                file.close();
-                if (sent.failed()) {
-                    LOG.debug("Download cut off: {}", sent.cause().toString());
-                }
-            });
-        } catch (RuntimeException e) {
-            // the client went away before the answer began
-            file.close();
-            LOG.debug("Download not started: {}", e.toString());
-        }
+        return response;
     }
 
     /** `If-Range` with the current ETag (or absent) lets a range through; anything else asks for the whole file. */
-    private static boolean honoursRange(RoutingContext ctx, OpenFile file) {
+    private static boolean honoursRange(RoutingContext ctx, FoundFile file) {
         String ifRange = ctx.request().getHeader("If-Range");
         return ifRange == null || ifRange.trim().equals(file.etag());
     }

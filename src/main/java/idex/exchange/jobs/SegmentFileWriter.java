@@ -3,20 +3,22 @@ package idex.exchange.jobs;
 import de.siegmar.fastcsv.writer.CsvWriter;
 import idex.auth.KeyHash;
 import idex.exchange.jobs.translate.OutputRows;
+import idex.files.AlignedFileOutput;
+import idex.files.FileIo;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Writes a run's rows as segment data files (spec §4.3): RFC 4180 CSV, the header in every file, a new file every
  * `rowsPerFile` rows. Names are opaque — a random token of the run and the file's place — so that a name tells
- * nothing about the job and a run never writes over another run's file. Rows go straight to disk through FastCSV's
- * buffer: memory stays flat whatever the size of the segment.
+ * nothing about the job and a run never writes over another run's file. Rows go to disk through FastCSV's buffer and
+ * an {@link AlignedFileOutput} (direct I/O where available): memory stays flat whatever the size of the segment.
  */
 final class SegmentFileWriter implements OutputRows, Closeable {
 
@@ -25,11 +27,14 @@ final class SegmentFileWriter implements OutputRows, Closeable {
     private final int rowsPerFile;
     private final String runToken = KeyHash.randomToken(12);
     private final List<OutputFile> done = new ArrayList<>();
+    private final FileIo io;
     private CsvWriter current;
+    private AlignedFileOutput currentFile;
     private Path currentPath;
     private long rowsInFile;
 
-    SegmentFileWriter(Path dir, List<String> header, int rowsPerFile) {
+    SegmentFileWriter(FileIo io, Path dir, List<String> header, int rowsPerFile) {
+        this.io = io;
         this.dir = dir;
         this.header = header.toArray(String[]::new);
         this.rowsPerFile = rowsPerFile;
@@ -47,8 +52,8 @@ final class SegmentFileWriter implements OutputRows, Closeable {
     private void roll() throws IOException {
         closeCurrent();
         currentPath = dir.resolve(runToken + "-" + String.format("%04d", done.size() + 1) + ".csv");
-        current = CsvWriter.builder().bufferSize(64 * 1024).build(currentPath, StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.WRITE);
+        currentFile = new AlignedFileOutput(io, currentPath);
+        current = CsvWriter.builder().bufferSize(64 * 1024).build(currentFile, StandardCharsets.UTF_8);
         current.writeRecord(header);
         rowsInFile = 0;
     }
@@ -58,6 +63,7 @@ final class SegmentFileWriter implements OutputRows, Closeable {
             return;
         }
         current.close();
+        currentFile.close();
         JobFiles.sync(currentPath);
         done.add(new OutputFile(currentPath.getFileName().toString(), done.size() + 1, rowsInFile, Files.size(currentPath)));
         current = null;
@@ -78,9 +84,9 @@ final class SegmentFileWriter implements OutputRows, Closeable {
     void discard() {
         try {
             if (current != null) {
-                current.close();
+                currentFile.abandon();
             }
-        } catch (IOException ignored) {
+        } catch (RuntimeException ignored) {
             // the file is deleted below
         }
         if (currentPath != null) {

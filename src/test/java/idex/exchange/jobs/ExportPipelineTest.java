@@ -8,6 +8,7 @@ import idex.exchange.jobs.translate.JobMapping;
 import idex.exchange.jobs.translate.RowTranslation;
 import idex.exchange.jobs.translate.RowTranslator;
 import idex.exchange.jobs.translate.TranslationCounts;
+import idex.files.FileIo;
 import idex.support.Eventually;
 import idex.uid2.Uid2Scope;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,7 @@ class ExportPipelineTest {
     @Test
     void everyRowComesOutOnceInTheOrderOfTheUpload() throws IOException {
         int rows = 10 * RowBatches.BATCH_ROWS + 7; // full batches and a partial one
-        SegmentFileWriter writer = new SegmentFileWriter(dir, COPY.outputHeader(), 4000);
+        SegmentFileWriter writer = new SegmentFileWriter(FileIo.forDirectory(dir, true), dir, COPY.outputHeader(), 4000);
         RowTranslator translator = ExportPipeline.run("test", handler -> {
             for (int i = 0; i < rows; i++) {
                 handler.row(new String[] {i % 1000 == 0 ? " " : "c" + i}, i + 2); // every 1000th row is bad
@@ -73,7 +74,7 @@ class ExportPipelineTest {
 
     @Test
     void aFailureWhileReadingStopsTheOtherStagesAndIsWhatTheRunThrows() {
-        SegmentFileWriter writer = new SegmentFileWriter(dir, COPY.outputHeader(), 1000);
+        SegmentFileWriter writer = new SegmentFileWriter(FileIo.forDirectory(dir, true), dir, COPY.outputHeader(), 1000);
         assertThatThrownBy(() -> ExportPipeline.run("test", handler -> {
             for (int i = 0; i < 5 * RowBatches.BATCH_ROWS; i++) {
                 handler.row(new String[] {"c" + i}, i + 2);
@@ -86,7 +87,7 @@ class ExportPipelineTest {
 
     @Test
     void aFailureWhileTranslatingReachesTheCallerEvenWhileItStillReads() {
-        SegmentFileWriter writer = new SegmentFileWriter(dir, COPY.outputHeader(), 1000);
+        SegmentFileWriter writer = new SegmentFileWriter(FileIo.forDirectory(dir, true), dir, COPY.outputHeader(), 1000);
         assertThatThrownBy(() -> ExportPipeline.run("test", handler -> {
             for (int i = 0; ; i++) { // endless: only the translating stage's failure ends it
                 handler.row(new String[] {"c" + i}, i + 2);
@@ -104,7 +105,7 @@ class ExportPipelineTest {
     void aFailureWhileWritingReachesTheCaller() throws IOException {
         Path gone = dir.resolve("gone");
         Files.createDirectories(gone);
-        SegmentFileWriter writer = new SegmentFileWriter(gone, COPY.outputHeader(), 1000);
+        SegmentFileWriter writer = new SegmentFileWriter(FileIo.BUFFERED, gone, COPY.outputHeader(), 1000);
         Files.delete(gone); // the first file cannot be created
         assertThatThrownBy(() -> ExportPipeline.run("test", handler -> {
             for (int i = 0; i < 3 * RowBatches.BATCH_ROWS; i++) {
