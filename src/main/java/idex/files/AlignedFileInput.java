@@ -105,7 +105,9 @@ public final class AlignedFileInput extends InputStream {
             int wanted = (int) (end - next);
             buffer.clear().limit((int) io.alignUp(wanted));
             while (buffer.position() < wanted) {
-                if (channel.read(buffer, next + buffer.position()) < 0) {
+                int n = channel.read(buffer, next + buffer.position());
+                // short of whole blocks is the end of the file, as is nothing at all
+                if (n < 0 || buffer.position() < wanted && buffer.position() % io.alignment() != 0) {
                     throw new IOException("the file ends at " + (next + buffer.position()) + " bytes, before the "
                             + readable + " it was to have");
                 }

@@ -11,6 +11,7 @@ import idex.uid2.clients.IssuedClientKey;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -26,27 +27,31 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Seed 004's whole flow through HTTP: a push source creates a segment export, finds its job waiting, uploads; the
  * job becomes READY_FOR_DOWNLOAD; the pull destination downloads every file, deletes one, completes the job.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SegmentExportFlowTest {
 
     private static final String IDS = "[{\"name\":\"email\",\"type\":\"email\"},{\"name\":\"cookieId\"}]";
 
-    @TempDir
-    static Path dir;
-    static TestServer server;
-    static TestAccount acme;
-    static TestEndpoint source;
-    static TestEndpoint destination;
+    TestServer server;
+    TestAccount acme;
+    TestEndpoint source;
+    TestEndpoint destination;
+
+    /** How the server processes jobs: a subclass runs the same flow another way. */
+    JobSettings settings() {
+        return JobSettings.DEFAULT.withRowsPerFile(2);
+    }
 
     @BeforeAll
-    static void start() {
-        server = TestServer.start(dir, 64, JobSettings.DEFAULT.withRowsPerFile(2));
+    void start(@TempDir Path dir) {
+        server = TestServer.start(dir, 64, settings());
         acme = ExchangeAccounts.account(server, "Acme");
         source = ExchangeAccounts.endpoint(server, acme, registration("CRM", "source", "push", IDS));
         destination = ExchangeAccounts.endpoint(server, acme, registration("Ads", "destination", "pull", IDS));
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         server.close();
     }
 

@@ -1,0 +1,10 @@
+package idex.exchange.jobs;
+
+/** Seed 004's whole flow again, with uploads and segment data files going through the page cache (--no-direct-io). */
+class SegmentExportFlowBufferedFilesTest extends SegmentExportFlowTest {
+
+    @Override
+    JobSettings settings() {
+        return super.settings().withDirectIo(false);
+    }
+}

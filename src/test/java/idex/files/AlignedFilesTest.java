@@ -1,0 +1,167 @@
+package idex.files;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static idex.files.AlignedFileOutput.CHUNK;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Files written and read in aligned chunks come back byte for byte, whatever their length, wherever a read starts and
+ * however the writes were cut — with direct I/O where the test's directory allows it, and through the page cache.
+ */
+class AlignedFilesTest {
+
+    private static final int[] SIZES = {0, 1, 511, 4095, 4096, 4097, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 4097};
+
+    @TempDir
+    Path dir;
+
+    private List<FileIo> modes() {
+        return List.of(FileIo.forDirectory(dir, true), FileIo.BUFFERED);
+    }
+
+    @Test
+    void whatIsWrittenInPiecesOfAnySizeIsReadBackFromAnyStart() throws IOException {
+        int file = 0;
+        for (FileIo io : modes()) {
+            for (int size : SIZES) {
+                byte[] content = random(size, size);
+                Path path = dir.resolve("f" + file++);
+                try (AlignedFileOutput out = new AlignedFileOutput(io, path)) {
+                    writeInPieces(out, content, new SplittableRandom(size));
+                    out.close();
+                    assertThat(out.written()).isEqualTo(size);
+                }
+                assertThat(Files.readAllBytes(path)).as("%s, %d bytes", io.direct(), size).isEqualTo(content);
+                for (long start : new long[]{0, 1, 4095, 4096, CHUNK + 3L, size - 1L, size, size + 10L}) {
+                    if (start < 0) {
+                        continue;
+                    }
+                    try (AlignedFileInput in = AlignedFileInput.open(io, path, start)) {
+                        byte[] expected = Arrays.copyOfRange(content, (int) Math.min(start, size), size);
+                        assertThat(readInPieces(in, new SplittableRandom(start))).as("%s, %d bytes from %d",
+                                io.direct(), size, start).isEqualTo(expected);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aFileIsReadWhileItIsWrittenAndEndsWhereTheWriterClosedIt() throws IOException {
+        int file = 0;
+        for (FileIo io : modes()) {
+            for (int size : SIZES) {
+                byte[] content = random(size, ~size);
+                Path path = dir.resolve("g" + file++);
+                AlignedFileOutput out = new AlignedFileOutput(io, path);
+                SplittableRandom pieces = new SplittableRandom(size);
+                int[] offered = {0};
+                boolean[] closed = {false};
+                // The writer goes on only when the reader waits for more, as an upload that arrives slowly does.
+                AlignedFileInput.Bound bound = position -> {
+                    while (out.written() <= position && !closed[0]) {
+                        int n = Math.min(size - offered[0], 1 + pieces.nextInt(CHUNK / 3));
+                        out.write(content, offered[0], n);
+                        offered[0] += n;
+                        if (offered[0] == size) {
+                            out.close();
+                            closed[0] = true;
+                        }
+                    }
+                    return out.written();
+                };
+                try (AlignedFileInput in = AlignedFileInput.following(io, path, bound)) {
+                    assertThat(readInPieces(in, new SplittableRandom(size))).as("%s, %d bytes", io.direct(), size)
+                            .isEqualTo(content);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aFileShorterThanItsBoundSaysSo() throws IOException {
+        for (FileIo io : modes()) {
+            Path path = dir.resolve(io.direct() ? "short-direct" : "short-buffered");
+            try (AlignedFileOutput out = new AlignedFileOutput(io, path)) {
+                out.write(random(100, 1));
+            }
+            try (AlignedFileInput in = AlignedFileInput.following(io, path, position -> 5000)) {
+                assertThatThrownBy(in::readAllBytes).isInstanceOf(IOException.class).hasMessageContaining("ends at 100");
+            }
+        }
+    }
+
+    @Test
+    void anAbandonedFileKeepsOnlyWholeChunksAndANewFileMustNotExist() throws IOException {
+        for (FileIo io : modes()) {
+            Path path = dir.resolve(io.direct() ? "cut-direct" : "cut-buffered");
+            AlignedFileOutput out = new AlignedFileOutput(io, path);
+            out.write(random(CHUNK + 10, 2));
+            out.abandon();
+            out.close(); // nothing more happens
+            assertThat(Files.size(path)).isEqualTo(CHUNK);
+            assertThatThrownBy(() -> new AlignedFileOutput(io, path)).isInstanceOf(IOException.class);
+        }
+    }
+
+    private static void writeInPieces(AlignedFileOutput out, byte[] content, SplittableRandom random) throws IOException {
+        int at = 0;
+        while (at < content.length) {
+            int n = Math.min(content.length - at, 1 + random.nextInt(300_000));
+            switch (random.nextInt(3)) {
+                case 0 -> out.write(content, at, n);
+                case 1 -> {
+                    ByteBuffer src = ByteBuffer.wrap(content, at, n);
+                    out.write(src);
+                    assertThat(src.hasRemaining()).isFalse();
+                }
+                default -> {
+                    n = 1;
+                    out.write(content[at]);
+                }
+            }
+            at += n;
+        }
+    }
+
+    private static byte[] readInPieces(InputStream in, SplittableRandom random) throws IOException {
+        ByteArrayOutputStream read = new ByteArrayOutputStream();
+        while (true) {
+            if (random.nextInt(5) == 0) {
+                int b = in.read();
+                if (b < 0) {
+                    break;
+                }
+                read.write(b);
+            } else {
+                byte[] buf = new byte[1 + random.nextInt(200_000)];
+                int n = in.read(buf, 0, buf.length);
+                if (n < 0) {
+                    break;
+                }
+                read.write(buf, 0, n);
+            }
+        }
+        assertThat(in.read()).isEqualTo(-1);
+        return read.toByteArray();
+    }
+
+    private static byte[] random(int size, long seed) {
+        byte[] b = new byte[size];
+        new SplittableRandom(seed).nextBytes(b);
+        return b;
+    }
+}
