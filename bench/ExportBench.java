@@ -7,11 +7,11 @@
 //            a CSV with header "email,cookieId": a distinct email and a 64-character cookie id per row (~1 GB at 10M)
 //   baseline --file F --out DIR
 //            the FastCSV floor: parse F and write every record to DIR/baseline.csv, as fast as FastCSV does it
-//   export   --file F --port P --key ACCOUNT_KEY --out DIR [--pid SERVER_PID]
+//   export   --file F --port P --key ACCOUNT_KEY --out DIR [--pid SERVER_PID] [--downloads 2]
 //            end to end through a running server: register a push source and a pull destination, create a segment
 //            export mapping email → EMAIL_SHA256 and copying cookieId, upload F (streamed), wait for
-//            READY_FOR_DOWNLOAD, download every segment data file into DIR (transfers with curl), complete the job. Samples the server's
-//            resident memory (VmRSS of --pid) every 100 ms throughout.
+//            READY_FOR_DOWNLOAD, download every segment data file into DIR (with curl, --downloads files at a time),
+//            complete the job. Samples the server's resident memory (VmRSS of --pid) every 100 ms throughout.
 // Each command prints one JSON line of results.
 //
 // Every request goes to 127.0.0.1 only; loops are bounded in time.
@@ -31,10 +31,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,7 +58,8 @@ public class ExportBench {
                     Long.parseLong(o.getOrDefault("seed", "1")));
             case "baseline" -> baseline(Path.of(o.get("file")), Path.of(o.get("out")));
             case "export" -> export(Path.of(o.get("file")), Integer.parseInt(o.get("port")), o.get("key"),
-                    Path.of(o.get("out")), o.containsKey("pid") ? Long.parseLong(o.get("pid")) : -1);
+                    Path.of(o.get("out")), o.containsKey("pid") ? Long.parseLong(o.get("pid")) : -1,
+                    Integer.parseInt(o.getOrDefault("downloads", "2")));
             default -> throw new IllegalArgumentException("usage: ExportBench generate|baseline|export …");
         }
     }
@@ -95,7 +100,7 @@ public class ExportBench {
         Files.delete(out);
     }
 
-    static void export(Path file, int port, String accountKey, Path outDir, long pid) throws Exception {
+    static void export(Path file, int port, String accountKey, Path outDir, long pid, int downloads) throws Exception {
         String base = "http://127.0.0.1:" + port;
         String ids = "[{\"name\":\"email\",\"type\":\"email\"},{\"name\":\"cookieId\"}]";
         JsonNode source = call(base, accountKey, "POST", "/v1/endpoint", registration("CRM", "source", "push", ids));
@@ -137,16 +142,25 @@ public class ExportBench {
         }
         long processed = System.nanoTime();
         Files.createDirectories(outDir);
-        long downloadedBytes = 0;
+        // Files are fetched `downloads` at a time, as a download tool does (and `idex jobs download` too).
+        AtomicLong downloadedBytes = new AtomicLong();
+        ExecutorService fetchers = Executors.newFixedThreadPool(downloads);
+        List<Future<?>> fetched = new ArrayList<>();
         for (JsonNode name : ready.get("segmentDataFiles")) {
-            Path target = outDir.resolve(name.asText());
-            String status = curl("-o", target.toString(), "-H", "Authorization: Bearer " + destinationKey,
-                    base + "/v1/jobs/" + jobId + "/segmentDataFiles/" + name.asText());
-            if (!status.equals("200")) {
-                throw new IllegalStateException("download " + name + ": " + status);
-            }
-            downloadedBytes += Files.size(target);
+            fetched.add(fetchers.submit(() -> {
+                Path target = outDir.resolve(name.asText());
+                String status = curl("-o", target.toString(), "-H", "Authorization: Bearer " + destinationKey,
+                        base + "/v1/jobs/" + jobId + "/segmentDataFiles/" + name.asText());
+                if (!status.equals("200")) {
+                    throw new IllegalStateException("download " + name + ": " + status);
+                }
+                return downloadedBytes.addAndGet(Files.size(target));
+            }));
         }
+        for (Future<?> f : fetched) {
+            f.get();
+        }
+        fetchers.shutdown();
         long downloaded = System.nanoTime();
         call(base, destinationKey, "PUT", "/v1/jobs/" + jobId + "/status/complete", null);
         sampler.shutdownNow();
@@ -158,7 +172,7 @@ public class ExportBench {
                 .put("uploadSeconds", (uploaded - t0) / 1e9).put("processSeconds", (processed - uploaded) / 1e9)
                 .put("downloadSeconds", (downloaded - processed) / 1e9).put("totalSeconds", total)
                 .put("rowsPerSecond", rows / total).put("uploadedBytes", Files.size(file))
-                .put("downloadedBytes", downloadedBytes).put("serverPeakRssMb", peakRss.get() / 1024));
+                .put("downloadedBytes", downloadedBytes.get()).put("parallelDownloads", downloads).put("serverPeakRssMb", peakRss.get() / 1024));
     }
 
     /** Runs curl quietly; answers the HTTP status it got. */

@@ -5,17 +5,34 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
- * A file read from a position to its end in chunks of {@link AlignedFileOutput#CHUNK} bytes (see {@link FileIo} for
+ * A file read from a position to its end in chunks of {@value #CHUNK} bytes (see {@link FileIo} for
  * why), possibly while it is still being written: a {@link Bound} says how far the file may be read. With direct
  * I/O, every read starts at a block offset and asks for whole blocks; only the last one, at the end of the file, is
- * short. Not thread-safe.
+ * short. The chunk after the one being consumed is read ahead on another thread as soon as the file has it. Not
+ * thread-safe.
  */
 public final class AlignedFileInput extends InputStream {
 
+    /**
+     * Bytes per read: one request of a few megabytes keeps several of the disk's queues busy at once (measured on a
+     * virtio disk: 1.4 GB/s with 4 MiB reads against 0.9 GB/s with 1 MiB ones), as the kernel reads nothing ahead here.
+     */
+    public static final int CHUNK = 4 << 20;
+
+    /** Threads that read chunks ahead: one read at a time per open file, so never more threads than open files. */
+    private static final ExecutorService READERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "idex-read-ahead");
+        t.setDaemon(true);
+        return t;
+    });
+
     /** How far the file may be read. */
-    @FunctionalInterface
     public interface Bound {
         /**
          * Waits until more than `position` bytes may be read or the file is complete; answers how many bytes may be
@@ -24,12 +41,19 @@ public final class AlignedFileInput extends InputStream {
          * @throws IOException when the file will not be completed (a writer gave up), or waiting took too long
          */
         long awaitBeyond(long position) throws IOException;
+
+        /** How many bytes may be read now, without waiting (the next chunk is read ahead up to there). */
+        long readableNow();
     }
 
     private final FileIo io;
     private final FileChannel channel;
     private final Bound bound;
-    private final ByteBuffer buffer;
+    private ByteBuffer buffer;
+    /** The other buffer: the chunk after `buffer` is read into it ahead of time. */
+    private ByteBuffer spare;
+    /** The read of the chunk at `next` into `spare`, if one was started. */
+    private Future<Integer> ahead;
     /** Where the next read from the file starts. */
     private long next;
     /** Bytes of the first chunk before the position the reader asked for. */
@@ -40,7 +64,17 @@ public final class AlignedFileInput extends InputStream {
         FileChannel channel = io.openRead(path);
         try {
             long size = channel.size();
-            return new AlignedFileInput(io, channel, start, p -> size, AlignedFileOutput.CHUNK);
+            return new AlignedFileInput(io, channel, start, new Bound() {
+                @Override
+                public long awaitBeyond(long position) {
+                    return size;
+                }
+
+                @Override
+                public long readableNow() {
+                    return size;
+                }
+            }, CHUNK);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -49,7 +83,7 @@ public final class AlignedFileInput extends InputStream {
 
     /** Reads a file from its start while it is written, as far as `bound` allows. */
     public static AlignedFileInput following(FileIo io, Path path, Bound bound) throws IOException {
-        return new AlignedFileInput(io, io.openRead(path), 0, bound, AlignedFileOutput.CHUNK);
+        return new AlignedFileInput(io, io.openRead(path), 0, bound, CHUNK);
     }
 
     private AlignedFileInput(FileIo io, FileChannel channel, long start, Bound bound, int chunk) {
@@ -57,6 +91,7 @@ public final class AlignedFileInput extends InputStream {
         this.channel = channel;
         this.bound = bound;
         this.buffer = io.newBuffer(chunk).limit(0);
+        this.spare = io.newBuffer(chunk);
         this.next = io.alignDown(start);
         this.skip = start - next;
     }
@@ -92,28 +127,29 @@ public final class AlignedFileInput extends InputStream {
         return b;
     }
 
-    /** Reads the next chunk into the buffer; false at the end of the file. */
+    /** Makes the next chunk current; false at the end of the file. */
     private boolean fill() throws IOException {
         while (true) {
-            long readable = bound.awaitBeyond(next + io.alignment() - 1);
-            if (readable <= next) {
-                return false;
-            }
-            // whole blocks while the file goes on; the short last block only once it is complete
-            long end = readable >= next + io.alignment()
-                    ? Math.min(io.alignDown(readable), next + buffer.capacity()) : readable;
-            int wanted = (int) (end - next);
-            buffer.clear().limit((int) io.alignUp(wanted));
-            while (buffer.position() < wanted) {
-                int n = channel.read(buffer, next + buffer.position());
-                // short of whole blocks is the end of the file, as is nothing at all
-                if (n < 0 || buffer.position() < wanted && buffer.position() % io.alignment() != 0) {
-                    throw new IOException("the file ends at " + (next + buffer.position()) + " bytes, before the "
-                            + readable + " it was to have");
+            int wanted;
+            if (ahead != null) {
+                wanted = awaitAhead();
+                ByteBuffer filled = spare;
+                spare = buffer;
+                buffer = filled;
+            } else {
+                long readable = bound.awaitBeyond(next + io.alignment() - 1);
+                if (readable <= next) {
+                    return false;
                 }
+                // whole blocks while the file goes on; the short last block only once it is complete
+                long end = readable >= next + io.alignment()
+                        ? Math.min(io.alignDown(readable), next + buffer.capacity()) : readable;
+                wanted = (int) (end - next);
+                readFully(buffer, next, wanted);
             }
             buffer.flip().limit(wanted);
-            next = end;
+            next += wanted;
+            readAhead();
             if (skip > 0) {
                 int skipped = (int) Math.min(skip, wanted);
                 buffer.position(skipped);
@@ -125,6 +161,62 @@ public final class AlignedFileInput extends InputStream {
         }
     }
 
+    /**
+     * Starts reading the chunk at `next` into the spare buffer if the file has a whole block of it already: with
+     * direct I/O the kernel reads nothing ahead, so without this the reader would wait for the disk at every chunk.
+     */
+    private void readAhead() {
+        long end = Math.min(io.alignDown(bound.readableNow()), next + spare.capacity());
+        if (end - next < io.alignment()) {
+            return;
+        }
+        long at = next;
+        int wanted = (int) (end - next);
+        ByteBuffer into = spare;
+        ahead = READERS.submit(() -> {
+            readFully(into, at, wanted);
+            return wanted;
+        });
+    }
+
+    private int awaitAhead() throws IOException {
+        Future<Integer> read = ahead;
+        ahead = null;
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return read.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof IOException io) {
+                        throw io;
+                    }
+                    throw new IOException(e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Reads `wanted` bytes at `at` into `into` (cleared first); an end of file before them is an error. */
+    private void readFully(ByteBuffer into, long at, int wanted) throws IOException {
+        into.clear().limit((int) io.alignUp(wanted));
+        while (into.position() < wanted) {
+            int n = channel.read(into, at + into.position());
+            // short of whole blocks is the end of the file, as is nothing at all
+            if (n < 0 || into.position() < wanted && into.position() % io.alignment() != 0) {
+                throw new IOException("the file ends at " + (at + into.position()) + " bytes, before the "
+                        + (at + wanted) + " it was to have");
+            }
+        }
+    }
+
+    /** Closes the file; a read ahead still running fails quietly. */
     @Override
     public void close() throws IOException {
         channel.close();

@@ -5,10 +5,16 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * A new file written from start to end in chunks of {@value #CHUNK} bytes (see {@link FileIo} for why). Bytes are
- * gathered in one aligned buffer and written a whole chunk at a time; {@link #close()} writes the rest, padded to a
+ * gathered in an aligned buffer; full ones are written by other threads (a few at once) while the caller fills the
+ * next buffer, since with direct I/O a write returns only once the disk has the bytes. {@link #close()} writes the rest, padded to a
  * whole block for direct I/O and then cut back to its length. Not thread-safe; {@link #flush()} does nothing, as only
  * whole chunks are written before the end. The caller forces the file to disk if it must survive a crash.
  */
@@ -17,9 +23,30 @@ public final class AlignedFileOutput extends OutputStream {
     /** Bytes per write: large enough that a gigabyte is a thousand system calls. */
     public static final int CHUNK = 1 << 20;
 
+    /** Threads that write full chunks: at most {@value #WRITES_IN_FLIGHT} per open file. */
+    private static final ExecutorService WRITERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "idex-write-behind");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Chunks written at once: a disk shared with reads keeps up only with several writes in flight. */
+    private static final int WRITES_IN_FLIGHT = 3;
+
+    /** A chunk on its way to the file, and where the file will end once it is there. */
+    private record Write(Future<?> done, ByteBuffer buffer, long end) {
+    }
+
     private final FileIo io;
     private final FileChannel channel;
-    private final ByteBuffer buffer;
+    private ByteBuffer buffer;
+    /** Buffers free for the next chunks. */
+    private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+    /** Writes in flight, oldest first. */
+    private final ArrayDeque<Write> behind = new ArrayDeque<>();
+    /** Where the next chunk goes. */
+    private long issued;
+    /** Bytes known to be in the file. */
     private long written;
     private boolean closed;
 
@@ -62,22 +89,59 @@ public final class AlignedFileOutput extends OutputStream {
         }
     }
 
-    /** Bytes in the file: whole chunks until closed, then all of them. */
+    /** Bytes known to be in the file: whole chunks (the last one may still be on its way) until closed, then all. */
     public long written() {
         return written;
     }
 
     private void writeChunk() throws IOException {
-        buffer.flip();
-        writeFully();
-        written += CHUNK;
-        buffer.clear();
+        if (behind.size() == WRITES_IN_FLIGHT) {
+            awaitOldest();
+        }
+        ByteBuffer full = buffer.flip();
+        long at = issued;
+        issued += CHUNK;
+        behind.add(new Write(WRITERS.submit(() -> {
+            writeFully(full, at);
+            return null;
+        }), full, issued));
+        ByteBuffer next = free.poll();
+        buffer = next != null ? next.clear() : io.newBuffer(CHUNK);
     }
 
-    private void writeFully() throws IOException {
-        long at = written;
-        while (buffer.hasRemaining()) {
-            at += channel.write(buffer, at);
+    /** Waits for every write in flight; the first failure is the caller's. */
+    private void awaitBehind() throws IOException {
+        while (!behind.isEmpty()) {
+            awaitOldest();
+        }
+    }
+
+    private void awaitOldest() throws IOException {
+        Write write = behind.poll();
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    write.done().get();
+                    written = write.end();
+                    free.add(write.buffer());
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void writeFully(ByteBuffer from, long at) throws IOException {
+        while (from.hasRemaining()) {
+            at += channel.write(from, at);
         }
     }
 
@@ -89,6 +153,7 @@ public final class AlignedFileOutput extends OutputStream {
         }
         closed = true;
         try (channel) {
+            awaitBehind();
             int rest = buffer.position();
             if (rest == 0) {
                 return;
@@ -97,18 +162,25 @@ public final class AlignedFileOutput extends OutputStream {
             while (buffer.position() < padded) {
                 buffer.put((byte) 0);
             }
-            buffer.flip();
-            writeFully();
+            writeFully(buffer.flip(), issued);
             if (padded != rest) {
-                channel.truncate(written + rest);
+                channel.truncate(issued + rest);
             }
-            written += rest;
+            issued += rest;
+            written = issued;
         }
     }
 
     /** Closes the file without writing the rest: for a file that is thrown away. */
     public void abandon() {
         closed = true;
+        while (!behind.isEmpty()) {
+            try {
+                awaitOldest();
+            } catch (IOException ignored) {
+                // the file is deleted next
+            }
+        }
         try {
             channel.close();
         } catch (IOException ignored) {

@@ -71,17 +71,25 @@ class AlignedFilesTest {
                 int[] offered = {0};
                 boolean[] closed = {false};
                 // The writer goes on only when the reader waits for more, as an upload that arrives slowly does.
-                AlignedFileInput.Bound bound = position -> {
-                    while (out.written() <= position && !closed[0]) {
-                        int n = Math.min(size - offered[0], 1 + pieces.nextInt(CHUNK / 3));
-                        out.write(content, offered[0], n);
-                        offered[0] += n;
-                        if (offered[0] == size) {
-                            out.close();
-                            closed[0] = true;
+                AlignedFileInput.Bound bound = new AlignedFileInput.Bound() {
+                    @Override
+                    public long awaitBeyond(long position) throws IOException {
+                        while (out.written() <= position && !closed[0]) {
+                            int n = Math.min(size - offered[0], 1 + pieces.nextInt(CHUNK / 3));
+                            out.write(content, offered[0], n);
+                            offered[0] += n;
+                            if (offered[0] == size) {
+                                out.close();
+                                closed[0] = true;
+                            }
                         }
+                        return out.written();
                     }
-                    return out.written();
+
+                    @Override
+                    public long readableNow() {
+                        return out.written();
+                    }
                 };
                 try (AlignedFileInput in = AlignedFileInput.following(io, path, bound)) {
                     assertThat(readInPieces(in, new SplittableRandom(size))).as("%s, %d bytes", io.direct(), size)
@@ -98,7 +106,18 @@ class AlignedFilesTest {
             try (AlignedFileOutput out = new AlignedFileOutput(io, path)) {
                 out.write(random(100, 1));
             }
-            try (AlignedFileInput in = AlignedFileInput.following(io, path, position -> 5000)) {
+            AlignedFileInput.Bound claimsMore = new AlignedFileInput.Bound() {
+                @Override
+                public long awaitBeyond(long position) {
+                    return 5000;
+                }
+
+                @Override
+                public long readableNow() {
+                    return 5000;
+                }
+            };
+            try (AlignedFileInput in = AlignedFileInput.following(io, path, claimsMore)) {
                 assertThatThrownBy(in::readAllBytes).isInstanceOf(IOException.class).hasMessageContaining("ends at 100");
             }
         }

@@ -306,6 +306,11 @@ public final class JobProcessor implements AutoCloseable {
             return written;
         }
 
+        @Override
+        public synchronized long readableNow() {
+            return written;
+        }
+
         private synchronized Path awaitAcceptance() throws IOException {
             waitFor(() -> accepted != null, "the upload's acceptance");
             if (!claimed) {
