@@ -58,6 +58,7 @@ public final class AlignedFileInput extends InputStream {
     private long next;
     /** Bytes of the first chunk before the position the reader asked for. */
     private long skip;
+    private boolean closed;
 
     /** Reads a complete file from `start` on (an empty stream when `start` is at or past its end). */
     public static AlignedFileInput open(FileIo io, Path path, long start) throws IOException {
@@ -98,6 +99,7 @@ public final class AlignedFileInput extends InputStream {
 
     @Override
     public int read() throws IOException {
+        ensureOpen();
         if (!buffer.hasRemaining() && !fill()) {
             return -1;
         }
@@ -106,6 +108,7 @@ public final class AlignedFileInput extends InputStream {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
+        ensureOpen();
         if (len == 0) {
             return 0;
         }
@@ -119,12 +122,20 @@ public final class AlignedFileInput extends InputStream {
 
     /** Reads up to `len` bytes into a new array; null at the end of the file. */
     public byte[] readChunk(int len) throws IOException {
+        ensureOpen();
         if (!buffer.hasRemaining() && !fill()) {
             return null;
         }
         byte[] b = new byte[Math.min(len, buffer.remaining())];
         buffer.get(b);
         return b;
+    }
+
+    /** Its buffers belong to other files once it is closed. */
+    private void ensureOpen() throws IOException {
+        if (closed) {
+            throw new IOException("the file was closed");
+        }
     }
 
     /** Makes the next chunk current; false at the end of the file. */
@@ -216,9 +227,22 @@ public final class AlignedFileInput extends InputStream {
         }
     }
 
-    /** Closes the file; a read ahead still running fails quietly. */
+    /** Closes the file; a read ahead still running is stopped first. */
     @Override
     public void close() throws IOException {
-        channel.close();
+        if (closed) {
+            return;
+        }
+        closed = true;
+        channel.close(); // stops a read ahead at once
+        if (ahead != null) {
+            try {
+                awaitAhead();
+            } catch (IOException expected) {
+                // the channel was closed under it
+            }
+        }
+        io.release(buffer);
+        io.release(spare);
     }
 }

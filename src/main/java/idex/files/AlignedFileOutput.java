@@ -58,6 +58,7 @@ public final class AlignedFileOutput extends OutputStream {
 
     @Override
     public void write(int b) throws IOException {
+        ensureOpen();
         buffer.put((byte) b);
         if (!buffer.hasRemaining()) {
             writeChunk();
@@ -66,6 +67,7 @@ public final class AlignedFileOutput extends OutputStream {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
+        ensureOpen();
         while (len > 0) {
             int n = Math.min(len, buffer.remaining());
             buffer.put(b, off, n);
@@ -79,6 +81,7 @@ public final class AlignedFileOutput extends OutputStream {
 
     /** Writes what `src` has remaining (and consumes it). */
     public void write(ByteBuffer src) throws IOException {
+        ensureOpen();
         while (src.hasRemaining()) {
             int n = Math.min(src.remaining(), buffer.remaining());
             buffer.put(src.slice(src.position(), n));
@@ -89,7 +92,17 @@ public final class AlignedFileOutput extends OutputStream {
         }
     }
 
-    /** Bytes known to be in the file: whole chunks (the last one may still be on its way) until closed, then all. */
+    /** Its buffers belong to other files once it is closed. */
+    private void ensureOpen() throws IOException {
+        if (closed) {
+            throw new IOException("the file was closed");
+        }
+    }
+
+    /**
+     * Bytes known to be in the file: whole chunks until closed (the last ones may still be on their way, see
+     * {@link #awaitBehind()}), then all.
+     */
     public long written() {
         return written;
     }
@@ -109,8 +122,8 @@ public final class AlignedFileOutput extends OutputStream {
         buffer = next != null ? next.clear() : io.newBuffer(CHUNK);
     }
 
-    /** Waits for every write in flight; the first failure is the caller's. */
-    private void awaitBehind() throws IOException {
+    /** Waits for every write in flight (then {@link #written()} counts every whole chunk); a failure is the caller's. */
+    public void awaitBehind() throws IOException {
         while (!behind.isEmpty()) {
             awaitOldest();
         }
@@ -168,7 +181,17 @@ public final class AlignedFileOutput extends OutputStream {
             }
             issued += rest;
             written = issued;
+        } finally {
+            releaseBuffers();
         }
+    }
+
+    private void releaseBuffers() {
+        if (behind.isEmpty()) { // else a failed write's thread may still hold its buffer: left to the collector
+            free.forEach(io::release);
+            io.release(buffer);
+        }
+        free.clear();
     }
 
     /** Closes the file without writing the rest: for a file that is thrown away. */
@@ -186,5 +209,6 @@ public final class AlignedFileOutput extends OutputStream {
         } catch (IOException ignored) {
             // the file is deleted next
         }
+        releaseBuffers();
     }
 }

@@ -11,6 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * How the server reads and writes its big one-pass files (uploads and segment data files): with direct I/O where the
@@ -31,8 +35,17 @@ public final class FileIo {
     /** Through the page cache: what every file system supports. */
     public static final FileIo BUFFERED = new FileIo(false, 1);
 
+    /** Buffers kept for reuse, per size: at most this many bytes of each size wait in the pool. */
+    private static final int POOLED_BYTES_PER_SIZE = 16 << 20;
+
     private final boolean direct;
     private final int alignment;
+    /**
+     * Buffers of files closed earlier. Direct memory returns to the system only when a full collection finds its
+     * buffer unreachable, which may take long; and new memory pays its first touch (see above). So files hand their
+     * buffers back, and the next files take them.
+     */
+    private final Map<Integer, BlockingQueue<ByteBuffer>> pool = new ConcurrentHashMap<>();
 
     private FileIo(boolean direct, int alignment) {
         this.direct = direct;
@@ -97,9 +110,22 @@ public final class FileIo {
         return FileChannel.open(path, all);
     }
 
-    /** An aligned direct buffer of `capacity` bytes (a multiple of the alignment). */
+    /** An aligned direct buffer of `capacity` bytes (a multiple of the alignment), cleared; from the pool if it has one. */
     ByteBuffer newBuffer(int capacity) {
+        ByteBuffer pooled = pooled(capacity).poll();
+        if (pooled != null) {
+            return pooled.clear();
+        }
         return ByteBuffer.allocateDirect(capacity + alignment).alignedSlice(alignment).limit(capacity).slice();
+    }
+
+    /** Gives a buffer back for reuse; its holder no longer touches it. */
+    void release(ByteBuffer buffer) {
+        pooled(buffer.capacity()).offer(buffer);
+    }
+
+    private BlockingQueue<ByteBuffer> pooled(int capacity) {
+        return pool.computeIfAbsent(capacity, c -> new ArrayBlockingQueue<>(Math.max(1, POOLED_BYTES_PER_SIZE / c)));
     }
 
     long alignDown(long position) {

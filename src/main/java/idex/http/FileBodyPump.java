@@ -51,6 +51,7 @@ public final class FileBodyPump {
         vertx.executeBlocking(() -> in.readChunk(wanted), false).onComplete(ar -> {
             reading = false;
             if (stopped) {
+                closeFile();
                 return;
             }
             if (ar.failed() || ar.result() == null) {
@@ -94,6 +95,12 @@ public final class FileBodyPump {
         if (why != null) {
             LOG.debug("File response stopped: {}", why);
         }
+        if (!reading) { // else the read's end closes it: the file is not to be closed under a read
+            closeFile();
+        }
+    }
+
+    private void closeFile() {
         vertx.executeBlocking(() -> {
             in.close();
             return null;

@@ -133,6 +133,11 @@ class AlignedFilesTest {
             out.close(); // nothing more happens
             assertThat(Files.size(path)).isEqualTo(CHUNK);
             assertThatThrownBy(() -> new AlignedFileOutput(io, path)).isInstanceOf(IOException.class);
+            assertThatThrownBy(() -> out.write(1)).hasMessageContaining("closed"); // its buffers are pooled again
+            AlignedFileInput in = AlignedFileInput.open(io, path, 0);
+            assertThat(in.read()).isNotNegative();
+            in.close();
+            assertThatThrownBy(in::read).hasMessageContaining("closed");
         }
     }
 

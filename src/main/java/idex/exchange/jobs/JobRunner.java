@@ -2,7 +2,6 @@ package idex.exchange.jobs;
 
 import de.siegmar.fastcsv.reader.CsvParseException;
 import de.siegmar.fastcsv.reader.CsvReader;
-import de.siegmar.fastcsv.reader.CsvRecord;
 import idex.exchange.endpoints.Endpoint;
 import idex.exchange.endpoints.EndpointStore;
 import idex.files.AlignedFileInput;
@@ -151,16 +150,16 @@ final class JobRunner {
         SegmentFileWriter writer = new SegmentFileWriter(files.io(), outputDir, translation.outputHeader(), rowsPerFile);
         try {
             UidSnapshot snapshot = translation.needsUids() ? uids.get() : null;
-            RowTranslator translator = ExportPipeline.run("idex-job-" + job.jobId(),
-                    handler -> in.forEachRow(claim, handler),
+            ExportPipeline.Outcome translated = ExportPipeline.run("idex-job-" + job.jobId(),
+                    handler -> in.forEachRow(claim, handler), translatorsFor(translation),
                     out -> translation.translator(snapshot,
                             (rows, wanted) -> identities.valuesOfHolders(job.accountId(), rows, wanted), out),
                     writer);
             Path upload = acceptance.await();
-            TranslationCounts counts = translator.counts();
+            TranslationCounts counts = translated.counts();
             RunResult result = new RunResult(counts.sourceRecords(), counts.translatedRecords(),
                     counts.destinationRecords(), details(translation.notes(), counts.badRecords(),
-                    translator.firstBadRows(), List.of()));
+                    translated.firstBadRows(), List.of()));
             long child = d.updateIdentities() ? linkUploadForChild(job, upload) : 0;
             boolean finished = jobs.jdbi().inTransaction(h -> {
                 if (!jobs.finishRun(h, job.jobId(), node, JobStatus.READY_FOR_DOWNLOAD, result, clock.getAsLong())) {
@@ -188,6 +187,14 @@ final class JobRunner {
             writer.discard();
             throw e;
         }
+    }
+
+    /**
+     * Translators of an export run: two where there is a second core, as translating (SHA-256 for hashed
+     * identifiers) is the step that costs most; graph translation looks rows up in batches and keeps to one.
+     */
+    private static int translatorsFor(RowTranslation translation) {
+        return translation.isGraph() || Runtime.getRuntime().availableProcessors() < 2 ? 1 : 2;
     }
 
     private long populate(Job job, String node, Claim claim, Path upload, Endpoint producer) throws IOException {
@@ -299,17 +306,19 @@ final class JobRunner {
 
     /** The accepted upload as CSV records: strict UTF-8, gzip by name, the header first. */
     private static final class Upload implements AutoCloseable {
-        private final CsvReader<CsvRecord> reader;
-        private final Iterator<CsvRecord> records;
+        private final CsvReader<String[]> reader;
+        private final UploadRows rows;
+        private final Iterator<String[]> records;
         private final List<String> header;
 
-        private Upload(CsvReader<CsvRecord> reader) {
+        private Upload(CsvReader<String[]> reader, UploadRows rows) {
             this.reader = reader;
+            this.rows = rows;
             this.records = reader.iterator();
             if (!records.hasNext()) {
                 throw new JobFailure("The uploaded file is empty.");
             }
-            this.header = records.next().getFields();
+            this.header = List.of(records.next());
         }
 
         static Upload open(FileIo io, Path file) throws IOException {
@@ -321,10 +330,11 @@ final class JobRunner {
             InputStream in = gzip ? new GZIPInputStream(raw, 256 * 1024) : raw;
             var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT);
-            CsvReader<CsvRecord> reader = CsvReader.builder().allowExtraFields(true).allowMissingFields(true)
-                    .allowExtraCharsAfterClosingQuote(true).ofCsvRecord(new InputStreamReader(in, decoder));
+            UploadRows rows = new UploadRows();
+            CsvReader<String[]> reader = CsvReader.builder().allowExtraFields(true).allowMissingFields(true)
+                    .allowExtraCharsAfterClosingQuote(true).build(rows, new InputStreamReader(in, decoder));
             try {
-                return new Upload(reader);
+                return new Upload(reader, rows);
             } catch (RuntimeException e) {
                 reader.close();
                 throw e;
@@ -340,9 +350,9 @@ final class JobRunner {
             long lastLine = 1;
             try {
                 while (records.hasNext()) {
-                    CsvRecord r = records.next();
-                    lastLine = r.getStartingLineNumber();
-                    handler.row(r.getFields().toArray(String[]::new), lastLine);
+                    String[] fields = records.next();
+                    lastLine = rows.line();
+                    handler.row(fields, lastLine);
                     if (++n % CHECK_EVERY == 0 && !claim.held()) {
                         throw new ClaimLost();
                     }

@@ -76,6 +76,8 @@ final class UploadFileWrites implements WriteStream<Buffer> {
             }
             if (last) {
                 file.close();
+            } else {
+                file.awaitBehind(); // a follower may read only what is in the file
             }
             return file.written();
         }, false)).map(inFile -> {

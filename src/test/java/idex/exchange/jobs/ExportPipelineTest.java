@@ -6,7 +6,6 @@ import idex.exchange.endpoints.Registration;
 import idex.exchange.filters.WithheldIdentifiers;
 import idex.exchange.jobs.translate.JobMapping;
 import idex.exchange.jobs.translate.RowTranslation;
-import idex.exchange.jobs.translate.RowTranslator;
 import idex.exchange.jobs.translate.TranslationCounts;
 import idex.files.FileIo;
 import idex.support.Eventually;
@@ -19,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.LongStream;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -46,15 +46,17 @@ class ExportPipelineTest {
     void everyRowComesOutOnceInTheOrderOfTheUpload() throws IOException {
         int rows = 10 * RowBatches.BATCH_ROWS + 7; // full batches and a partial one
         SegmentFileWriter writer = new SegmentFileWriter(FileIo.forDirectory(dir, true), dir, COPY.outputHeader(), 4000);
-        RowTranslator translator = ExportPipeline.run("test", handler -> {
+        ExportPipeline.Outcome translated = ExportPipeline.run("test", handler -> {
             for (int i = 0; i < rows; i++) {
                 handler.row(new String[] {i % 1000 == 0 ? " " : "c" + i}, i + 2); // every 1000th row is bad
             }
-        }, out -> COPY.translator(null, null, out), writer);
+        }, 2, out -> COPY.translator(null, null, out), writer);
 
         int bad = (rows + 999) / 1000;
-        assertThat(translator.counts()).isEqualTo(new TranslationCounts(rows, rows - bad, rows - bad, bad));
-        assertThat(translator.firstBadRows().get(1).toString()).contains("1002");
+        assertThat(translated.counts()).isEqualTo(new TranslationCounts(rows, rows - bad, rows - bad, bad));
+        // the first bad rows of both translators, in file order
+        assertThat(translated.firstBadRows()).extracting(b -> b.line())
+                .containsExactly(LongStream.range(0, bad).map(i -> i * 1000 + 2).boxed().toArray(Long[]::new));
         List<String> lines = new ArrayList<>();
         for (OutputFile f : writer.files()) {
             List<String> content = Files.readAllLines(dir.resolve(f.name()));
@@ -80,7 +82,7 @@ class ExportPipelineTest {
                 handler.row(new String[] {"c" + i}, i + 2);
             }
             throw new JobRunner.JobFailure("not UTF-8 after line 5121");
-        }, out -> COPY.translator(null, null, out), writer))
+        }, 2, out -> COPY.translator(null, null, out), writer))
                 .isInstanceOf(JobRunner.JobFailure.class).hasMessage("not UTF-8 after line 5121");
         assertThat(threadsNamed("test-")).isEmpty();
     }
@@ -92,7 +94,7 @@ class ExportPipelineTest {
             for (int i = 0; ; i++) { // endless: only the translating stage's failure ends it
                 handler.row(new String[] {"c" + i}, i + 2);
             }
-        }, out -> COPY.translator(null, null, row -> {
+        }, 2, out -> COPY.translator(null, null, row -> {
             if (row[0].equals("c3000")) {
                 throw new IOException("lookup failed");
             }
@@ -111,7 +113,7 @@ class ExportPipelineTest {
             for (int i = 0; i < 3 * RowBatches.BATCH_ROWS; i++) {
                 handler.row(new String[] {"c" + i}, i + 2);
             }
-        }, out -> COPY.translator(null, null, out), writer)).isInstanceOf(IOException.class);
+        }, 2, out -> COPY.translator(null, null, out), writer)).isInstanceOf(IOException.class);
         assertThat(threadsNamed("test-")).isEmpty();
     }
 

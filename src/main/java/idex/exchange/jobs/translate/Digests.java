@@ -11,14 +11,15 @@ import java.security.NoSuchAlgorithmException;
  */
 final class Digests {
 
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.ISO_8859_1);
     private static final int MAX_DIGEST_BYTES = 32;
 
     private final MessageDigest sha256 = digest("SHA-256");
     private final MessageDigest sha1 = digest("SHA-1");
     private final MessageDigest md5 = digest("MD5");
     private final byte[] out = new byte[MAX_DIGEST_BYTES];
-    private final char[] hex = new char[2 * MAX_DIGEST_BYTES];
+    private final byte[] hex = new byte[2 * MAX_DIGEST_BYTES];
+    private char[] chars = new char[256];
     private byte[] input = new byte[256];
 
     String sha256Hex(String value) {
@@ -43,12 +44,14 @@ final class Digests {
 
     private String hexOf(MessageDigest md, String value, boolean email) {
         int length = value.length();
-        boolean ascii = true;
-        if (input.length < length) {
-            input = new byte[Math.max(length, 2 * input.length)];
+        if (chars.length < length) {
+            chars = new char[Math.max(length, 2 * chars.length)];
+            input = new byte[chars.length];
         }
+        value.getChars(0, length, chars, 0); // one bulk copy: cheaper than charAt's checks for every character
+        boolean ascii = true;
         for (int i = 0; i < length; i++) {
-            char c = value.charAt(i);
+            char c = chars[i];
             if (c >= 0x80) {
                 ascii = false;
                 break;
@@ -74,7 +77,7 @@ final class Digests {
             hex[2 * i] = HEX[(out[i] >> 4) & 0xF];
             hex[2 * i + 1] = HEX[out[i] & 0xF];
         }
-        return new String(hex, 0, 2 * n);
+        return new String(hex, 0, 2 * n, StandardCharsets.ISO_8859_1); // Latin-1 bytes are a String's own: one copy
     }
 
     private static MessageDigest digest(String algorithm) {
