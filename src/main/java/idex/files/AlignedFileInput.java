@@ -62,6 +62,14 @@ public final class AlignedFileInput extends InputStream {
 
     /** Reads a complete file from `start` on (an empty stream when `start` is at or past its end). */
     public static AlignedFileInput open(FileIo io, Path path, long start) throws IOException {
+        return open(io, path, start, CHUNK);
+    }
+
+    /**
+     * As {@link #open(FileIo, Path, long)}, in chunks of `chunk` bytes (a multiple of the alignment): smaller for a
+     * reader that the network holds back anyway, as each open file holds two chunks.
+     */
+    public static AlignedFileInput open(FileIo io, Path path, long start, int chunk) throws IOException {
         FileChannel channel = io.openRead(path);
         try {
             long size = channel.size();
@@ -75,7 +83,7 @@ public final class AlignedFileInput extends InputStream {
                 public long readableNow() {
                     return size;
                 }
-            }, CHUNK);
+            }, chunk);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;

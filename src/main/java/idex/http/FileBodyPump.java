@@ -18,6 +18,9 @@ import java.io.IOException;
  */
 public final class FileBodyPump {
 
+    /** Bytes sent at a time (and a good chunk size for the file read ahead of them). */
+    public static final int CHUNK = AlignedFileOutput.CHUNK;
+
     private static final Logger LOG = LoggerFactory.getLogger(FileBodyPump.class);
 
     private final Vertx vertx;
@@ -47,7 +50,7 @@ public final class FileBodyPump {
             return;
         }
         reading = true;
-        int wanted = (int) Math.min(AlignedFileOutput.CHUNK, remaining);
+        int wanted = (int) Math.min(CHUNK, remaining);
         vertx.executeBlocking(() -> in.readChunk(wanted), false).onComplete(ar -> {
             reading = false;
             if (stopped) {

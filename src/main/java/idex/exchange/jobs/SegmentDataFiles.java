@@ -119,7 +119,7 @@ public final class SegmentDataFiles {
             return;
         }
         // Opened before the status line goes out: a file deleted meanwhile is still a clean 404.
-        vertx.executeBlocking(() -> AlignedFileInput.open(files.io(), file.path(), offset), false).onComplete(ar -> {
+        vertx.executeBlocking(() -> AlignedFileInput.open(files.io(), file.path(), offset, FileBodyPump.CHUNK), false).onComplete(ar -> {
             if (ar.failed()) {
                 Throwable cause = ar.cause() instanceof NoSuchFileException
                         ? unknownFile(Long.parseLong(jobIdText), fileName) : ar.cause();
