@@ -11,7 +11,8 @@
 #    the JIT compiles the per-chunk HTTP code fully only after some 10^4 chunks), then runs the export end to end: upload
 #    (streamed), processing with email → EMAIL_SHA256 and cookieId copied (while the upload arrives, as the server
 #    does by default), download of every segment data file; samples the server's RSS.
-# Settings (environment): JAR (target/idex.jar) PORT (18082) ROWS (10000000) WARM_ROWS (ROWS) WARM_RUNS (1)
+# 4. Repeats baseline and export REPEAT times, taking turns, and compares the medians.
+# Settings (environment): JAR (target/idex.jar) PORT (18082) ROWS (10000000) WARM_ROWS (ROWS) WARM_RUNS (1) REPEAT (3)
 #   SERVE_ARGS (more options of idex serve, e.g. --no-follow-uploads)
 #   SERVER_OPTS (-Xmx320m -Xmn64m -XX:+UseSerialGC) KEEP (0: 1 keeps the temp dir) OUT (bench/results/export-<date>.json)
 set -euo pipefail
@@ -22,6 +23,7 @@ PORT=${PORT:-18082}
 ROWS=${ROWS:-10000000}
 WARM_ROWS=${WARM_ROWS:-$ROWS}
 WARM_RUNS=${WARM_RUNS:-1}
+REPEAT=${REPEAT:-3}
 SERVE_ARGS=${SERVE_ARGS:-}
 SERVER_OPTS=${SERVER_OPTS:--Xmx320m -Xmn64m -XX:+UseSerialGC}
 KEEP=${KEEP:-0}
@@ -42,9 +44,6 @@ bench() { java -Xmx1g -cp "$JAR" "$ROOT/bench/ExportBench.java" "$@"; }
 
 echo "== generate $ROWS rows =="
 bench generate --file "$WORK/audience.csv" --rows "$ROWS" | tee "$WORK/generate.json"
-echo "== baseline: FastCSV parse + write =="
-bench baseline --file "$WORK/audience.csv" --out "$WORK/baseline" | tee "$WORK/baseline.json"
-
 key=$(java $SERVER_OPTS -jar "$JAR" account create Bench --json --data-dir "$WORK/store" \
     | sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
 java $SERVER_OPTS -jar "$JAR" serve --data-dir "$WORK/store" --port "$PORT" --rotation-schedule off $SERVE_ARGS > "$WORK/server.log" 2>&1 &
@@ -66,22 +65,34 @@ if [ "$WARM_ROWS" -gt 0 ] && [ "$WARM_RUNS" -gt 0 ]; then
     done
     rm -f "$WORK/warm.csv"
 fi
-echo "== export end to end =="
-bench export --file "$WORK/audience.csv" --port "$PORT" --key "$key" --out "$WORK/download" --pid "$SERVER_PID" \
-    | tee "$WORK/export.json"
+# Baseline and export take turns, REPEAT times: this VM's speed drifts by ±20 % from one minute to the next (more
+# for writes that need fresh memory from the host), so the medians of interleaved runs are compared.
+: > "$WORK/baseline.jsonl"
+: > "$WORK/export.jsonl"
+for i in $(seq 1 "$REPEAT"); do
+    echo "== round $i of $REPEAT: baseline (FastCSV parse + write) =="
+    bench baseline --file "$WORK/audience.csv" --out "$WORK/baseline" | tee -a "$WORK/baseline.jsonl"
+    echo "== round $i of $REPEAT: export end to end =="
+    bench export --file "$WORK/audience.csv" --port "$PORT" --key "$key" --out "$WORK/download" --pid "$SERVER_PID" \
+        | tee -a "$WORK/export.jsonl"
+    rm -rf "$WORK/download"
+done
 
 mkdir -p "$(dirname "$OUT")"
 {
     echo "{\"date\":\"$(date -u +%FT%TZ)\",\"rows\":$ROWS,\"cores\":$(nproc),\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\","
-    echo "\"serverOpts\":\"$SERVER_OPTS\",\"java\":\"$(java -version 2>&1 | head -1 | tr -d '"')\","
-    echo "\"baseline\":$(cat "$WORK/baseline.json"),\"export\":$(cat "$WORK/export.json")}"
+    echo "\"serverOpts\":\"$SERVER_OPTS\",\"serveArgs\":\"$SERVE_ARGS\",\"java\":\"$(java -version 2>&1 | head -1 | tr -d '"')\","
+    echo "\"baseline\":[$(paste -sd, "$WORK/baseline.jsonl")],\"export\":[$(paste -sd, "$WORK/export.jsonl")]}"
 } > "$OUT"
 python3 - "$OUT" <<'PY'
-import json, sys
+import json, statistics, sys
 r = json.load(open(sys.argv[1]))
-b, e = r["baseline"], r["export"]
-print(f"baseline FastCSV parse+write: {b['rowsPerSecond']:,.0f} rows/s ({b['seconds']:.1f} s)")
-print(f"export end to end: {e['rowsPerSecond']:,.0f} rows/s ({e['totalSeconds']:.1f} s: upload {e['uploadSeconds']:.1f},"
-      f" processing {e['processSeconds']:.1f}, download {e['downloadSeconds']:.1f}); ratio {e['rowsPerSecond']/b['rowsPerSecond']:.2f}")
-print(f"server peak RSS {e['serverPeakRssMb']} MB; results in {sys.argv[1]}")
+for i, (b, e) in enumerate(zip(r["baseline"], r["export"]), 1):
+    print(f"round {i}: baseline {b['seconds']:.1f} s; export {e['totalSeconds']:.1f} s (upload {e['uploadSeconds']:.1f},"
+          f" processing after it {e['processSeconds']:.1f}, download {e['downloadSeconds']:.1f}); ratio"
+          f" {e['rowsPerSecond'] / b['rowsPerSecond']:.2f}; server peak RSS {e['serverPeakRssMb']} MB")
+b = statistics.median(x["rowsPerSecond"] for x in r["baseline"])
+e = statistics.median(x["rowsPerSecond"] for x in r["export"])
+print(f"median baseline FastCSV parse+write: {b:,.0f} rows/s; median export end to end: {e:,.0f} rows/s;"
+      f" ratio {e / b:.2f}; peak RSS {max(x['serverPeakRssMb'] for x in r['export'])} MB; results in {sys.argv[1]}")
 PY

@@ -122,7 +122,8 @@ public final class IdexServer implements AutoCloseable {
             int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
             Vertx vertx = Vertx.vertx(new VertxOptions()
                     .setEventLoopPoolSize(eventLoops)
-                    .setWorkerPoolSize(config.poolSize()));
+                    .setWorkerPoolSize(config.poolSize())
+                    .setPreferNativeTransport(true)); // epoll on Linux, else the JDK's NIO
             EncryptedEndpoint envelope = new EncryptedEndpoint(keys, config.clock());
             ExchangeApi exchange = new ExchangeApi(vertx, apiKeys);
             EndpointStore endpoints = new EndpointStore(db.jdbi());
@@ -165,9 +166,10 @@ public final class IdexServer implements AutoCloseable {
             scheduledJobs.resume();
             CryptoWarmUp.startInBackground();
             int port = api.start(config.host(), config.port(), eventLoops);
-            LOG.info("idex listening on http://{}:{} ({} {}, {} salt buckets, store {}) in {} ms", config.host(), port,
-                    deployment.scope(), deployment.environment().name().toLowerCase(), salts.current().count(),
-                    config.store().display(), (System.nanoTime() - started) / 1_000_000);
+            LOG.info("idex listening on http://{}:{} ({} {}, {} salt buckets, store {}, {} transport) in {} ms",
+                    config.host(), port, deployment.scope(), deployment.environment().name().toLowerCase(),
+                    salts.current().count(), config.store().display(),
+                    vertx.isNativeTransportEnabled() ? "epoll" : "NIO", (System.nanoTime() - started) / 1_000_000);
             processor.start();
             return new IdexServer(db, vertx, api, scheduler, processor, port, changes);
         } catch (RuntimeException e) {

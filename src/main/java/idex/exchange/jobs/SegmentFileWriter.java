@@ -31,6 +31,7 @@ final class SegmentFileWriter implements OutputRows, Closeable {
     private CsvWriter current;
     private AlignedFileOutput currentFile;
     private Path currentPath;
+    /** Starts "full", so that the first row opens the first file through the same test as every later roll. */
     private long rowsInFile;
 
     SegmentFileWriter(FileIo io, Path dir, List<String> header, int rowsPerFile) {
@@ -38,11 +39,13 @@ final class SegmentFileWriter implements OutputRows, Closeable {
         this.dir = dir;
         this.header = header.toArray(String[]::new);
         this.rowsPerFile = rowsPerFile;
+        this.rowsInFile = rowsPerFile;
     }
 
     @Override
     public void write(String[] row) throws IOException {
-        if (current == null || rowsInFile == rowsPerFile) {
+        // one test only: a branch first taken in a later run would make the JIT throw away the compiled loop
+        if (rowsInFile == rowsPerFile) {
             roll();
         }
         current.writeRecord(row);

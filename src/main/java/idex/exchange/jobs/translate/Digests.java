@@ -4,12 +4,21 @@ import java.nio.charset.StandardCharsets;
 import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * SHA-256, SHA-1 and MD5 of a string's UTF-8 bytes as lower-case hex. Keeps its digests and buffers so that a row
  * costs one String (the result) and no other allocation for ASCII input. NOT thread-safe: one per translator.
  */
 final class Digests {
+
+    /**
+     * Digests of finished runs, for the next ones: besides saving the set-up, a MessageDigest that has been through
+     * the interpreter once keeps a state that the JIT-compiled code was profiled with, while a new one makes that
+     * code deoptimise in every run.
+     */
+    private static final ConcurrentLinkedQueue<Digests> POOL = new ConcurrentLinkedQueue<>();
+    private static final int POOLED = 16;
 
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.ISO_8859_1);
     private static final int MAX_DIGEST_BYTES = 32;
@@ -21,6 +30,19 @@ final class Digests {
     private final byte[] hex = new byte[2 * MAX_DIGEST_BYTES];
     private char[] chars = new char[256];
     private byte[] input = new byte[256];
+
+    /** A Digests of the pool, or a new one. */
+    static Digests borrow() {
+        Digests d = POOL.poll();
+        return d != null ? d : new Digests();
+    }
+
+    /** Gives this back to the pool; the caller no longer uses it. */
+    void giveBack() {
+        if (POOL.size() < POOLED) {
+            POOL.add(this);
+        }
+    }
 
     String sha256Hex(String value) {
         return hexOf(sha256, value, false);

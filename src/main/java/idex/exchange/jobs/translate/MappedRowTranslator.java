@@ -14,7 +14,8 @@ final class MappedRowTranslator extends RowTranslator {
     private final MappedIdentifier[] identifiers;
     private final MappedAttribute[] attributes;
     private final String[] attributeValues;
-    private final Digests digests = new Digests();
+    private final Digests digests = Digests.borrow();
+    private boolean finished;
     private final UidSnapshot uids;
     private final IdentityMapper mapper;
 
@@ -26,6 +27,15 @@ final class MappedRowTranslator extends RowTranslator {
         boolean needsUids = translation.needsUids();
         this.uids = needsUids ? uids : null;
         this.mapper = needsUids ? new IdentityMapper(uids.scope().scopeBit(), uids.environment().envBits()) : null;
+    }
+
+    /** The digests go back to their pool (once): this translator translates no more rows. */
+    @Override
+    public void finish() {
+        if (!finished) {
+            finished = true;
+            digests.giveBack();
+        }
     }
 
     @Override
