@@ -35,7 +35,7 @@ import java.util.function.Function;
 final class ExportPipeline {
 
     /** Batches waiting between two stages: enough to absorb a file roll or a collection, few enough to stay small. */
-    private static final int QUEUED_BATCHES = 4;
+    private static final int QUEUED_BATCHES = 2;
 
     /** Where parsed rows come from: the upload, read on the calling thread. */
     @FunctionalInterface
