@@ -142,7 +142,7 @@ public class ExportBench {
         }
         long processed = System.nanoTime();
         Files.createDirectories(outDir);
-        // Files are fetched `downloads` at a time, as a download tool does (and `idex jobs download` too).
+        // Files are fetched `downloads` at a time (two by default), as download tools can: the server serves them in parallel.
         AtomicLong downloadedBytes = new AtomicLong();
         ExecutorService fetchers = Executors.newFixedThreadPool(downloads);
         List<Future<?>> fetched = new ArrayList<>();
