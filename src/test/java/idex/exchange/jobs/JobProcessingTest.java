@@ -253,6 +253,18 @@ class JobProcessingTest {
     }
 
     @Test
+    void aRowOfMoreFieldsThanARecordMayHoldFailsTheJobWithTheLine() {
+        long jobId = create(source, export(source, destination, "\"identityMappings\":{\"email\":\"workEmail\"}", false));
+        String csv = "email\nann@example.com\nbob@example.com" + ",".repeat(20_000) + "\n";
+        assertThat(source.client().upload("/v1/jobs/" + jobId + "/data", csv.getBytes(StandardCharsets.UTF_8), false)
+                .status()).isEqualTo(200);
+        JsonNode job = awaitStatus(source.client(), "SEGMENT_EXPORT", jobId, "ERROR");
+        assertThat(job.get("errorDetails").asText()).contains("not readable CSV after line")
+                .contains("the row starting at line 3 has more than 16384 fields");
+        assertThat(job.get("segmentDataFiles")).isEmpty();
+    }
+
+    @Test
     void aRunCutOffByACrashIsTakenBackAndRunAgainAtTheNextStart() throws Exception {
         long jobId = create(source, export(source, destination, "\"identityMappings\":{\"email\":\"workEmail\"}", false));
         // A node that died mid-run: RUNNING under its claim, a heartbeat long ago, some of its output on disk.
