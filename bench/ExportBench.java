@@ -12,6 +12,8 @@
 //            export mapping email → EMAIL_SHA256 and copying cookieId, upload F (streamed), wait for
 //            READY_FOR_DOWNLOAD, download every segment data file into DIR (with curl, --downloads files at a time),
 //            complete the job. Samples the server's resident memory (VmRSS of --pid) every 100 ms throughout.
+//   verify   --file F --dir DIR
+//            checks the downloaded files in DIR against F row by row (SHA-256 of the lower-cased email, the cookie id)
 // Each command prints one JSON line of results.
 //
 // Every request goes to 127.0.0.1 only; loops are bounded in time.
@@ -28,11 +30,15 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.Locale;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -57,10 +63,11 @@ public class ExportBench {
             case "generate" -> generate(Path.of(o.get("file")), Integer.parseInt(o.getOrDefault("rows", "10000000")),
                     Long.parseLong(o.getOrDefault("seed", "1")));
             case "baseline" -> baseline(Path.of(o.get("file")), Path.of(o.get("out")));
+            case "verify" -> verify(Path.of(o.get("file")), Path.of(o.get("dir")));
             case "export" -> export(Path.of(o.get("file")), Integer.parseInt(o.get("port")), o.get("key"),
                     Path.of(o.get("out")), o.containsKey("pid") ? Long.parseLong(o.get("pid")) : -1,
                     Integer.parseInt(o.getOrDefault("downloads", "2")));
-            default -> throw new IllegalArgumentException("usage: ExportBench generate|baseline|export …");
+            default -> throw new IllegalArgumentException("usage: ExportBench generate|baseline|export|verify …");
         }
     }
 
@@ -98,6 +105,46 @@ public class ExportBench {
         System.out.println(JSON.createObjectNode().put("rows", rows - 1).put("seconds", s)
                 .put("rowsPerSecond", (rows - 1) / s).put("bytes", Files.size(file)));
         Files.delete(out);
+    }
+
+    /**
+     * Checks a downloaded export against its upload, row by row: the files (in name order, each with its header) hold
+     * exactly the upload's rows in order, each as SHA-256 of the lower-cased email and the same cookie id.
+     */
+    static void verify(Path file, Path dir) throws Exception {
+        List<Path> files;
+        try (var listing = Files.list(dir)) {
+            files = listing.filter(p -> p.toString().endsWith(".csv")).sorted().toList();
+        }
+        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        long rows = 0;
+        try (CsvReader<CsvRecord> in = CsvReader.builder().ofCsvRecord(file)) {
+            Iterator<CsvRecord> input = in.iterator();
+            input.next(); // header
+            for (Path f : files) {
+                try (CsvReader<CsvRecord> out = CsvReader.builder().ofCsvRecord(f)) {
+                    Iterator<CsvRecord> output = out.iterator();
+                    if (!output.next().getFields().equals(List.of("EMAIL_SHA256", "cookieId"))) {
+                        throw new IllegalStateException(f + ": unexpected header");
+                    }
+                    while (output.hasNext()) {
+                        CsvRecord got = output.next();
+                        CsvRecord sent = input.next();
+                        String hash = HexFormat.of().formatHex(sha256.digest(
+                                sent.getField(0).trim().toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8)));
+                        if (!got.getField(0).equals(hash) || !got.getField(1).equals(sent.getField(1))) {
+                            throw new IllegalStateException(f + ": row " + (rows + 1) + " is " + got + ", expected "
+                                    + hash + "," + sent.getField(1));
+                        }
+                        rows++;
+                    }
+                }
+            }
+            if (input.hasNext()) {
+                throw new IllegalStateException("the files hold " + rows + " rows; the upload has more");
+            }
+        }
+        System.out.println(JSON.createObjectNode().put("verifiedRows", rows).put("files", files.size()));
     }
 
     static void export(Path file, int port, String accountKey, Path outDir, long pid, int downloads) throws Exception {

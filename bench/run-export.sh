@@ -11,7 +11,8 @@
 #    the JIT compiles the per-chunk HTTP code fully only after some 10^4 chunks), then runs the export end to end: upload
 #    (streamed), processing with email → EMAIL_SHA256 and cookieId copied (while the upload arrives, as the server
 #    does by default), download of every segment data file; samples the server's RSS.
-# 4. Repeats baseline and export REPEAT times, taking turns, and compares the medians.
+# 4. Repeats baseline and export REPEAT times, taking turns, and compares the medians; the files of the first export
+#    are checked row by row against the upload (VERIFY=0 skips that).
 # Settings (environment): JAR (target/idex.jar) PORT (18082) ROWS (10000000) WARM_ROWS (ROWS) WARM_RUNS (1) REPEAT (3)
 #   SERVE_ARGS (more options of idex serve, e.g. --no-follow-uploads)
 #   SERVER_OPTS (-Xmx320m -Xmn64m -XX:+UseSerialGC) KEEP (0: 1 keeps the temp dir) OUT (bench/results/export-<date>.json)
@@ -24,6 +25,7 @@ ROWS=${ROWS:-10000000}
 WARM_ROWS=${WARM_ROWS:-$ROWS}
 WARM_RUNS=${WARM_RUNS:-1}
 REPEAT=${REPEAT:-3}
+VERIFY=${VERIFY:-1}
 SERVE_ARGS=${SERVE_ARGS:-}
 SERVER_OPTS=${SERVER_OPTS:--Xmx320m -Xmn64m -XX:+UseSerialGC}
 KEEP=${KEEP:-0}
@@ -75,6 +77,10 @@ for i in $(seq 1 "$REPEAT"); do
     echo "== round $i of $REPEAT: export end to end =="
     bench export --file "$WORK/audience.csv" --port "$PORT" --key "$key" --out "$WORK/download" --pid "$SERVER_PID" \
         | tee -a "$WORK/export.jsonl"
+    if [ "$i" = 1 ] && [ "$VERIFY" = 1 ]; then
+        echo "== round 1: the downloaded files hold every row, translated, in order =="
+        bench verify --file "$WORK/audience.csv" --dir "$WORK/download"
+    fi
     rm -rf "$WORK/download"
 done
 

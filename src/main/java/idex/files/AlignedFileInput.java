@@ -128,15 +128,20 @@ public final class AlignedFileInput extends InputStream {
         return n;
     }
 
-    /** Reads up to `len` bytes into a new array; null at the end of the file. */
-    public byte[] readChunk(int len) throws IOException {
+    /**
+     * The next up to `len` bytes as a read-only view of this file's own buffer, without copying them; null at the end
+     * of the file. The view is valid until the next read or close, which may reuse its memory: a caller that hands it
+     * to the network must wait for the network to be done with it first.
+     */
+    public ByteBuffer nextChunk(int len) throws IOException {
         ensureOpen();
         if (!buffer.hasRemaining() && !fill()) {
             return null;
         }
-        byte[] b = new byte[Math.min(len, buffer.remaining())];
-        buffer.get(b);
-        return b;
+        int n = Math.min(len, buffer.remaining());
+        ByteBuffer view = buffer.slice(buffer.position(), n).asReadOnlyBuffer();
+        buffer.position(buffer.position() + n);
+        return view;
     }
 
     /** Its buffers belong to other files once it is closed. */

@@ -2,34 +2,39 @@ package idex.http;
 
 import idex.files.AlignedFileInput;
 import idex.files.AlignedFileOutput;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.buffer.BufferInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 
 /**
- * Sends `length` bytes of an open file as a response body whose head is set: a worker thread reads the next chunk
- * while the event loop sends the one before, and reading waits while the connection's write queue is full, so a slow
- * client holds two chunks of memory at most. A client that goes away stops the reading; the file is closed at the
- * end either way.
+ * Sends `length` bytes of an open file as a response body whose head is set. A worker thread takes the next chunk of
+ * the file (already read ahead by {@link AlignedFileInput}) and the event loop hands it to the connection as it lies in
+ * the file's buffer, without copying it through the heap; the next chunk is taken only once the connection has written
+ * this one, as its memory is then the file's again. So a slow client holds one chunk of the file, and a client that
+ * goes away stops the reading. The file is closed at the end either way, once nothing uses its buffers.
  */
 public final class FileBodyPump {
 
+    private static final Logger LOG = LoggerFactory.getLogger(FileBodyPump.class);
+
     /** Bytes sent at a time (and a good chunk size for the file read ahead of them). */
     public static final int CHUNK = AlignedFileOutput.CHUNK;
-
-    private static final Logger LOG = LoggerFactory.getLogger(FileBodyPump.class);
 
     private final Vertx vertx;
     private final AlignedFileInput in;
     private final HttpServerResponse response;
     private long remaining;
-    private Buffer ready;
     private boolean reading;
+    private boolean writing;
     private boolean stopped;
+    private boolean closed;
 
     public FileBodyPump(Vertx vertx, AlignedFileInput in, HttpServerResponse response, long length) {
         this.vertx = vertx;
@@ -46,15 +51,12 @@ public final class FileBodyPump {
     }
 
     private void readNext() {
-        if (stopped || reading) {
-            return;
-        }
         reading = true;
         int wanted = (int) Math.min(CHUNK, remaining);
-        vertx.executeBlocking(() -> in.readChunk(wanted), false).onComplete(ar -> {
+        vertx.executeBlocking(() -> in.nextChunk(wanted), false).onComplete(ar -> {
             reading = false;
             if (stopped) {
-                closeFile();
+                closeWhenIdle();
                 return;
             }
             if (ar.failed() || ar.result() == null) {
@@ -65,45 +67,41 @@ public final class FileBodyPump {
                 response.reset();
                 return;
             }
-            ready = Buffer.buffer(ar.result());
-            send();
+            send(ar.result());
         });
     }
 
-    private void send() {
-        if (stopped || ready == null) {
-            return;
-        }
-        if (response.writeQueueFull()) {
-            response.drainHandler(v -> send());
-            return;
-        }
-        Buffer chunk = ready;
-        ready = null;
-        remaining -= chunk.length();
-        if (remaining == 0) {
-            stop(null);
-            response.end(chunk);
-        } else {
-            response.write(chunk);
-            readNext();
-        }
+    private void send(ByteBuffer chunk) {
+        remaining -= chunk.remaining();
+        var body = BufferInternal.buffer(Unpooled.wrappedBuffer(chunk));
+        writing = true;
+        Future<Void> written = remaining == 0 ? response.end(body) : response.write(body);
+        written.onComplete(ar -> {
+            writing = false;
+            if (ar.failed() || remaining == 0) {
+                stop(ar.failed() ? ar.cause().toString() : null);
+            } else if (stopped) {
+                closeWhenIdle();
+            } else {
+                readNext();
+            }
+        });
     }
 
     private void stop(String why) {
-        if (stopped) {
-            return;
-        }
-        stopped = true;
-        if (why != null) {
+        if (!stopped && why != null) {
             LOG.debug("File response stopped: {}", why);
         }
-        if (!reading) { // else the read's end closes it: the file is not to be closed under a read
-            closeFile();
-        }
+        stopped = true;
+        closeWhenIdle();
     }
 
-    private void closeFile() {
+    /** Closes the file once neither a read nor a write uses its buffers (which then serve other files). */
+    private void closeWhenIdle() {
+        if (closed || reading || writing) {
+            return;
+        }
+        closed = true;
         vertx.executeBlocking(() -> {
             in.close();
             return null;

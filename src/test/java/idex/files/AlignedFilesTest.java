@@ -49,10 +49,20 @@ class AlignedFilesTest {
                     if (start < 0) {
                         continue;
                     }
+                    byte[] expected = Arrays.copyOfRange(content, (int) Math.min(start, size), size);
                     try (AlignedFileInput in = AlignedFileInput.open(io, path, start)) {
-                        byte[] expected = Arrays.copyOfRange(content, (int) Math.min(start, size), size);
                         assertThat(readInPieces(in, new SplittableRandom(start))).as("%s, %d bytes from %d",
                                 io.direct(), size, start).isEqualTo(expected);
+                    }
+                    try (AlignedFileInput in = AlignedFileInput.open(io, path, start, 8192)) {
+                        ByteArrayOutputStream viewed = new ByteArrayOutputStream();
+                        for (ByteBuffer view; (view = in.nextChunk(5000)) != null; ) {
+                            byte[] b = new byte[view.remaining()];
+                            view.get(b);
+                            viewed.write(b);
+                        }
+                        assertThat(viewed.toByteArray()).as("views: %s, %d bytes from %d", io.direct(), size, start)
+                                .isEqualTo(expected);
                     }
                 }
             }
