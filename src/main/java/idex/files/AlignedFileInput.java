@@ -7,7 +7,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
@@ -26,11 +25,7 @@ public final class AlignedFileInput extends InputStream {
     public static final int CHUNK = 4 << 20;
 
     /** Threads that read chunks ahead: one read at a time per open file, so never more threads than open files. */
-    private static final ExecutorService READERS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "idex-read-ahead");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ExecutorService READERS = FileIo.threads("idex-read-ahead");
 
     /** How far the file may be read. */
     public interface Bound {

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
@@ -24,11 +23,7 @@ public final class AlignedFileOutput extends OutputStream {
     public static final int CHUNK = 1 << 20;
 
     /** Threads that write full chunks: at most {@value #WRITES_IN_FLIGHT} per open file. */
-    private static final ExecutorService WRITERS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "idex-write-behind");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ExecutorService WRITERS = FileIo.threads("idex-write-behind");
 
     /** Chunks written at once: a disk shared with reads keeps up only with several writes in flight. */
     private static final int WRITES_IN_FLIGHT = 3;

@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * How the server reads and writes its big one-pass files (uploads and segment data files): with direct I/O where the
@@ -126,6 +128,15 @@ public final class FileIo {
 
     private BlockingQueue<ByteBuffer> pooled(int capacity) {
         return pool.computeIfAbsent(capacity, c -> new ArrayBlockingQueue<>(Math.max(1, POOLED_BYTES_PER_SIZE / c)));
+    }
+
+    /** Daemon threads for the blocking reads and writes done on a file's behalf, as many as are waited for at once. */
+    static ExecutorService threads(String name) {
+        return Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     long alignDown(long position) {
