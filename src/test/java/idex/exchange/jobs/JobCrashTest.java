@@ -98,6 +98,9 @@ class JobCrashTest {
             assertThat(System.nanoTime()).as("the job starts running").isLessThan(deadline);
             LockSupport.parkNanos(2_000_000);
         }
+        // Mid-run: its first segment file has data. (Killed at the very moment the job turned RUNNING, the store may
+        // not yet have that change on disk; the job is then simply PENDING again, which proves less.)
+        Eventually.await("the run to write its first segment file", this::segmentBytes, n -> n > 0);
         kill();
         start();
         deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
@@ -173,6 +176,16 @@ class JobCrashTest {
             }
             assertThat(System.nanoTime()).as("the server starts").isLessThan(deadline);
             LockSupport.parkNanos(50_000_000);
+        }
+    }
+
+    /** Bytes in segment data files on disk, of any run. */
+    private long segmentBytes() {
+        try (Stream<Path> files = Files.walk(dir.resolve("files"))) {
+            return files.filter(p -> p.getParent().getFileName().toString().equals("files")
+                    && p.toString().endsWith(".csv")).mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
