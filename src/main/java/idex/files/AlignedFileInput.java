@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -13,7 +14,7 @@ import java.util.concurrent.Future;
  * A file read from a position to its end in chunks of {@value #CHUNK} bytes (see {@link FileIo} for
  * why), possibly while it is still being written: a {@link Bound} says how far the file may be read. With direct
  * I/O, every read starts at a block offset and asks for whole blocks; only the last one, at the end of the file, is
- * short. The chunk after the one being consumed is read ahead on another thread as soon as the file has it. Not
+ * short. The chunks after the one being consumed are read ahead on other threads as soon as the file has them. Not
  * thread-safe.
  */
 public final class AlignedFileInput extends InputStream {
@@ -24,7 +25,10 @@ public final class AlignedFileInput extends InputStream {
      */
     public static final int CHUNK = 4 << 20;
 
-    /** Threads that read chunks ahead: one read at a time per open file, so never more threads than open files. */
+    /** Chunks read ahead of the one being consumed. */
+    private static final int READS_AHEAD = 2;
+
+    /** Threads that read chunks ahead: at most {@value #READS_AHEAD} reads at a time per open file. */
     private static final ExecutorService READERS = FileIo.threads("idex-read-ahead");
 
     /** How far the file may be read. */
@@ -45,11 +49,11 @@ public final class AlignedFileInput extends InputStream {
     private final FileChannel channel;
     private final Bound bound;
     private ByteBuffer buffer;
-    /** The other buffer: the chunk after `buffer` is read into it ahead of time. */
-    private ByteBuffer spare;
-    /** The read of the chunk at `next` into `spare`, if one was started. */
-    private Future<Integer> ahead;
-    /** Where the next read from the file starts. */
+    /** Reads of the chunks after `buffer`, started ahead of time, in file order. */
+    private final ArrayDeque<Ahead> ahead = new ArrayDeque<>();
+    /** Buffers of chunks consumed, for the next reads ahead. */
+    private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+    /** Where the next read from the file (ahead of time or not) starts. */
     private long next;
     /** Bytes of the first chunk before the position the reader asked for. */
     private long skip;
@@ -95,7 +99,6 @@ public final class AlignedFileInput extends InputStream {
         this.channel = channel;
         this.bound = bound;
         this.buffer = io.newBuffer(chunk).limit(0);
-        this.spare = io.newBuffer(chunk);
         this.next = io.alignDown(start);
         this.skip = start - next;
     }
@@ -150,11 +153,11 @@ public final class AlignedFileInput extends InputStream {
     private boolean fill() throws IOException {
         while (true) {
             int wanted;
-            if (ahead != null) {
-                wanted = awaitAhead();
-                ByteBuffer filled = spare;
-                spare = buffer;
-                buffer = filled;
+            if (!ahead.isEmpty()) {
+                Ahead read = ahead.poll();
+                wanted = await(read);
+                free.add(buffer);
+                buffer = read.into();
             } else {
                 long readable = bound.awaitBeyond(next + io.alignment() - 1);
                 if (readable <= next) {
@@ -165,9 +168,9 @@ public final class AlignedFileInput extends InputStream {
                         ? Math.min(io.alignDown(readable), next + buffer.capacity()) : readable;
                 wanted = (int) (end - next);
                 readFully(buffer, next, wanted);
+                next = end;
             }
             buffer.flip().limit(wanted);
-            next += wanted;
             readAhead();
             if (skip > 0) {
                 int skipped = (int) Math.min(skip, wanted);
@@ -180,32 +183,38 @@ public final class AlignedFileInput extends InputStream {
         }
     }
 
-    /**
-     * Starts reading the chunk at `next` into the spare buffer if the file has a whole block of it already: with
-     * direct I/O the kernel reads nothing ahead, so without this the reader would wait for the disk at every chunk.
-     */
-    private void readAhead() {
-        long end = Math.min(io.alignDown(bound.readableNow()), next + spare.capacity());
-        if (end - next < io.alignment()) {
-            return;
-        }
-        long at = next;
-        int wanted = (int) (end - next);
-        ByteBuffer into = spare;
-        ahead = READERS.submit(() -> {
-            readFully(into, at, wanted);
-            return wanted;
-        });
+    /** A read of the chunk at `at` into `into`, started ahead of time. */
+    private record Ahead(Future<Integer> done, ByteBuffer into) {
     }
 
-    private int awaitAhead() throws IOException {
-        Future<Integer> read = ahead;
-        ahead = null;
+    /**
+     * Starts reading up to {@value #READS_AHEAD} chunks after `next` on other threads, as far as the file has whole
+     * blocks of them already: with direct I/O the kernel reads nothing ahead, so without this the reader would wait
+     * for the disk at every chunk, and with one read at a time the disk would not be kept busy.
+     */
+    private void readAhead() {
+        while (ahead.size() < READS_AHEAD) {
+            long end = Math.min(io.alignDown(bound.readableNow()), next + buffer.capacity());
+            if (end - next < io.alignment()) {
+                return;
+            }
+            long at = next;
+            int wanted = (int) (end - next);
+            ByteBuffer into = free.isEmpty() ? io.newBuffer(buffer.capacity()) : free.poll();
+            ahead.add(new Ahead(READERS.submit(() -> {
+                readFully(into, at, wanted);
+                return wanted;
+            }), into));
+            next = end;
+        }
+    }
+
+    private static int await(Ahead read) throws IOException {
         boolean interrupted = false;
         try {
             while (true) {
                 try {
-                    return read.get();
+                    return read.done().get();
                 } catch (InterruptedException e) {
                     interrupted = true;
                 } catch (ExecutionException e) {
@@ -235,22 +244,24 @@ public final class AlignedFileInput extends InputStream {
         }
     }
 
-    /** Closes the file; a read ahead still running is stopped first. */
+    /** Closes the file; reads ahead still running are stopped first. */
     @Override
     public void close() throws IOException {
         if (closed) {
             return;
         }
         closed = true;
-        channel.close(); // stops a read ahead at once
-        if (ahead != null) {
+        channel.close(); // stops the reads ahead at once
+        for (Ahead read; (read = ahead.poll()) != null; ) {
             try {
-                awaitAhead();
+                await(read);
             } catch (IOException expected) {
                 // the channel was closed under it
             }
+            free.add(read.into());
         }
         io.release(buffer);
-        io.release(spare);
+        free.forEach(io::release);
+        free.clear();
     }
 }
