@@ -4,8 +4,6 @@ import de.siegmar.fastcsv.reader.CsvParseException;
 import de.siegmar.fastcsv.reader.CsvReader;
 import idex.exchange.endpoints.Endpoint;
 import idex.exchange.endpoints.EndpointStore;
-import idex.files.AlignedFileInput;
-import idex.files.FileIo;
 import idex.exchange.filters.IdentityFilterRules;
 import idex.exchange.filters.WithheldIdentifiers;
 import idex.exchange.identity.Identifier;
@@ -19,6 +17,8 @@ import idex.exchange.jobs.translate.RowTranslation;
 import idex.exchange.jobs.translate.RowTranslator;
 import idex.exchange.jobs.translate.TranslationCounts;
 import idex.exchange.jobs.translate.UidSnapshot;
+import idex.files.AlignedFileInput;
+import idex.files.FileIo;
 import idex.uid2.Uid2Scope;
 
 import java.io.IOException;

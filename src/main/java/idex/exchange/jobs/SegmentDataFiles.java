@@ -27,8 +27,9 @@ import java.util.Optional;
  * streams one output file, `DELETE` removes one. Only for a job in READY_FOR_DOWNLOAD, by its destination's key or
  * an account key.
  *
- * A download looks the job up and opens the file on the worker pool; a {@link FileBodyPump} then reads it there in
- * large chunks (direct I/O where available, see {@link idex.files.FileIo}) while the event loop sends the chunk before.
+ * A download looks the job up, decides the range and opens the file on the worker pool, in one go; a
+ * {@link FileBodyPump} then hands the connection the file's chunks as they are read ahead (direct I/O where available,
+ * see {@link idex.files.FileIo}).
  * Files are immutable once registered (a processing run writes them before its final transaction names them), so
  * byte ranges of one file can be fetched in any order, and a cut download resumes with `Range: bytes=N-`.
  */
@@ -57,8 +58,18 @@ public final class SegmentDataFiles {
         ApiServer.onlyMethods(router, PATH, "GET, DELETE");
     }
 
-    /** An output file found for one download. */
-    private record FoundFile(Path path, long size, String etag) {
+    /** A download made ready on the worker pool: the range asked for, and the file opened there (null: nothing to send). */
+    private record Download(long size, String etag, Optional<ByteRange> range, long length, AlignedFileInput in) {
+    }
+
+    /** A range outside the file: 416, naming the file's size. */
+    private static final class OutsideTheFile extends Exception {
+        final long size;
+
+        OutsideTheFile(long size) {
+            super(null, null, false, false);
+            this.size = size;
+        }
     }
 
     private void download(RoutingContext ctx) {
@@ -68,24 +79,28 @@ public final class SegmentDataFiles {
         }
         String jobIdText = ctx.pathParam("jobId");
         String fileName = ctx.pathParam("fileName");
-        vertx.executeBlocking(() -> find(caller, jobIdText, fileName), false).onComplete(ar -> {
-            if (ar.failed()) {
-                fail(ctx, ar.cause(), jobIdText, fileName);
+        String rangeHeader = ctx.request().getHeader("Range");
+        String ifRange = ctx.request().getHeader("If-Range");
+        vertx.executeBlocking(() -> prepare(caller, jobIdText, fileName, rangeHeader, ifRange), false).onComplete(ar -> {
+            if (ar.succeeded()) {
+                send(ctx.response(), ar.result());
+            } else if (ar.cause() instanceof OutsideTheFile e) {
+                ctx.response().putHeader("Content-Range", "bytes */" + e.size);
+                ExchangeApi.fail(ctx, new ApiError(416, "The range is outside the file's " + e.size + " bytes: ask"
+                        + " for bytes=N- with N below " + e.size + "."));
             } else {
-                send(ctx, ar.result(), jobIdText, fileName);
+                ApiError e = ar.cause() instanceof ApiError a ? a : new ApiError(500, "Internal server error.");
+                if (!(ar.cause() instanceof ApiError)) {
+                    LOG.error("Download of {} from job {} failed", fileName, jobIdText, ar.cause());
+                }
+                ExchangeApi.fail(ctx, e);
             }
         });
     }
 
-    private static void fail(RoutingContext ctx, Throwable cause, String jobIdText, String fileName) {
-        ApiError e = cause instanceof ApiError a ? a : new ApiError(500, "Internal server error.");
-        if (!(cause instanceof ApiError)) {
-            LOG.error("Download of {} from job {} failed", fileName, jobIdText, cause);
-        }
-        ExchangeApi.fail(ctx, e);
-    }
-
-    private FoundFile find(Caller caller, String jobIdText, String fileName) throws IOException {
+    /** Finds the file, decides the range and opens the file there, before the status line goes out. */
+    private Download prepare(Caller caller, String jobIdText, String fileName, String rangeHeader, String ifRange)
+            throws IOException, OutsideTheFile {
         Job job = readyJob(caller, jobIdText, "Downloading segment data files");
         Path path = registered(job, fileName);
         try {
@@ -93,7 +108,18 @@ public final class SegmentDataFiles {
             long modified = Files.getLastModifiedTime(path).toMillis();
             // Strong validator: a file's bytes never change under its name, and a re-run would write a new file.
             String etag = "\"" + job.jobId() + "-" + Long.toString(size, 36) + "-" + Long.toString(modified, 36) + "\"";
-            return new FoundFile(path, size, etag);
+            // `If-Range` with the current ETag (or absent) lets a range through; anything else asks for the whole file.
+            Optional<ByteRange> range;
+            try {
+                range = ifRange == null || ifRange.trim().equals(etag) ? ByteRange.parse(rangeHeader, size)
+                        : Optional.empty();
+            } catch (ByteRange.Unsatisfiable e) {
+                throw new OutsideTheFile(size);
+            }
+            long length = range.map(ByteRange::length).orElse(size);
+            AlignedFileInput in = length == 0 ? null
+                    : AlignedFileInput.open(files.io(), path, range.map(ByteRange::start).orElse(0L), FileBodyPump.CHUNK);
+            return new Download(size, etag, range, length, in);
         } catch (NoSuchFileException e) {
             // Deleted between the lookup and now (a DELETE or completion won the race), or lost from the files dir.
             LOG.info("Segment data file {} of job {} is registered but not on disk", fileName, job.jobId());
@@ -101,51 +127,18 @@ public final class SegmentDataFiles {
         }
     }
 
-    private void send(RoutingContext ctx, FoundFile file, String jobIdText, String fileName) {
-        HttpServerResponse response = ctx.response();
-        Optional<ByteRange> range;
-        try {
-            range = honoursRange(ctx, file) ? ByteRange.parse(ctx.request().getHeader("Range"), file.size()) : Optional.empty();
-        } catch (ByteRange.Unsatisfiable e) {
-            response.putHeader("Content-Range", "bytes */" + file.size());
-            ExchangeApi.fail(ctx, new ApiError(416, "The range is outside the file's " + file.size() + " bytes: ask"
-                    + " for bytes=N- with N below " + file.size() + "."));
-            return;
-        }
-        long offset = range.map(ByteRange::start).orElse(0L);
-        long length = range.map(ByteRange::length).orElse(file.size());
-        if (length == 0) {
-            head(response, file, range, 0).end();
-            return;
-        }
-        // Opened before the status line goes out: a file deleted meanwhile is still a clean 404.
-        vertx.executeBlocking(() -> AlignedFileInput.open(files.io(), file.path(), offset, FileBodyPump.CHUNK), false).onComplete(ar -> {
-            if (ar.failed()) {
-                Throwable cause = ar.cause() instanceof NoSuchFileException
-                        ? unknownFile(Long.parseLong(jobIdText), fileName) : ar.cause();
-                fail(ctx, cause, jobIdText, fileName);
-                return;
-            }
-            head(response, file, range, length);
-            new FileBodyPump(vertx, ar.result(), response, length).start();
-        });
-    }
-
-    private static HttpServerResponse head(HttpServerResponse response, FoundFile file, Optional<ByteRange> range,
-                                           long length) {
-        response.setStatusCode(range.isPresent() ? 206 : 200)
+    private void send(HttpServerResponse response, Download d) {
+        response.setStatusCode(d.range().isPresent() ? 206 : 200)
                 .putHeader("Content-Type", "text/csv; charset=utf-8")
                 .putHeader("Accept-Ranges", "bytes")
-                .putHeader("ETag", file.etag())
-                .putHeader("Content-Length", Long.toString(length));
-        range.ifPresent(r -> response.putHeader("Content-Range", r.contentRange(file.size())));
-        return response;
-    }
-
-    /** `If-Range` with the current ETag (or absent) lets a range through; anything else asks for the whole file. */
-    private static boolean honoursRange(RoutingContext ctx, FoundFile file) {
-        String ifRange = ctx.request().getHeader("If-Range");
-        return ifRange == null || ifRange.trim().equals(file.etag());
+                .putHeader("ETag", d.etag())
+                .putHeader("Content-Length", Long.toString(d.length()));
+        d.range().ifPresent(r -> response.putHeader("Content-Range", r.contentRange(d.size())));
+        if (d.in() == null) {
+            response.end();
+        } else {
+            new FileBodyPump(vertx, d.in(), response, d.length()).start();
+        }
     }
 
     private Reply delete(ApiRequest req) {
