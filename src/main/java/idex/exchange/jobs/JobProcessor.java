@@ -2,10 +2,10 @@ package idex.exchange.jobs;
 
 import idex.auth.KeyHash;
 import idex.exchange.endpoints.EndpointStore;
-import idex.files.AlignedFileInput;
 import idex.exchange.filters.IdentityFilterRules;
 import idex.exchange.identity.IdentityStore;
 import idex.exchange.jobs.translate.UidSnapshot;
+import idex.files.AlignedFileInput;
 import idex.uid2.Uid2Scope;
 import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;

@@ -85,12 +85,8 @@ final class SegmentFileWriter implements OutputRows, Closeable {
 
     /** Removes what this run wrote (a run that lost its job to another node). */
     void discard() {
-        try {
-            if (current != null) {
-                currentFile.abandon();
-            }
-        } catch (RuntimeException ignored) {
-            // the file is deleted below
+        if (current != null) {
+            currentFile.abandon();
         }
         if (currentPath != null) {
             JobFiles.deleteQuietly(currentPath);
