@@ -123,7 +123,7 @@ public class IdentityBench {
         // The server's own store settings, unless --cache-mb asks for a larger H2 page cache (to fill a big store
         // faster; the measured part runs with the server's settings).
         StoreLocation location = location(o, dir);
-        try (Database db = Database.open(location, 4)) {
+        try (Database db = Database.open(location, 4, Database.Holder.SERVER)) {
             long now = System.currentTimeMillis();
             Path keyFile = dir.resolve("bench-endpoint.json");
             long accountId;
@@ -312,7 +312,7 @@ public class IdentityBench {
         System.out.printf("generated %,d rows of %,d records (%,d persons, %,d links left out) in %.1f s%n", n, records,
                 persons, linksLeftOut, (System.nanoTime() - t0) / 1e9);
 
-        try (Database db = Database.open(location(o, dir), 4)) {
+        try (Database db = Database.open(location(o, dir), 4, Database.Holder.SERVER)) {
             long now = System.currentTimeMillis();
             AccountStore.Created account = new AccountStore(db.jdbi()).create("bench", now);
             long accountId = account.account().accountId();
@@ -394,7 +394,7 @@ public class IdentityBench {
         long endpointId = k.get("endpointId").asLong();
         long persons = Long.parseLong(Files.readString(dir.resolve("bench-persons.txt")).trim().split(" ")[0]);
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        try (Database db = Database.open(location(o, dir), 4)) {
+        try (Database db = Database.open(location(o, dir), 4, Database.Holder.SERVER)) {
             IdentityStore store = new IdentityStore(db.jdbi());
             org.h2.mvstore.MVStore mv;
             try (var c = db.dataSource().getConnection()) {

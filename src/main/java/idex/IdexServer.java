@@ -2,7 +2,6 @@ package idex;
 
 import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.SchedulerBuilder;
-import com.github.kagkarlsson.scheduler.jdbc.DefaultJdbcCustomization;
 import com.github.kagkarlsson.scheduler.jdbc.PostgreSqlJdbcCustomization;
 import com.github.kagkarlsson.scheduler.task.helper.CustomTask;
 import idex.exchange.ExchangeApi;
@@ -95,7 +94,7 @@ public final class IdexServer implements AutoCloseable {
 
     public static IdexServer start(ServerConfig config, PrintStream console) {
         long started = System.nanoTime();
-        Database db = Database.open(config.store(), config.poolSize());
+        Database db = Database.open(config.store(), config.poolSize(), Database.Holder.SERVER);
         try {
             DeploymentSettings deployment = DeploymentSettings.resolve(db.jdbi(), config.scope(), config.environment(), true);
             SaltStore saltStore = new SaltStore(db.jdbi());
@@ -190,8 +189,7 @@ public final class IdexServer implements AutoCloseable {
         return builder
                 .threads(2)
                 .clock(() -> Instant.ofEpochMilli(config.clock().getAsLong()))
-                .jdbcCustomization(db.isH2() ? new DefaultJdbcCustomization(true)
-                        : new PostgreSqlJdbcCustomization(false, true))
+                .jdbcCustomization(new PostgreSqlJdbcCustomization(false, true))
                 .pollingInterval(config.schedulerPolling())
                 .build();
     }

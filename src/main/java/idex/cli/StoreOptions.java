@@ -10,7 +10,8 @@ import java.nio.file.Path;
 public final class StoreOptions {
 
     @Option(names = "--data-dir", defaultValue = "${env:IDEX_DATA_DIR:-./data}",
-            description = "Directory of the embedded H2 store (env IDEX_DATA_DIR; default ${DEFAULT-VALUE}).")
+            description = "Owner-only directory of this node's data: the embedded PostgreSQL store (unless --db-url), its"
+                    + " password and the secrets key (env IDEX_DATA_DIR; default ${DEFAULT-VALUE}).")
     Path dataDir;
 
     @Option(names = "--db-url", defaultValue = "${env:IDEX_DB_URL}",
@@ -27,12 +28,12 @@ public final class StoreOptions {
     }
 
     public Database open() {
-        return Database.open(location(), poolSize);
+        return Database.open(location(), poolSize, Database.Holder.SERVER);
     }
 
     /** Admin commands need few connections. */
     public Database openForAdmin() {
-        return Database.open(location(), 2);
+        return Database.open(location(), 2, Database.Holder.ADMIN);
     }
 
     public Path dataDir() {

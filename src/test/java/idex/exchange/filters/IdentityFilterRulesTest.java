@@ -32,7 +32,7 @@ class IdentityFilterRulesTest {
 
     @BeforeAll
     static void open() {
-        db = Database.open(StoreLocation.of(null, dir), 2);
+        db = Database.open(StoreLocation.of(null, dir), 2, Database.Holder.SERVER);
         filters = new IdentityFilterStore(db.jdbi());
         rules = new IdentityFilterRules(db.jdbi());
         AccountStore accounts = new AccountStore(db.jdbi());
