@@ -5,6 +5,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
@@ -33,6 +34,9 @@ public final class ApiServer {
     private final Router router;
     private final PrometheusMeterRegistry metrics;
     private final List<String> deployments = new ArrayList<>();
+    private final List<HttpServer> servers = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** How long a stop waits for requests in flight before it cuts their connections. */
+    private static final long DRAIN_SECONDS = 20;
 
     public ApiServer(Vertx vertx, PrometheusMeterRegistry metrics) {
         this.vertx = vertx;
@@ -84,13 +88,32 @@ public final class ApiServer {
             @Override
             public Future<?> start() {
                 return vertx.createHttpServer(options).requestHandler(router).listen()
-                        .onSuccess(server -> bound[0] = server.actualPort());
+                        .onSuccess(server -> {
+                            bound[0] = server.actualPort();
+                            servers.add(server);
+                        });
             }
         }).await());
         return bound[0];
     }
 
+    /**
+     * Stops accepting connections, lets the requests in flight finish (up to {@link #DRAIN_SECONDS}), then
+     * undeploys: a graceful stop never closes the store under a request that is still being answered.
+     */
     public void stop() {
+        List<Future<Void>> drained = new ArrayList<>();
+        synchronized (servers) {
+            for (HttpServer server : servers) {
+                drained.add(server.shutdown(DRAIN_SECONDS, TimeUnit.SECONDS));
+            }
+            servers.clear();
+        }
+        try {
+            Future.join(drained).await();
+        } catch (RuntimeException e) {
+            LOG.warn("Stopping the HTTP server: {}", e.toString());
+        }
         for (String id : deployments) {
             vertx.undeploy(id).await();
         }

@@ -81,18 +81,52 @@ public final class EmbeddedPostgres implements AutoCloseable {
         boolean told = false;
         FileLock lock;
         while ((lock = tryLock(p.lockFile)) == null) {
-            if (System.nanoTime() > deadline) {
+            String holder = holder(p.lockFile);
+            if (holder.startsWith(Holder.SERVER.word) || System.nanoTime() > deadline) {
                 close(p.lockFile);
-                throw new IllegalStateException("Another idex process holds data dir " + p.dir
-                        + " (a running server?); stop it first, or give this one its own --data-dir");
+                throw new IllegalStateException("Another idex " + (holder.isEmpty() ? "process" : holder)
+                        + " holds data dir " + p.dir + "; stop it first, or give this server its own --data-dir"
+                        + " (several nodes share one PostgreSQL through --db-url)");
             }
             if (!told) {
-                LOG.info("Waiting for another idex process to release data dir {}", p.dir);
+                LOG.info("Waiting for the idex {} that holds data dir {} to finish", holder.isEmpty() ? "process" : holder, p.dir);
                 told = true;
             }
             pause(200);
         }
+        markHolder(p.lockFile, Holder.SERVER);
         return own(p, lock, true);
+    }
+
+    /** What the lock file says of the process that holds it: "server (pid N)", "admin command (pid N)" or "". */
+    private enum Holder {
+        SERVER("server"), ADMIN("admin command");
+
+        final String word;
+
+        Holder(String word) {
+            this.word = word;
+        }
+    }
+
+    private static void markHolder(FileChannel lockFile, Holder holder) {
+        try {
+            lockFile.truncate(0);
+            lockFile.write(java.nio.ByteBuffer.wrap((holder.word + " (pid " + ProcessHandle.current().pid() + ")")
+                    .getBytes(StandardCharsets.UTF_8)), 0);
+        } catch (IOException e) {
+            LOG.debug("Cannot note the holder in the lock file: {}", e.toString());
+        }
+    }
+
+    private static String holder(FileChannel lockFile) {
+        try {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(200);
+            int n = lockFile.read(buf, 0);
+            return n <= 0 ? "" : new String(buf.array(), 0, n, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /**
@@ -103,6 +137,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         Prepared p = prepare(dataDir);
         FileLock lock = tryLock(p.lockFile);
         if (lock != null) {
+            markHolder(p.lockFile, Holder.ADMIN);
             return own(p, lock, false);
         }
         close(p.lockFile);
@@ -134,7 +169,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
             PostgresBinaries binaries = PostgresBinaries.unpacked(PostgresBinaries.defaultCache());
             String password = password(dir.resolve("postgres.password"));
             FileChannel lockFile = FileChannel.open(dir.resolve("idex.lock"), java.util.Set.of(StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE), OwnerOnly.fileAttributes(dir));
+                    StandardOpenOption.READ, StandardOpenOption.WRITE), OwnerOnly.fileAttributes(dir));
             return new Prepared(dir, binaries, password, lockFile);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot prepare the store in " + dir + ": " + e.getMessage(), e);

@@ -26,6 +26,7 @@ import static idex.exchange.jobs.ScheduledJobsApiTest.awaitStatuses;
 import static idex.exchange.jobs.ScheduledJobsApiTest.export;
 import static idex.support.ExchangeAccounts.registration;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Two server nodes on one database, both polling for due occurrences on the same clock: each occurrence of each
@@ -46,10 +47,19 @@ class ScheduledJobsTwoNodesTest {
         }
     }
 
-    /** Two servers in one JVM share H2's engine for the same file: the same scenario, on the default store. */
+    /**
+     * The embedded store belongs to one server: a second node on the same data dir is refused at once, naming the
+     * server that holds it, and the first keeps serving. Several nodes share a PostgreSQL through --db-url.
+     */
     @Test
-    void onH2EachOccurrenceGivesOneJob() {
-        eachOccurrenceGivesOneJob(StoreLocation.of(null, dir));
+    void aSecondServerOnTheSameDataDirIsRefused() {
+        try (TestServer a = TestServer.startAt(T0, StoreLocation.of(null, dir), 4)) {
+            assertThatThrownBy(() -> TestServer.startAt(T0, StoreLocation.of(null, dir), 4))
+                    .hasMessageContaining("Another idex server (pid " + ProcessHandle.current().pid() + ") holds data dir "
+                            + dir.toAbsolutePath().normalize());
+            TestAccount acme = ExchangeAccounts.account(a, "Acme");
+            assertThat(acme.accountId()).isPositive();
+        }
     }
 
     private static void eachOccurrenceGivesOneJob(StoreLocation store) {
