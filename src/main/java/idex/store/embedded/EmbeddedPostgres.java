@@ -156,6 +156,28 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the cluster of `dataDir` if it runs while no idex process holds the data dir (one left by a killed
+     * server). Returns false when a process holds it.
+     */
+    public static boolean stopIfUnheld(Path dataDir) {
+        Prepared p = prepare(dataDir);
+        FileLock lock = tryLock(p.lockFile);
+        if (lock == null) {
+            close(p.lockFile);
+            return false;
+        }
+        try {
+            Path cluster = p.dir.resolve("postgres");
+            if (Files.exists(cluster.resolve("postmaster.pid"))) {
+                pgCtl(p.binaries, List.of("stop", "-D", cluster.toString(), "-m", "fast", "-w", "-t", "120"), true);
+            }
+            return true;
+        } finally {
+            release(lock, p.lockFile);
+        }
+    }
+
     private record Prepared(Path dir, PostgresBinaries binaries, String password, FileChannel lockFile) {
     }
 

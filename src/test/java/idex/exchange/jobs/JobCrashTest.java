@@ -2,6 +2,7 @@ package idex.exchange.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.Main;
+import idex.store.embedded.EmbeddedPostgres;
 import idex.http.Json;
 import idex.support.Eventually;
 import idex.support.ExchangeClient;
@@ -45,10 +46,13 @@ class JobCrashTest {
     private int port;
 
     @AfterEach
-    void stopServer() {
+    void stopServer() throws InterruptedException {
         if (server != null) {
             server.destroyForcibly();
+            server.waitFor(30, TimeUnit.SECONDS);
         }
+        // A killed server leaves its PostgreSQL running (the next start reuses it): stop it with the test.
+        EmbeddedPostgres.stopIfUnheld(dir);
     }
 
     @Test
