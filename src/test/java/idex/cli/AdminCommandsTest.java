@@ -69,8 +69,13 @@ class AdminCommandsTest {
         String list = idex("uid2", "client", "list", "--data-dir", dataDir.toString());
         assertThat(list).contains(created.get("keyId").asText()).contains("partner one").doesNotContain(secret)
                 .doesNotContain(key);
-        // Nothing in the store holds the key or the secret's key in clear.
-        assertThat(Files.readAllBytes(dataDir.resolve("idex.mv.db"))).asString(StandardCharsets.ISO_8859_1).doesNotContain(key);
+        // Nothing in the store's files (tables, indexes, WAL) holds the key or the secret in clear.
+        try (java.util.stream.Stream<java.nio.file.Path> files = Files.walk(dataDir.resolve("postgres"))) {
+            for (java.nio.file.Path file : (Iterable<java.nio.file.Path>) files.filter(Files::isRegularFile)::iterator) {
+                String bytes = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+                assertThat(bytes).as(file.toString()).doesNotContain(key).doesNotContain(secret);
+            }
+        }
 
         idex("uid2", "client", "disable", created.get("keyId").asText(), "--data-dir", dataDir.toString());
         within5s(() -> http.callRaw(BUCKETS, key, secret, QUERY).status() == 401);

