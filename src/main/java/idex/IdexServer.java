@@ -32,6 +32,7 @@ import idex.exchange.jobs.schedule.ScheduledJobs;
 import idex.files.FileIo;
 import idex.http.ApiServer;
 import idex.store.Database;
+import idex.store.OwnerOnly;
 import idex.uid2.DeploymentSettings;
 import idex.uid2.Uid2Routes;
 import idex.uid2.buckets.BucketsEndpoint;
@@ -61,6 +62,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -96,6 +98,8 @@ public final class IdexServer implements AutoCloseable {
         long started = System.nanoTime();
         Database db = Database.open(config.store(), config.poolSize(), Database.Holder.SERVER);
         try {
+            // Job files hold identifiers of people: owner-only, and refused if another account can write the directory.
+            Path filesDir = OwnerOnly.directory(config.filesDir());
             DeploymentSettings deployment = DeploymentSettings.resolve(db.jdbi(), config.scope(), config.environment(), true);
             SaltStore saltStore = new SaltStore(db.jdbi());
             ClientKeyStore keyStore = new ClientKeyStore(db.jdbi());
@@ -136,8 +140,7 @@ public final class IdexServer implements AutoCloseable {
             Scheduler scheduler = scheduler(config, db, occurrenceTask);
             ScheduledJobs scheduledJobs = new ScheduledJobs(scheduledJobStore, occurrences, jobStore, scheduler,
                     occurrenceTask, config.clock());
-            JobFiles jobFiles = new JobFiles(config.filesDir(),
-                    FileIo.forDirectory(config.filesDir(), config.jobs().directIo()));
+            JobFiles jobFiles = new JobFiles(filesDir, FileIo.forDirectory(filesDir, config.jobs().directIo()));
             JobProcessor processor = new JobProcessor(jobStore, endpoints, identities,
                     new IdentityFilterRules(db.jdbi()), jobFiles, () -> UidSnapshot.current(deployment, salts, optOuts),
                     deployment.scope(), config.jobs(), config.clock());

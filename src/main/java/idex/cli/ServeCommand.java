@@ -49,7 +49,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--files-dir", defaultValue = "${env:IDEX_FILES_DIR}",
             description = "Directory of job uploads and segment data files; several nodes share it (env IDEX_FILES_DIR;"
-                    + " default: files inside --data-dir).")
+                    + " default: files inside --data-dir). Created owner-only (0700), as is everything in it (files"
+                    + " 0600); one that other users can write is refused.")
     Path filesDir;
 
     @Option(names = "--job-workers", defaultValue = "${env:IDEX_JOB_WORKERS:-2}",

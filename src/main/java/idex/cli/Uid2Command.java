@@ -160,7 +160,8 @@ public final class Uid2Command {
         }
 
         @Command(name = "export", mixinStandardHelpOptions = true,
-                description = "Write the salt set in the reference operator's snapshot format (metadata.json + salts.txt).")
+                description = "Write the salt set in the reference operator's snapshot format (metadata.json + salts.txt),"
+                        + " owner-only (0600): they are secrets.")
         static final class Export extends AdminCommand {
             @Parameters(paramLabel = "DIR", description = "Directory to write into (created if needed).")
             Path dir;

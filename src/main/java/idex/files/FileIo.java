@@ -1,6 +1,7 @@
 package idex.files;
 
 import com.sun.nio.file.ExtendedOpenOption;
+import idex.store.OwnerOnly;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,7 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +34,9 @@ import java.util.concurrent.Executors;
  * stores such as MinIO write objects this way for the same reasons). The price is alignment: direct I/O reads and
  * writes whole blocks at block offsets from aligned memory; {@link AlignedFileOutput} and {@link AlignedFileInput}
  * keep to it, so that their users read and write plain streams.
+ *
+ * <p>Every file created here is owner-only (0600 where the file system has POSIX permissions) from its creation on:
+ * the mode is given to the call that creates it, so no other account can open it even for a moment.
  */
 public final class FileIo {
 
@@ -56,21 +64,22 @@ public final class FileIo {
 
     /**
      * Direct I/O for files in `dir` if `wanted` and the file system takes it (tried once, on a probe file), else
-     * {@link #BUFFERED}: tmpfs, for one, refuses direct I/O, and so do some platforms.
+     * {@link #BUFFERED}: tmpfs, for one, refuses direct I/O, and so do some platforms. A missing `dir` is created
+     * owner-only (0700); the server hands in its files directory already checked by {@link OwnerOnly#directory}.
      */
     public static FileIo forDirectory(Path dir, boolean wanted) {
         if (!wanted) {
             return BUFFERED;
         }
         try {
-            Files.createDirectories(dir);
+            Files.createDirectories(dir, OwnerOnly.dirAttributes(dir));
             long block = Files.getFileStore(dir).getBlockSize();
             if (block < 512 || block > AlignedFileOutput.CHUNK || Long.bitCount(block) != 1) {
                 throw new IOException("unusual block size " + block);
             }
             FileIo io = new FileIo(true, (int) block);
-            Path probe = Files.createTempFile(dir, "direct-io-", ".probe");
-            try (FileChannel ch = io.openWrite(probe, StandardOpenOption.WRITE)) {
+            Path probe = Files.createTempFile(dir, "direct-io-", ".probe", OwnerOnly.fileAttributes(dir));
+            try (FileChannel ch = io.openWrite(probe, List.of(StandardOpenOption.WRITE))) {
                 ByteBuffer b = io.newBuffer(io.alignment);
                 ch.write(b, 0);
             } finally {
@@ -93,9 +102,10 @@ public final class FileIo {
         return alignment;
     }
 
-    /** A new file (it must not exist), open for writing. */
+    /** A new file (it must not exist), owner-only from its creation, open for writing. */
     FileChannel openNew(Path path) throws IOException {
-        return openWrite(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        return openWrite(path, List.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                OwnerOnly.fileAttributes(path));
     }
 
     FileChannel openRead(Path path) throws IOException {
@@ -103,13 +113,13 @@ public final class FileIo {
                 : FileChannel.open(path, StandardOpenOption.READ);
     }
 
-    private FileChannel openWrite(Path path, OpenOption... options) throws IOException {
-        if (!direct) {
-            return FileChannel.open(path, options);
+    /** Opens `path` for writing with `options`, plus direct I/O if this FileIo has it; `create` applies to a new file. */
+    private FileChannel openWrite(Path path, List<OpenOption> options, FileAttribute<?>... create) throws IOException {
+        Set<OpenOption> all = new HashSet<>(options);
+        if (direct) {
+            all.add(ExtendedOpenOption.DIRECT);
         }
-        OpenOption[] all = java.util.Arrays.copyOf(options, options.length + 1);
-        all[options.length] = ExtendedOpenOption.DIRECT;
-        return FileChannel.open(path, all);
+        return FileChannel.open(path, all, create);
     }
 
     /** An aligned direct buffer of `capacity` bytes (a multiple of the alignment), cleared; from the pool if it has one. */

@@ -1,5 +1,7 @@
 package idex.files;
 
+import idex.store.OwnerOnly;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -9,9 +11,11 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 import static idex.files.AlignedFileOutput.CHUNK;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -149,6 +153,30 @@ class AlignedFilesTest {
             in.close();
             assertThatThrownBy(in::read).hasMessageContaining("closed");
         }
+    }
+
+    @Test
+    void aMissingDirectoryIsCreatedOwnerOnlyAndEveryNewFileIsOwnerOnly() throws IOException {
+        Assumptions.assumeTrue(OwnerOnly.posix(dir), "POSIX permissions");
+        Path sub = dir.resolve("a/b");
+        FileIo direct = FileIo.forDirectory(sub, true);
+        assertThat(mode(dir.resolve("a"))).isEqualTo("rwx------");
+        assertThat(mode(sub)).isEqualTo("rwx------");
+        try (Stream<Path> left = Files.list(sub)) {
+            assertThat(left).as("the direct I/O probe is gone").isEmpty();
+        }
+        for (FileIo io : List.of(direct, FileIo.BUFFERED)) {
+            Path path = sub.resolve(io.direct() ? "new-direct" : "new-buffered");
+            try (AlignedFileOutput out = new AlignedFileOutput(io, path)) {
+                assertThat(mode(path)).as("while written, direct: %s", io.direct()).isEqualTo("rw-------");
+                out.write(random(10, 3));
+            }
+            assertThat(mode(path)).as("once written, direct: %s", io.direct()).isEqualTo("rw-------");
+        }
+    }
+
+    private static String mode(Path path) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
     }
 
     private static void writeInPieces(AlignedFileOutput out, byte[] content, SplittableRandom random) throws IOException {

@@ -29,7 +29,7 @@ public final class TestServer implements AutoCloseable {
     public final AtomicLong clock = new AtomicLong(System.currentTimeMillis());
     private final StoreLocation store;
     /** Job files survive a restart, as an operator's files directory does. */
-    private final Path filesDir = newFilesDir();
+    private final Path filesDir;
     private final Uid2Scope scope;
     private final IdentityEnvironment environment;
     private final int saltBuckets;
@@ -40,6 +40,12 @@ public final class TestServer implements AutoCloseable {
     private String console = "";
 
     private TestServer(StoreLocation store, Uid2Scope scope, IdentityEnvironment environment, int saltBuckets, boolean realClock) {
+        this(store, scope, environment, saltBuckets, realClock, newFilesDir());
+    }
+
+    private TestServer(StoreLocation store, Uid2Scope scope, IdentityEnvironment environment, int saltBuckets,
+                       boolean realClock, Path filesDir) {
+        this.filesDir = filesDir;
         this.store = store;
         this.scope = scope;
         this.environment = environment;
@@ -60,6 +66,15 @@ public final class TestServer implements AutoCloseable {
     /** A server on a real clock that processes jobs with these settings. */
     public static TestServer start(Path dataDir, int saltBuckets, JobSettings jobs) {
         TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST, saltBuckets, true);
+        t.jobSettings = jobs;
+        t.boot();
+        return t;
+    }
+
+    /** A server on a real clock that processes jobs with these settings and keeps job files in `filesDir`. */
+    public static TestServer start(Path dataDir, int saltBuckets, JobSettings jobs, Path filesDir) {
+        TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST,
+                saltBuckets, true, filesDir);
         t.jobSettings = jobs;
         t.boot();
         return t;

@@ -2,6 +2,7 @@ package idex.exchange.jobs;
 
 import idex.auth.KeyHash;
 import idex.files.FileIo;
+import idex.store.OwnerOnly;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,12 +12,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
  * Where a job's files live: `jobs/<jobId>/` under the files directory, holding the accepted upload and the output
  * files. An upload is written to a `.part` file first and renamed once complete, so a crash never leaves a file
  * that looks accepted; leftover `.part` files are removed at start.
+ *
+ * <p>Everything idex creates here is owner-only (directories 0700, files 0600 where the file system has POSIX
+ * permissions), given at creation, never changed afterwards: the files hold identifiers of people.
  */
 public final class JobFiles {
 
@@ -45,7 +50,7 @@ public final class JobFiles {
     /** A new, unique place to receive an upload. */
     public Path partial(long jobId) {
         try {
-            Files.createDirectories(jobDir(jobId));
+            createDirectories(jobDir(jobId));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -86,6 +91,28 @@ public final class JobFiles {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Creates `dir` and its missing parents owner-only (0700), as every directory under the files directory is. */
+    public static void createDirectories(Path dir) throws IOException {
+        Files.createDirectories(dir, OwnerOnly.dirAttributes(dir));
+    }
+
+    /** Copies `source` to the new file `target` (it must not exist), owner-only (0600) from its creation, and syncs it. */
+    public static void copyNew(Path source, Path target) throws IOException {
+        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(target, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                     OwnerOnly.fileAttributes(target))) {
+            long size = in.size();
+            for (long done = 0; done < size; ) {
+                long n = in.transferTo(done, size - done, out);
+                if (n <= 0) {
+                    throw new IOException(source + " ended at " + done + " of " + size + " bytes while copied");
+                }
+                done += n;
+            }
+            out.force(true);
         }
     }
 

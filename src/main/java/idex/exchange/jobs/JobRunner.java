@@ -145,7 +145,7 @@ final class JobRunner {
         JobMapping mapping = new JobMapping(d.identityMappings(), d.sourceIdentifiers(), d.destinationIdentifier(),
                 d.attributeMappings());
         Path outputDir = files.outputDir(job.jobId());
-        Files.createDirectories(outputDir);
+        JobFiles.createDirectories(outputDir);
         RowTranslation translation = compile(mapping, in.header(), producer, destination, withheld);
         SegmentFileWriter writer = new SegmentFileWriter(files.io(), outputDir, translation.outputHeader(), rowsPerFile);
         try {
@@ -260,12 +260,11 @@ final class JobRunner {
     private long linkUploadForChild(Job job, Path upload) throws IOException {
         long child = jobs.jdbi().withHandle(jobs::nextId);
         Path target = files.upload(child, upload.getFileName().toString());
-        Files.createDirectories(target.getParent());
+        JobFiles.createDirectories(target.getParent());
         try {
-            Files.createLink(target, upload);
+            Files.createLink(target, upload); // the same file, owner-only as it is
         } catch (UnsupportedOperationException | IOException e) {
-            Files.copy(upload, target);
-            JobFiles.sync(target);
+            JobFiles.copyNew(upload, target);
         }
         return child;
     }

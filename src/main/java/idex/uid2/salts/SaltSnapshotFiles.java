@@ -9,6 +9,7 @@ import de.siegmar.fastcsv.reader.CsvRecord;
 import de.siegmar.fastcsv.reader.FieldMismatchStrategy;
 import de.siegmar.fastcsv.writer.CsvWriter;
 import de.siegmar.fastcsv.writer.LineDelimiter;
+import idex.store.OwnerOnly;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -85,13 +86,14 @@ public final class SaltSnapshotFiles {
      * {@code salts.txt}. Both are written to temporary files and moved into place, salts first, so a reader never
      * sees metadata pointing at a half-written CSV; on any error (including a row count other than
      * {@code rowCount}) nothing is replaced. {@code version} is {@code generatedMillis} so that it grows with every
-     * export, as the reference's reload check expects.
+     * export, as the reference's reload check expects. Both files are owner-only (0600); `dir` is the caller's.
      */
     public static void write(Path dir, SaltSnapshotMetadata meta, long generatedMillis, int rowCount,
                              Iterator<SaltFileRow> rows) throws IOException {
         Files.createDirectories(dir);
-        Path csvTemp = Files.createTempFile(dir, SALTS_FILE, ".tmp");
-        Path metaTemp = Files.createTempFile(dir, METADATA_FILE, ".tmp");
+        // The salts and the id secret are secrets: owner-only (0600) from creation, and the moves below keep the mode.
+        Path csvTemp = Files.createTempFile(dir, SALTS_FILE, ".tmp", OwnerOnly.fileAttributes(dir));
+        Path metaTemp = Files.createTempFile(dir, METADATA_FILE, ".tmp", OwnerOnly.fileAttributes(dir));
         try {
             writeRows(csvTemp, rowCount, rows);
             JSON.writerWithDefaultPrettyPrinter()

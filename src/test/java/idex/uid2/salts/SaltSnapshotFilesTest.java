@@ -5,15 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import idex.store.OwnerOnly;
 import idex.uid2.TestVectors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
@@ -104,6 +107,18 @@ class SaltSnapshotFilesTest {
         SaltSnapshotFiles.write(dir, META, NOW, 2, List.of(saltRow(1), saltRow(2)).iterator());
         SaltSnapshotFiles.write(dir, META, NOW + 1, 1, List.of(saltRow(3)).iterator());
         assertThat(readAll(dir, NOW + 1)).containsExactly(saltRow(3));
+    }
+
+    @Test
+    void theExportedSecretsAreOwnerOnlyEvenWhereAnEarlierExportWasNot() throws IOException {
+        Assumptions.assumeTrue(OwnerOnly.posix(dir), "POSIX permissions");
+        Files.writeString(dir.resolve("salts.txt"), "old");
+        Files.setPosixFilePermissions(dir.resolve("salts.txt"), PosixFilePermissions.fromString("rw-r--r--"));
+        SaltSnapshotFiles.write(dir, META, NOW, 1, List.of(saltRow(1)).iterator());
+        for (String name : List.of("salts.txt", "metadata.json")) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(name))))
+                    .as(name).isEqualTo("rw-------");
+        }
     }
 
     @Test
