@@ -20,16 +20,19 @@ final class BucketListJson {
     private static final int PIECE = 64 * 1024;
 
     private final SaltBuckets buckets;
+    private final SaltBuckets.TimeIndex index;
     private final int end;
     private int rank;
     private boolean opened;
     private boolean closed;
     private long written;
 
-    BucketListJson(SaltBuckets buckets, int fromRank) {
+    /** Entries from `fromRank` of `index` on; bucket ids from `buckets`, last_updated from the index itself. */
+    BucketListJson(SaltBuckets buckets, SaltBuckets.TimeIndex index, int fromRank) {
         this.buckets = buckets;
+        this.index = index;
         this.rank = fromRank;
-        this.end = buckets.count();
+        this.end = index.count();
     }
 
     int remaining() {
@@ -40,7 +43,7 @@ final class BucketListJson {
     byte[] whole() {
         int size = OPEN.length + CLOSE.length;
         for (int r = rank; r < end; r++) {
-            size += FIXED + buckets.bucketKeyLength(buckets.idxAtRank(r));
+            size += FIXED + buckets.bucketKeyLength(index.idxAtRank(r));
         }
         byte[] out = new byte[size];
         int pos = fill(out, 0, Integer.MAX_VALUE);
@@ -61,7 +64,7 @@ final class BucketListJson {
     byte[] entriesWithLeadingCommas(int[] offsets) {
         int size = 0;
         for (int r = rank; r < end; r++) {
-            size += FIXED + buckets.bucketKeyLength(buckets.idxAtRank(r));
+            size += FIXED + buckets.bucketKeyLength(index.idxAtRank(r));
         }
         byte[] out = new byte[size];
         int pos = 0;
@@ -69,17 +72,17 @@ final class BucketListJson {
         for (; rank < end; rank++) {
             offsets[i++] = pos;
             out[pos++] = ',';
-            pos = entry(buckets.idxAtRank(rank), out, pos);
+            pos = entry(rank, out, pos);
         }
         offsets[i] = pos;
         return pos == out.length ? out : Arrays.copyOf(out, pos);
     }
 
-    private int entry(int idx, byte[] out, int pos) {
+    private int entry(int rank, byte[] out, int pos) {
         System.arraycopy(ID, 0, out, pos, ID.length);
-        pos = buckets.writeBucketKey(idx, out, pos + ID.length);
+        pos = buckets.writeBucketKey(index.idxAtRank(rank), out, pos + ID.length);
         System.arraycopy(UPDATED, 0, out, pos, UPDATED.length);
-        pos = UtcMillisFormat.write(buckets.lastUpdated(idx), out, pos + UPDATED.length);
+        pos = UtcMillisFormat.write(index.lastUpdatedAtRank(rank), out, pos + UPDATED.length);
         System.arraycopy(END, 0, out, pos, END.length);
         return pos + END.length;
     }
@@ -93,11 +96,10 @@ final class BucketListJson {
         // Leave room for the longest entry plus the closing bytes.
         int room = limit - FIXED - 64 - CLOSE.length;
         while (rank < end && pos <= room) {
-            int idx = buckets.idxAtRank(rank);
             if (written++ > 0) {
                 out[pos++] = ',';
             }
-            pos = entry(idx, out, pos);
+            pos = entry(rank, out, pos);
             rank++;
         }
         if (rank == end) {

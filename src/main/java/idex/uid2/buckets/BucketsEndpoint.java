@@ -36,12 +36,13 @@ public final class BucketsEndpoint {
     public Uid2Answer answer(DecodedRequest request, ClientKey key) throws Uid2ClientError {
         long since = sinceMillis(request.json().get("since_timestamp"));
         SaltBuckets buckets = salts.current();
-        int rank = buckets.firstRankAtOrAfter(since);
-        RecentBucketsJson cached = recentFor(buckets);
-        if (cached.covers(rank) && buckets.count() - rank <= STREAM_ABOVE) {
+        SaltBuckets.TimeIndex index = buckets.timeIndex(); // one generation for the whole answer
+        int rank = index.firstRankAtOrAfter(since);
+        RecentBucketsJson cached = recentFor(buckets, index);
+        if (cached.covers(rank) && index.count() - rank <= STREAM_ABOVE) {
             return new Uid2Answer.Whole(cached.document(rank));
         }
-        BucketListJson list = new BucketListJson(buckets, rank);
+        BucketListJson list = new BucketListJson(buckets, index, rank);
         if (list.remaining() <= STREAM_ABOVE) {
             return new Uid2Answer.Whole(list.whole());
         }
@@ -49,10 +50,10 @@ public final class BucketsEndpoint {
     }
 
     /** The formatted newest entries of this salt set, made once after each change of the set. */
-    private RecentBucketsJson recentFor(SaltBuckets buckets) {
+    private RecentBucketsJson recentFor(SaltBuckets buckets, SaltBuckets.TimeIndex index) {
         RecentBucketsJson r = recent;
-        if (r == null || !r.isFor(buckets)) {
-            r = RecentBucketsJson.of(buckets);
+        if (r == null || !r.isFor(index)) {
+            r = RecentBucketsJson.of(buckets, index);
             recent = r;
         }
         return r;

@@ -3,7 +3,7 @@ package idex.uid2.buckets;
 import idex.uid2.salts.SaltBuckets;
 
 /**
- * The newest buckets' list entries, formatted once per salt set: clients poll with a recent `since_timestamp`, so
+ * The newest buckets' list entries, formatted once per generation of the salt set: clients poll with a recent `since_timestamp`, so
  * nearly every answer is a suffix of this text, copied instead of formatted again (formatting was most of the
  * cost of an answer). Each entry is stored with a leading comma; the first entry of an answer skips it.
  */
@@ -14,29 +14,29 @@ final class RecentBucketsJson {
     private static final byte[] OPEN = "{\"body\":[".getBytes();
     private static final byte[] CLOSE = "],\"status\":\"success\"}".getBytes();
 
-    private final SaltBuckets buckets;
+    private final SaltBuckets.TimeIndex index;
     private final int firstRank;
     private final byte[] text;
     private final int[] offsets;
 
-    private RecentBucketsJson(SaltBuckets buckets, int firstRank, byte[] text, int[] offsets) {
-        this.buckets = buckets;
+    private RecentBucketsJson(SaltBuckets.TimeIndex index, int firstRank, byte[] text, int[] offsets) {
+        this.index = index;
         this.firstRank = firstRank;
         this.text = text;
         this.offsets = offsets;
     }
 
-    static RecentBucketsJson of(SaltBuckets buckets) {
-        int firstRank = Math.max(0, buckets.count() - SIZE);
-        int n = buckets.count() - firstRank;
-        BucketListJson entries = new BucketListJson(buckets, firstRank);
+    static RecentBucketsJson of(SaltBuckets buckets, SaltBuckets.TimeIndex index) {
+        int firstRank = Math.max(0, index.count() - SIZE);
+        int n = index.count() - firstRank;
+        BucketListJson entries = new BucketListJson(buckets, index, firstRank);
         int[] offsets = new int[n + 1];
         byte[] text = entries.entriesWithLeadingCommas(offsets);
-        return new RecentBucketsJson(buckets, firstRank, text, offsets);
+        return new RecentBucketsJson(index, firstRank, text, offsets);
     }
 
-    boolean isFor(SaltBuckets current) {
-        return buckets == current;
+    boolean isFor(SaltBuckets.TimeIndex current) {
+        return index == current;
     }
 
     boolean covers(int rank) {

@@ -1,6 +1,5 @@
 package idex.uid2.map;
 
-import idex.uid2.salts.KeyMaterial;
 import idex.uid2.salts.SaltBuckets;
 
 import java.util.Base64;
@@ -27,7 +26,7 @@ public final class IdentityMapper {
     }
 
     private final IdentityHasher hasher = IdentityHasher.forThread();
-    private final byte[] salt = new byte[SaltBuckets.SALT_LENGTH];
+    private final SaltBuckets.Secret secret = new SaltBuckets.Secret();
     private final int scopeBit;
     private final int envBits;
 
@@ -68,19 +67,12 @@ public final class IdentityMapper {
     }
 
     private String rawUid(byte[] flh, int idx, IdentityType type, SaltBuckets salts, boolean previous) {
-        boolean hasSalt = previous ? salts.hasPreviousSalt(idx) : salts.hasSalt(idx);
-        if (hasSalt) {
-            if (previous) {
-                salts.copyPreviousSalt(idx, salt);
-            } else {
-                salts.copySalt(idx, salt);
-            }
-            return Base64.getEncoder().encodeToString(hasher.rawUidV2(flh, salt));
-        }
-        KeyMaterial key = previous ? salts.previousKey(idx) : salts.currentKey(idx);
-        if (key == null) {
+        if (!salts.readSecret(idx, previous, secret)) {
             return null;
         }
-        return Base64.getEncoder().encodeToString(hasher.rawUidV4(flh, key, type, scopeBit, envBits));
+        if (secret.isSalt) {
+            return Base64.getEncoder().encodeToString(hasher.rawUidV2(flh, secret.salt));
+        }
+        return Base64.getEncoder().encodeToString(hasher.rawUidV4(flh, secret.key, type, scopeBit, envBits));
     }
 }

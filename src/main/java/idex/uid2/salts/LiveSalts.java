@@ -5,7 +5,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The salt set a running server answers from. `refresh()` (called on a worker every second) applies what other
- * processes changed: a whole reload after an import, only the changed rows after a rotation.
+ * processes changed: a whole reload after an import, only the changed rows after a rotation, in place; and keeps
+ * the stored snapshot from falling far behind. Refreshes are serialised: the set has one writer.
  */
 public final class LiveSalts {
 
@@ -33,9 +34,11 @@ public final class LiveSalts {
             return true;
         }
         if (s.generation() != now.generation()) {
+            long started = System.nanoTime();
             var changes = store.changedSince(now.generation());
-            current = now.withChanges(changes, s.generation());
-            LOG.info("Applied {} rotated salt buckets", changes.size());
+            now.apply(changes, s.generation());
+            LOG.info("Applied {} rotated salt buckets in {} ms", changes.size(), (System.nanoTime() - started) / 1_000_000);
+            store.snapshotIfBehind(now);
             return true;
         }
         return false;

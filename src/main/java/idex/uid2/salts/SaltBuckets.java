@@ -3,14 +3,24 @@ package idex.uid2.salts;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * Every salt bucket of the deployment in memory, immutable: readers never lock, and a change produces a new
- * instance. Salts and bucket ids are packed into flat arrays so that 1,048,576 buckets cost about 130 MB and no
- * per-bucket objects. An index sorted by `last_updated` answers "which buckets changed since T" by binary search.
+ * Every salt bucket of the deployment in memory. Salts and bucket ids are packed into flat arrays so that 1,048,576
+ * buckets cost about 130 MB and no per-bucket objects. An index sorted by `last_updated` answers "which buckets
+ * changed since T" by binary search.
+ *
+ * <p>A rotation is applied in place ({@link #apply}), costing memory in proportion to what rotated: holding a second
+ * whole set for each change needed twice the heap and ran a default server out of memory. Readers never lock: each
+ * stripe of 64 buckets has a stamp that a writer makes odd while it changes a bucket, and a reader retries a read
+ * that overlapped one (a seqlock, as {@link java.util.concurrent.locks.StampedLock}'s optimistic reads), so a bucket
+ * is always read whole, old or new. The time index is immutable and replaced after a change; an answer that lists
+ * buckets takes one index and reads `last_updated` from it, so it is consistent in itself. Only one thread changes
+ * a set (LiveSalts serialises refreshes).
  */
 public final class SaltBuckets {
 
@@ -30,20 +40,24 @@ public final class SaltBuckets {
 
     private final byte[] firstLevelSalt;
     private final long epoch;
-    private final long generation;
+    private volatile long generation;
     private final int count;
     private final long[] ids;
     private final byte[] salts;          // count * 44 ASCII bytes; hasSalt says which are present
-    private final byte[] previousSalts;  // idem, hasPrevious
+    private volatile byte[] previousSalts;  // idem, hasPrevious; allocated on the first bucket that has one
     private final boolean[] hasSalt;
     private final boolean[] hasPrevious;
-    private final KeyMaterial[] currentKeys;   // null entries for salt buckets
-    private final KeyMaterial[] previousKeys;
+    private volatile KeyMaterial[] currentKeys;   // null entries for salt buckets
+    private volatile KeyMaterial[] previousKeys;
     private final long[] lastUpdated;
     private final long[] refreshFrom;
     private final byte[] keyText;        // bucket ids as sent on the wire, concatenated
     private final int[] keyOffsets;      // count + 1 offsets into keyText
-    private final long[] byTime;         // (lastUpdated << 21 | idx), ascending
+    private volatile TimeIndex index;
+    private final long[] stamps;         // one seqlock stamp per stripe of buckets; odd while a bucket changes
+
+    private static final VarHandle STAMPS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int STRIPE_SHIFT = 6;
 
     private SaltBuckets(Builder b, long[] byTime) {
         this.firstLevelSalt = b.firstLevelSalt;
@@ -61,7 +75,8 @@ public final class SaltBuckets {
         this.refreshFrom = b.refreshFrom;
         this.keyText = b.keyText;
         this.keyOffsets = b.keyOffsets;
-        this.byTime = byTime;
+        this.index = new TimeIndex(byTime, b.generation);
+        this.stamps = new long[(b.count >>> STRIPE_SHIFT) + 1];
     }
 
     public static Builder builder(int count, String firstLevelSalt, long epoch, long generation) {
@@ -89,42 +104,88 @@ public final class SaltBuckets {
         return ids[idx];
     }
 
-    public boolean hasSalt(int idx) {
-        return hasSalt[idx];
+    /**
+     * Reads the bucket's current secret (or its previous one) whole: either copies its salt into `into.salt` or sets
+     * `into.key`. Returns false when it has none (a previous secret after a first rotation of a fresh set, e.g.).
+     */
+    public boolean readSecret(int idx, boolean previous, Secret into) {
+        int stripe = idx >>> STRIPE_SHIFT;
+        while (true) {
+            long stamp = readBegin(stripe);
+            boolean found;
+            KeyMaterial key = null;
+            byte[] source = previous ? previousSalts : salts;
+            boolean salted = previous ? hasPrevious[idx] : hasSalt[idx];
+            if (salted && source != null) {
+                System.arraycopy(source, idx * SALT_LENGTH, into.salt, 0, SALT_LENGTH);
+                found = true;
+            } else {
+                KeyMaterial[] keys = previous ? previousKeys : currentKeys;
+                key = keys == null ? null : keys[idx];
+                found = key != null;
+                salted = false;
+            }
+            if (readValid(stripe, stamp)) {
+                into.isSalt = salted;
+                into.key = key;
+                return found;
+            }
+        }
     }
 
-    /** Copies the bucket's salt text (44 ASCII bytes) into `out`. */
-    public void copySalt(int idx, byte[] out) {
-        System.arraycopy(salts, idx * SALT_LENGTH, out, 0, SALT_LENGTH);
+    /** A bucket's secret as {@link #readSecret} reads it: a salt (44 ASCII bytes) or a raw UID v4 key. */
+    public static final class Secret {
+        public final byte[] salt = new byte[SALT_LENGTH];
+        public boolean isSalt;
+        public KeyMaterial key;
     }
 
     public boolean hasPrevious(int idx, long now) {
-        return (hasPrevious[idx] || previousKeys != null && previousKeys[idx] != null)
-                && now < lastUpdated[idx] + PREVIOUS_SALT_LIFETIME_MS;
-    }
-
-    public boolean hasPreviousSalt(int idx) {
-        return hasPrevious[idx];
-    }
-
-    public void copyPreviousSalt(int idx, byte[] out) {
-        System.arraycopy(previousSalts, idx * SALT_LENGTH, out, 0, SALT_LENGTH);
-    }
-
-    public KeyMaterial currentKey(int idx) {
-        return currentKeys == null ? null : currentKeys[idx];
-    }
-
-    public KeyMaterial previousKey(int idx) {
-        return previousKeys == null ? null : previousKeys[idx];
+        int stripe = idx >>> STRIPE_SHIFT;
+        while (true) {
+            long stamp = readBegin(stripe);
+            KeyMaterial[] keys = previousKeys;
+            boolean has = (hasPrevious[idx] || keys != null && keys[idx] != null)
+                    && now < lastUpdated[idx] + PREVIOUS_SALT_LIFETIME_MS;
+            if (readValid(stripe, stamp)) {
+                return has;
+            }
+        }
     }
 
     public long lastUpdated(int idx) {
-        return lastUpdated[idx];
+        int stripe = idx >>> STRIPE_SHIFT;
+        while (true) {
+            long stamp = readBegin(stripe);
+            long value = lastUpdated[idx];
+            if (readValid(stripe, stamp)) {
+                return value;
+            }
+        }
     }
 
     public long refreshFrom(int idx) {
-        return refreshFrom[idx];
+        int stripe = idx >>> STRIPE_SHIFT;
+        while (true) {
+            long stamp = readBegin(stripe);
+            long value = refreshFrom[idx];
+            if (readValid(stripe, stamp)) {
+                return value;
+            }
+        }
+    }
+
+    private long readBegin(int stripe) {
+        long stamp;
+        while (((stamp = (long) STAMPS.getAcquire(stamps, stripe)) & 1) != 0) {
+            Thread.onSpinWait();
+        }
+        return stamp;
+    }
+
+    private boolean readValid(int stripe, long stamp) {
+        VarHandle.acquireFence(); // the reads above complete before the stamp is read again
+        return (long) STAMPS.getVolatile(stamps, stripe) == stamp;
     }
 
     public String bucketKey(int idx) {
@@ -143,36 +204,122 @@ public final class SaltBuckets {
         return keyOffsets[idx + 1] - keyOffsets[idx];
     }
 
-    /** Rank in the time index of the first bucket with last_updated >= sinceMillis; count() when none. */
-    public int firstRankAtOrAfter(long sinceMillis) {
-        if (sinceMillis <= 0) {
-            return 0;
-        }
-        if (sinceMillis > MAX_TIME) {
-            return count;
-        }
-        long probe = sinceMillis << IDX_BITS;
-        int pos = Arrays.binarySearch(byTime, probe);
-        return pos >= 0 ? pos : -pos - 1;
+    /** The time index of the set as it is now; it does not change under its holder. */
+    public TimeIndex timeIndex() {
+        return index;
     }
 
-    /** The bucket index at a rank of the time index (ascending last_updated). */
-    public int idxAtRank(int rank) {
-        return (int) (byTime[rank] & IDX_MASK);
+    /** Every bucket ordered by `last_updated`, as of one generation of the set. Immutable. */
+    public static final class TimeIndex {
+        private final long[] byTime;         // (lastUpdated << 21 | idx), ascending
+        private final long generation;
+
+        private TimeIndex(long[] byTime, long generation) {
+            this.byTime = byTime;
+            this.generation = generation;
+        }
+
+        public long generation() {
+            return generation;
+        }
+
+        public int count() {
+            return byTime.length;
+        }
+
+        /** Rank of the first bucket with last_updated >= sinceMillis; count() when none. */
+        public int firstRankAtOrAfter(long sinceMillis) {
+            if (sinceMillis <= 0) {
+                return 0;
+            }
+            if (sinceMillis > MAX_TIME) {
+                return byTime.length;
+            }
+            long probe = sinceMillis << IDX_BITS;
+            int pos = Arrays.binarySearch(byTime, probe);
+            return pos >= 0 ? pos : -pos - 1;
+        }
+
+        /** The bucket index at a rank (ascending last_updated). */
+        public int idxAtRank(int rank) {
+            return (int) (byTime[rank] & IDX_MASK);
+        }
+
+        /** The bucket's last_updated as of this index. */
+        public long lastUpdatedAtRank(int rank) {
+            return byTime[rank] >>> IDX_BITS;
+        }
     }
 
-    /** A new instance with the given buckets replaced, as a running server applies a rotation. */
-    public SaltBuckets withChanges(List<StoredBucket> changes, long newGeneration) {
-        Builder b = new Builder(this, newGeneration);
-        for (StoredBucket s : changes) {
-            b.set(s);
+    /**
+     * Applies changed buckets (a rotation) in place and moves the set to `newGeneration`. Memory: the changes, and a
+     * new time index (8 bytes a bucket) once the last change is in. The caller is the set's only writer.
+     */
+    public void apply(List<StoredBucket> changes, long newGeneration) {
+        for (StoredBucket b : changes) {
+            int i = b.idx();
+            if (i < 0 || i >= count) {
+                throw new IllegalArgumentException("bucket index " + i + " outside 0.." + (count - 1));
+            }
+            if (ids[i] != b.id()) {
+                throw new IllegalArgumentException("bucket " + b.id() + " changed position; reload the whole set");
+            }
+            if (b.lastUpdated() < 0 || b.lastUpdated() > MAX_TIME) {
+                throw new IllegalArgumentException("bucket " + b.id() + ": last_updated out of range");
+            }
+            checkSalt(b.salt());
+            checkSalt(b.previousSalt());
         }
-        return b.build();
+        if (previousSalts == null && changes.stream().anyMatch(b -> b.previousSalt() != null)) {
+            previousSalts = new byte[count * SALT_LENGTH];
+        }
+        if (currentKeys == null && changes.stream().anyMatch(b -> b.currentKey() != null)) {
+            currentKeys = new KeyMaterial[count];
+        }
+        if (previousKeys == null && changes.stream().anyMatch(b -> b.previousKey() != null)) {
+            previousKeys = new KeyMaterial[count];
+        }
+        for (StoredBucket b : changes) {
+            int i = b.idx();
+            int stripe = i >>> STRIPE_SHIFT;
+            long stamp = (long) STAMPS.getAndAdd(stamps, stripe, 1L); // odd: readers of this stripe retry
+            hasSalt[i] = Builder.putSalt(salts, i, b.salt());
+            hasPrevious[i] = b.previousSalt() != null && Builder.putSalt(previousSalts, i, b.previousSalt());
+            if (currentKeys != null) {
+                currentKeys[i] = b.currentKey();
+            }
+            if (previousKeys != null) {
+                previousKeys[i] = b.previousKey();
+            }
+            lastUpdated[i] = b.lastUpdated();
+            refreshFrom[i] = b.refreshFrom();
+            STAMPS.setRelease(stamps, stripe, stamp + 2);
+        }
+        generation = newGeneration;
+        index = new TimeIndex(sortedByTime(lastUpdated), newGeneration);
+    }
+
+    private static void checkSalt(String salt) {
+        if (salt != null && salt.length() != SALT_LENGTH) {
+            throw new IllegalArgumentException("salt must be 44 characters of base64");
+        }
+    }
+
+    private static long[] sortedByTime(long[] lastUpdated) {
+        long[] byTime = new long[lastUpdated.length];
+        for (int i = 0; i < byTime.length; i++) {
+            byTime[i] = (lastUpdated[i] << IDX_BITS) | i;
+        }
+        Arrays.sort(byTime); // in place: parallelSort would need a second array of the same size
+        return byTime;
     }
 
     private static final int FORMAT = 0x49445331; // "IDS1"
 
-    /** Writes the whole set in the compact form `SaltSnapshots` stores; `readFrom` reads it back. */
+    /**
+     * Writes the whole set in the compact form `SaltSnapshots` stores; `readFrom` reads it back. Must not run while
+     * {@link #apply} does (LiveSalts serialises them).
+     */
     public void writeTo(DataOutputStream out) throws IOException {
         out.writeInt(FORMAT);
         out.writeInt(count);
@@ -322,27 +469,6 @@ public final class SaltBuckets {
             this.pendingKeyLengths = collectKeys ? new byte[count] : null;
         }
 
-        private Builder(SaltBuckets from, long generation) {
-            this.firstLevelSalt = from.firstLevelSalt;
-            this.epoch = from.epoch;
-            this.generation = generation;
-            this.count = from.count;
-            this.ids = from.ids.clone();
-            this.salts = from.salts.clone();
-            this.previousSalts = from.previousSalts == null ? null : from.previousSalts.clone();
-            this.hasSalt = from.hasSalt.clone();
-            this.hasPrevious = from.hasPrevious.clone();
-            this.currentKeys = from.currentKeys == null ? null : from.currentKeys.clone();
-            this.previousKeys = from.previousKeys == null ? null : from.previousKeys.clone();
-            this.lastUpdated = from.lastUpdated.clone();
-            this.refreshFrom = from.refreshFrom.clone();
-            this.keyText = from.keyText;
-            this.keyOffsets = from.keyOffsets;
-            this.pendingKeys = null;
-            this.pendingKeyLengths = null;
-            this.set = count;
-        }
-
         public Builder set(StoredBucket b) {
             int i = b.idx();
             if (i < 0 || i >= count) {
@@ -409,12 +535,7 @@ public final class SaltBuckets {
             if (pendingKeys != null) {
                 packKeys();
             }
-            long[] byTime = new long[count];
-            for (int i = 0; i < count; i++) {
-                byTime[i] = (lastUpdated[i] << IDX_BITS) | i;
-            }
-            Arrays.parallelSort(byTime);
-            return new SaltBuckets(this, byTime);
+            return new SaltBuckets(this, sortedByTime(lastUpdated));
         }
 
         private void packKeys() {

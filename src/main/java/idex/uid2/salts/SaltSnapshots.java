@@ -44,7 +44,8 @@ final class SaltSnapshots {
         } catch (IOException e) {
             throw new UncheckedIOException("writing the salt snapshot failed", e);
         }
-        jdbi.useHandle(h -> h.createUpdate("DELETE FROM uid2_salt_snapshot WHERE epoch <> :e OR generation <> :g")
+        // Older snapshots only: another node may already have written a newer one.
+        jdbi.useHandle(h -> h.createUpdate("DELETE FROM uid2_salt_snapshot WHERE epoch < :e OR (epoch = :e AND generation < :g)")
                 .bind("e", buckets.epoch()).bind("g", buckets.generation()).execute());
     }
 
@@ -56,6 +57,19 @@ final class SaltSnapshots {
             throw new UncheckedIOException(e);
         }
         return (int) ((counter.count + PART_SIZE - 1) / PART_SIZE);
+    }
+
+    /** The generation of the newest complete snapshot of `epoch` at or below `maxGeneration`. */
+    static Optional<Long> newestGeneration(Handle h, long epoch, long maxGeneration) {
+        return h.createQuery("SELECT generation FROM uid2_salt_snapshot WHERE epoch = :e AND generation <= :g"
+                        + " GROUP BY generation HAVING count(*) = max(parts) ORDER BY generation DESC LIMIT 1")
+                .bind("e", epoch).bind("g", maxGeneration).mapTo(Long.class).findOne();
+    }
+
+    /** The newest complete snapshot of `epoch` at or below `maxGeneration`, if there is one. */
+    static Optional<SaltBuckets> readNewest(Handle h, long epoch, long maxGeneration) {
+        Optional<Long> newest = newestGeneration(h, epoch, maxGeneration);
+        return newest.isEmpty() ? Optional.empty() : read(h, epoch, newest.get());
     }
 
     /** The stored snapshot if all of it, of exactly this epoch and generation, is there. */
@@ -159,7 +173,8 @@ final class SaltSnapshots {
         private void flushPart() {
             jdbi.useHandle(h -> {
                 try (PreparedStatement ps = h.getConnection().prepareStatement(
-                        "INSERT INTO uid2_salt_snapshot (epoch, generation, part, parts, data) VALUES (?, ?, ?, ?, ?)")) {
+                        "INSERT INTO uid2_salt_snapshot (epoch, generation, part, parts, data) VALUES (?, ?, ?, ?, ?)"
+                                + " ON CONFLICT DO NOTHING")) {
                     ps.setLong(1, buckets.epoch());
                     ps.setLong(2, buckets.generation());
                     ps.setInt(3, partNo++);

@@ -21,6 +21,8 @@ import java.util.function.Consumer;
 /** Salt buckets and their settings in the database. */
 public final class SaltStore {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SaltStore.class);
+
     /** Bucket ids start here, as on the reference operator. */
     public static final long FIRST_BUCKET_ID = 1_000_000L;
     private static final int BATCH = 5_000;
@@ -146,13 +148,20 @@ public final class SaltStore {
         }
     }
 
-    /** Loads the whole salt set into memory: from the binary snapshot, or from the rows if it is missing. */
+    /**
+     * Loads the whole salt set into memory: the newest complete snapshot of the current epoch plus the rows rotated
+     * since it, or the rows alone if there is no snapshot (and then writes one).
+     */
     public SaltBuckets loadAll() {
         SaltBuckets fromSnapshot = jdbi.inTransaction(h -> {
             SaltSettings s = settings(h).orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
-            return SaltSnapshots.read(h, s.epoch(), s.generation()).orElse(null);
+            return SaltSnapshots.readNewest(h, s.epoch(), s.generation()).orElse(null);
         });
         if (fromSnapshot != null) {
+            SaltSettings s = settings().orElseThrow();
+            if (s.epoch() == fromSnapshot.epoch() && s.generation() != fromSnapshot.generation()) {
+                fromSnapshot.apply(changedSince(fromSnapshot.generation()), s.generation());
+            }
             return fromSnapshot;
         }
         // No complete snapshot (a change was interrupted before writing it): read the rows, and heal the snapshot.
@@ -161,20 +170,29 @@ public final class SaltStore {
         return fromRows;
     }
 
+    /** Rotated rows beyond which a server writes a new snapshot: a start then adds at most this many rows. */
+    static int snapshotLag(int bucketCount) {
+        return Math.max(1024, bucketCount / 20);
+    }
+
     /**
-     * After a rotation to `generation` has committed: the snapshot of the generation before it plus the changed
-     * rows, which avoids reading every row.
+     * Writes a snapshot of `live` (a set this process keeps current) when the stored one lags it by more than
+     * {@link #snapshotLag} rotated rows. Streams the set out part by part: no second copy of it in memory.
      */
-    void snapshotAfterRotation(long epoch, long previousGeneration, long generation) {
-        SaltBuckets before = jdbi.inTransaction(h -> SaltSnapshots.read(h, epoch, previousGeneration).orElse(null));
-        if (before == null) {
-            loadAll(); // heals from the rows
+    public void snapshotIfBehind(SaltBuckets live) {
+        long stored = jdbi.withHandle(h -> SaltSnapshots.newestGeneration(h, live.epoch(), live.generation())).orElse(-1L);
+        if (stored == live.generation()) {
             return;
         }
-        List<StoredBucket> rotated = new ArrayList<>();
-        jdbi.useHandle(h -> query(h, "SELECT " + COLUMNS + " FROM uid2_salt_bucket WHERE generation = ?",
-                ps -> ps.setLong(1, generation), rotated::add));
-        SaltSnapshots.write(jdbi, before.withChanges(rotated, generation));
+        long lag = stored < 0 ? Long.MAX_VALUE : jdbi.withHandle(h -> h.createQuery(
+                        "SELECT count(*) FROM uid2_salt_bucket WHERE generation > :g AND generation <= :now")
+                .bind("g", stored).bind("now", live.generation()).mapTo(Long.class).one());
+        if (lag > snapshotLag(live.count())) {
+            long started = System.nanoTime();
+            SaltSnapshots.write(jdbi, live);
+            LOG.info("Wrote the salt snapshot of generation {} ({} rotated rows since the last) in {} ms",
+                    live.generation(), lag == Long.MAX_VALUE ? "no snapshot" : lag, (System.nanoTime() - started) / 1_000_000);
+        }
     }
 
     /** The salt set from its rows: the slow path, several seconds for a million buckets. */

@@ -142,12 +142,12 @@ class RawUidTranslationTest {
         byte[] flh = hasher.firstLevelHash(hasher.identityHash(normalized), salts.firstLevelSalt()).clone();
         int idx = IdentityHasher.bucketIndex(flh, salts.count());
         byte[] raw;
-        if (salts.hasSalt(idx)) {
-            byte[] salt = new byte[SaltBuckets.SALT_LENGTH];
-            salts.copySalt(idx, salt);
-            raw = hasher.rawUidV2(flh, salt);
+        SaltBuckets.Secret secret = new SaltBuckets.Secret();
+        salts.readSecret(idx, false, secret);
+        if (secret.isSalt) {
+            raw = hasher.rawUidV2(flh, secret.salt);
         } else {
-            raw = hasher.rawUidV4(flh, salts.currentKey(idx), type, scopeBit, 0);
+            raw = hasher.rawUidV4(flh, secret.key, type, scopeBit, 0);
         }
         return List.of(Base64.getEncoder().encodeToString(raw), salts.bucketKey(idx));
     }
