@@ -106,6 +106,7 @@ public final class IdexServer implements AutoCloseable {
             bootstrap(config, deployment, saltStore, keyStore, console);
 
             LiveSalts salts = new LiveSalts(saltStore);
+            HeapCheck.warnIfShort(salts.current().count(), Runtime.getRuntime().maxMemory());
             OptOutStore optOutStore = new OptOutStore(db.jdbi());
             LiveOptOuts optOuts = new LiveOptOuts(optOutStore, salts.current());
             ClientKeys keys = new ClientKeys();

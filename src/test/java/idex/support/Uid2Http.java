@@ -35,10 +35,18 @@ public final class Uid2Http {
         }
     }
 
-    private final TestServer server;
+    private final java.util.function.Function<String, String> url;
+    private final java.util.function.LongSupplier now;
 
     public Uid2Http(TestServer server) {
-        this.server = server;
+        this.url = server::url;
+        this.now = server::now;
+    }
+
+    /** A client of a server this JVM did not start (a server process), at `baseUrl`, on the real clock. */
+    public Uid2Http(String baseUrl) {
+        this.url = path -> baseUrl + path;
+        this.now = System::currentTimeMillis;
     }
 
     /** Encrypts `json` with `secret`, posts it as base64 text, and decrypts a 200 answer (checking the nonce). */
@@ -47,7 +55,7 @@ public final class Uid2Http {
         RANDOM.nextBytes(nonce);
         byte[] secretBytes = Base64.getDecoder().decode(secret);
         byte[] envelope = EnvelopeCodec.encryptRequest(json.getBytes(StandardCharsets.UTF_8), secretBytes,
-                server.now(), nonce);
+                now.getAsLong(), nonce);
         Answer a = post(path, key, Base64.getEncoder().encode(envelope), "text/plain");
         if (a.status() != 200) {
             throw new AssertionError("HTTP " + a.status() + ": " + a.text());
@@ -65,12 +73,12 @@ public final class Uid2Http {
         byte[] nonce = new byte[8];
         RANDOM.nextBytes(nonce);
         byte[] envelope = EnvelopeCodec.encryptRequest(json.getBytes(StandardCharsets.UTF_8),
-                Base64.getDecoder().decode(secret), server.now(), nonce);
+                Base64.getDecoder().decode(secret), now.getAsLong(), nonce);
         return post(path, key, Base64.getEncoder().encode(envelope), "text/plain");
     }
 
     public Answer post(String path, String key, byte[] body, String contentType) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url(path)))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url.apply(path)))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (contentType != null) {
             b.header("Content-Type", contentType);
@@ -82,7 +90,7 @@ public final class Uid2Http {
     }
 
     public Answer get(String path) {
-        return send(HttpRequest.newBuilder(URI.create(server.url(path))).GET().build());
+        return send(HttpRequest.newBuilder(URI.create(url.apply(path))).GET().build());
     }
 
     private static Answer send(HttpRequest request) {
