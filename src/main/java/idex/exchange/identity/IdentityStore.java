@@ -88,9 +88,12 @@ public final class IdentityStore {
     /**
      * Identity-graph translation of a batch of rows (any endpoint's contributions count: the graph is the account's):
      * for each row, the distinct values of identifier `wanted` held by the x1s that hold any of the row's
-     * identifiers, sorted. Two queries for the whole batch, whatever its size.
+     * identifiers, sorted. A value counts only as contributed by an endpoint outside `withheldContributors` (those
+     * that publish-filter `wanted`): a value that only they contributed is not answered. Two queries for the whole
+     * batch, whatever its size.
      */
-    public List<List<String>> valuesOfHolders(long accountId, List<List<Identifier>> rows, String wanted) {
+    public List<List<String>> valuesOfHolders(long accountId, List<List<Identifier>> rows, String wanted,
+                                              Set<Long> withheldContributors) {
         Map<Identifier, Integer> distinct = new LinkedHashMap<>();
         rows.forEach(r -> r.forEach(id -> distinct.putIfAbsent(id, distinct.size())));
         String[] names = new String[distinct.size()];
@@ -110,8 +113,9 @@ public final class IdentityStore {
             Long[] x1s = holders.values().stream().flatMap(Set::stream).distinct().toArray(Long[]::new);
             if (x1s.length > 0) {
                 h.createQuery("SELECT i.x1, i.id_value FROM x1_identifier i JOIN UNNEST(:x1s) AS t(x) ON i.x1 = t.x"
-                                + " WHERE i.id_name = :wanted")
+                                + " WHERE i.id_name = :wanted AND NOT (i.endpoint_id = ANY(:withheld))")
                         .bind("x1s", x1s).bind("wanted", wanted)
+                        .bind("withheld", withheldContributors.toArray(new Long[0]))
                         .map((rs, ctx) -> Map.entry(rs.getLong(1), rs.getString(2)))
                         .forEach(e -> held.computeIfAbsent(e.getKey(), k -> new TreeSet<>()).add(e.getValue()));
             }
