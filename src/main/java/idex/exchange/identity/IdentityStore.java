@@ -54,6 +54,17 @@ public final class IdentityStore {
         return batch.run(records);
     }
 
+    /**
+     * Merges by rule 3 the x1s that hold the same identifier (each of `identifiers`) into the oldest, unless the merge
+     * is blocked (the union would pass {@link #MAX_IDENTIFIERS}, or they hold different values of one of
+     * `uniqueNames`): blocked x1s stay apart, sharing the identifier. For {@link StoredFormMigration}, whose
+     * rewriting of values can make two x1s hold one identifier. Answers how many x1s were merged away.
+     */
+    static int mergeHolders(Handle h, long accountId, Set<String> uniqueNames, List<Identifier> identifiers) {
+        lockAccount(h, accountId);
+        return new Batch(h, accountId, 0, uniqueNames, 0).mergeHolders(identifiers);
+    }
+
     /** Serialises writers of one account's identity graph; a no-op cost for readers, who never take it. */
     static void lockAccount(Handle h, long accountId) {
         if (h.createQuery("SELECT account_id FROM exchange_account WHERE account_id = :a FOR UPDATE")
@@ -214,6 +225,24 @@ public final class IdentityStore {
             }
             write();
             return new Resolution(x1s, List.copyOf(rejected), created, mergedInto.size());
+        }
+
+        int mergeHolders(List<Identifier> identifiers) {
+            load(List.of(identifiers));
+            for (Identifier id : identifiers) {
+                TreeSet<Long> held = holders.get(id);
+                if (held == null || held.size() < 2) {
+                    continue;
+                }
+                List<Person> candidates = held.stream().map(persons::get).toList();
+                if (union(candidates, Set.of()) <= MAX_IDENTIFIERS && conflictingUnique(candidates, Set.of()) == null) {
+                    for (Person loser : candidates.subList(1, candidates.size())) {
+                        merge(loser, candidates.get(0));
+                    }
+                }
+            }
+            write();
+            return mergedInto.size();
         }
 
         /** Loads every x1 that holds an identifier of the batch, with all its identifiers. */
