@@ -36,6 +36,9 @@ public final class Database implements AutoCloseable {
             config.setPassword(embedded.password());
         } else {
             config.setJdbcUrl(location.dbUrl());
+            if (location.dbPassword() != null) {
+                config.setPassword(location.dbPassword()); // the driver's "password" property: never in the URL
+            }
         }
         config.setMaximumPoolSize(poolSize);
         config.setMinimumIdle(Math.min(2, poolSize));
