@@ -61,7 +61,11 @@ import io.vertx.core.VertxOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.EnumSet;
@@ -71,6 +75,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class IdexServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(IdexServer.class);
+    /** Where a first start without a terminal leaves the bootstrap client key and secret, in the data dir. */
+    public static final String BOOTSTRAP_FILE = "bootstrap-client.txt";
     /** How often a server picks up changes made by admin commands or other nodes. */
     private static final long REFRESH_MS = 1000;
 
@@ -94,7 +100,12 @@ public final class IdexServer implements AutoCloseable {
         this.port = port;
     }
 
-    public static IdexServer start(ServerConfig config, PrintStream console) {
+    /**
+     * Starts a server. `console` shows what a first start has to say; `consoleIsTerminal` says whether a person
+     * reads it there (the bootstrap secret is printed only then; otherwise it goes to an owner-only file, since a
+     * console that is not a terminal is a log file or a pipe).
+     */
+    public static IdexServer start(ServerConfig config, PrintStream console, boolean consoleIsTerminal) {
         long started = System.nanoTime();
         Database db = Database.open(config.store(), config.poolSize(), Database.Holder.SERVER);
         try {
@@ -103,7 +114,7 @@ public final class IdexServer implements AutoCloseable {
             DeploymentSettings deployment = DeploymentSettings.resolve(db.jdbi(), config.scope(), config.environment(), true);
             SaltStore saltStore = new SaltStore(db.jdbi());
             ClientKeyStore keyStore = new ClientKeyStore(db.jdbi());
-            bootstrap(config, deployment, saltStore, keyStore, console);
+            bootstrap(config, deployment, saltStore, keyStore, console, consoleIsTerminal);
 
             LiveSalts salts = new LiveSalts(saltStore);
             HeapCheck.warnIfShort(salts.current().count(), Runtime.getRuntime().maxMemory());
@@ -200,10 +211,12 @@ public final class IdexServer implements AutoCloseable {
 
     /**
      * First start: create the salt buckets if the store has none, and a MAPPER key if it has no client key at all
-     * (shown once: afterwards a key exists), so that a new user can call the API at once.
+     * (shown once: afterwards a key exists), so that a new user can call the API at once. The secret is printed
+     * on a terminal only; without one it is written to {@value #BOOTSTRAP_FILE} in the data dir, owner-only, so that
+     * it never lands in a log that others (or a log shipper) read.
      */
     private static void bootstrap(ServerConfig config, DeploymentSettings deployment, SaltStore saltStore,
-                                  ClientKeyStore keyStore, PrintStream console) {
+                                  ClientKeyStore keyStore, PrintStream console, boolean consoleIsTerminal) {
         long now = config.clock().getAsLong();
         if (saltStore.settings().isEmpty()) {
             console.println("First start: creating " + config.saltBuckets() + " salt buckets…");
@@ -212,12 +225,34 @@ public final class IdexServer implements AutoCloseable {
         if (!keyStore.list().isEmpty()) {
             return;
         }
+        Path dataDir = config.store().dataDir();
+        if (!consoleIsTerminal && dataDir == null) {
+            console.println("No bootstrap client key: standard output is not a terminal and there is no data dir to"
+                    + " keep one in; create one with `idex uid2 client create --name N --roles MAPPER`.");
+            return;
+        }
         IssuedClientKey key = keyStore.create("bootstrap", EnumSet.of(Role.MAPPER), 1, deployment, now);
-        console.println("Bootstrap client key (role MAPPER), shown only this once:");
-        console.println("  key:    " + key.key());
-        console.println("  secret: " + key.secret());
-        console.println("Create more with `idex uid2 client create`; disable this one with `idex uid2 client disable "
-                + key.keyId() + "`.");
+        String manage = "Create more with `idex uid2 client create`; disable this one with `idex uid2 client disable "
+                + key.keyId() + "`.";
+        if (consoleIsTerminal) {
+            console.println("Bootstrap client key (role MAPPER), shown only this once:");
+            console.println("  key:    " + key.key());
+            console.println("  secret: " + key.secret());
+            console.println(manage);
+            return;
+        }
+        Path file = OwnerOnly.directory(dataDir).resolve(BOOTSTRAP_FILE);
+        try {
+            Files.deleteIfExists(file); // a former store's key: it no longer works
+            OwnerOnly.writeNewFile(file, ("key:    " + key.key() + "\nsecret: " + key.secret() + "\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write the bootstrap client key to " + file + ": " + e.getMessage(), e);
+        }
+        console.println("Bootstrap client key (role MAPPER) " + key.keyId() + " created; standard output is not a"
+                + " terminal, so its key and secret are in " + file + " (readable by this user only): read it, then"
+                + " delete it.");
+        console.println(manage);
     }
 
     /** Picks up what admin commands and other nodes changed in the store. */

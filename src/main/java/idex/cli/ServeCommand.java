@@ -88,7 +88,7 @@ public final class ServeCommand implements Callable<Integer> {
                 saltBuckets, rotationSchedule, ServerConfig.DEFAULT_SCHEDULER_POLLING, System::currentTimeMillis,
                 filesDir != null ? filesDir : store.dataDir().resolve("files"),
                 new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter, followUploads, directIo));
-        IdexServer server = IdexServer.start(config, System.out);
+        IdexServer server = IdexServer.start(config, System.out, onTerminal());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -96,5 +96,21 @@ public final class ServeCommand implements Callable<Integer> {
         }, "idex-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Whether a person reads standard output. Without a terminal it goes to a file or a pipe (a service's log), which
+     * must not receive the bootstrap secret. JDK 22+ gives a Console even when redirected and tells with isTerminal().
+     */
+    private static boolean onTerminal() {
+        java.io.Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true; // before JDK 22 a console exists only on a terminal
+        }
     }
 }

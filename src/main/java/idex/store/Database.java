@@ -2,6 +2,7 @@ package idex.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import idex.exchange.identity.StoredFormMigration;
 import idex.store.embedded.EmbeddedPostgres;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
@@ -35,6 +36,9 @@ public final class Database implements AutoCloseable {
             config.setPassword(embedded.password());
         } else {
             config.setJdbcUrl(location.dbUrl());
+            if (location.dbPassword() != null) {
+                config.setPassword(location.dbPassword()); // the driver's "password" property: never in the URL
+            }
         }
         // pgjdbc sends a batch of single-row INSERTs as multi-row ones: several times faster for the million rows of
         // a first start's salt buckets and the identity store's batches (no caller reads batch update counts).
@@ -49,6 +53,8 @@ public final class Database implements AutoCloseable {
             Flyway.configure()
                     .dataSource(ds)
                     .locations("classpath:db/migration")
+                    // V8 is Java: it needs the identity store's rule (see the class for why not SQL).
+                    .javaMigrations(new StoredFormMigration())
                     .load()
                     .migrate();
             return new Database(ds, embedded);

@@ -46,13 +46,45 @@ class AdminCommandsTest {
     }
 
     @Test
-    void firstStartPrintedABootstrapMapperKey() {
-        String console = server.console();
-        assertThat(console).contains("Bootstrap client key (role MAPPER)");
-        String key = console.lines().filter(l -> l.trim().startsWith("key:")).findFirst().orElseThrow().split(":", 2)[1].trim();
-        String secret = console.lines().filter(l -> l.trim().startsWith("secret:")).findFirst().orElseThrow().split(":", 2)[1].trim();
+    void firstStartWithoutATerminalLeavesTheBootstrapKeyInAnOwnerOnlyFileNotInTheOutput() throws Exception {
+        Path file = dataDir.resolve("bootstrap-client.txt");
+        String written = Files.readString(file);
+        String key = written.lines().filter(l -> l.startsWith("key:")).findFirst().orElseThrow().split(":", 2)[1].trim();
+        String secret = written.lines().filter(l -> l.startsWith("secret:")).findFirst().orElseThrow().split(":", 2)[1].trim();
         assertThat(key).startsWith("UID2-C-T-1-");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .isEqualTo("rw-------");
+        // Captured output is no terminal, as a service's log is not: it says where the key is, never what it is.
+        assertThat(server.console()).contains("Bootstrap client key (role MAPPER)").contains(file.toString())
+                .doesNotContain(secret).doesNotContain(key);
         assertThat(http.call(BUCKETS, key, secret, QUERY).get("body")).hasSize(32);
+    }
+
+    @Test
+    void aDbUrlPasswordComesFromAFileAndAPasswordInTheUrlIsWarnedAbout() throws Exception {
+        String url;
+        String password;
+        try (idex.store.embedded.EmbeddedPostgres pg = idex.store.embedded.EmbeddedPostgres.forAdmin(dataDir)) {
+            url = pg.jdbcUrl() + "?user=" + pg.user();
+            password = pg.password();
+        }
+        Path passwordFile = Files.createTempFile("idex-db", ".password");
+        Files.writeString(passwordFile, password + "\n");
+        Path elsewhere = Files.createTempDirectory("idex-no-data");
+
+        CommandRun withFile = IdexCli.run("account", "list", "--db-url", url, "--db-password-file",
+                passwordFile.toString(), "--data-dir", elsewhere.toString());
+        assertThat(withFile.exitCode()).as(withFile.stderr()).isZero();
+        assertThat(withFile.stderr()).doesNotContain("warning");
+
+        CommandRun without = IdexCli.run("account", "list", "--db-url", url, "--data-dir", elsewhere.toString());
+        assertThat(without.exitCode()).as("the store needs its password").isNotZero();
+
+        CommandRun inUrl = IdexCli.run("account", "list", "--db-url", url + "&password=" + password,
+                "--data-dir", elsewhere.toString());
+        assertThat(inUrl.exitCode()).as(inUrl.stderr()).isZero();
+        assertThat(inUrl.stderr()).contains("warning").contains("IDEX_DB_PASSWORD").contains("--db-password-file")
+                .doesNotContain(password);
     }
 
     @Test

@@ -126,7 +126,8 @@ public final class TestServer implements AutoCloseable {
         ServerConfig config = new ServerConfig("127.0.0.1", 0, store, 4, scope, environment, saltBuckets,
                 rotationSchedule, java.time.Duration.ofMillis(200), () -> realClock ? System.currentTimeMillis() : clock.get(),
                 filesDir, jobSettings);
-        server = IdexServer.start(config, new PrintStream(out, true, StandardCharsets.UTF_8));
+        // Output captured here is no terminal, as a service's log is not.
+        server = IdexServer.start(config, new PrintStream(out, true, StandardCharsets.UTF_8), false);
         console = out.toString(StandardCharsets.UTF_8);
     }
 

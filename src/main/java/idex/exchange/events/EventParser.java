@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import idex.exchange.endpoints.DeclaredIdentifier;
 import idex.exchange.endpoints.Registration;
 import idex.exchange.identity.Identifier;
+import idex.exchange.identity.ValueForm;
 import idex.http.ApiError;
 
 import java.time.OffsetDateTime;
@@ -218,7 +219,7 @@ public final class EventParser {
         return List.copyOf(attributes);
     }
 
-    /** Identifiers of one record: declared by the endpoint, values trimmed as the identity store keeps them. */
+    /** Identifiers of one record: declared by the endpoint, values in the form the identity store keeps them. */
     private List<Identifier> identifiers(JsonNode v, Function<String, RuntimeException> fail) {
         if (absent(v)) {
             throw fail.apply("\"identifiers\" is missing: give at least one {\"name\":…,\"value\":…} of the identifiers"
@@ -244,7 +245,8 @@ public final class EventParser {
                         + declared() + ")" + (absent(name) ? ", and is missing." : ", not " + kind(name) + "."));
             }
             String n = name.textValue();
-            if (registration.identifier(n).isEmpty()) {
+            DeclaredIdentifier declaredIdentifier = registration.identifier(n).orElse(null);
+            if (declaredIdentifier == null) {
                 throw fail.apply(at + ".name '" + shorten(n) + "' is not an identifier this endpoint declared ("
                         + declared() + "): use a declared one, or add it to the registration with PUT /v1/endpoint.");
             }
@@ -267,7 +269,11 @@ public final class EventParser {
                 throw fail.apply(at + ".value (" + n + ") contains a control character (such as a tab, a line break"
                         + " or \\u0000): send the identifier's value only.");
             }
-            identifiers.add(new Identifier(n, trimmed));
+            String stored = ValueForm.of(declaredIdentifier.type()).normalize(trimmed);
+            if (stored == null) {
+                throw fail.apply(at + ".value " + ValueForm.notAPhone(n, trimmed) + ".");
+            }
+            identifiers.add(new Identifier(n, stored));
         }
         return List.copyOf(identifiers);
     }

@@ -4,6 +4,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 import java.util.HashSet;
+import java.util.Set;
 
 /**
  * What identity filters withhold when data leaves the exchange (segment files, event deliveries; spec §3): on the
@@ -32,5 +33,16 @@ public final class IdentityFilterRules {
                         + " OR (endpoint_id = :destination AND subscribe_filter = TRUE))")
                 .bind("a", accountId).bind("source", sourceEndpointId).bind("destination", destinationEndpointId)
                 .mapTo(String.class).list()));
+    }
+
+    /**
+     * The endpoints of the account that publish-filter `identifierName`. A value they contributed to the identity
+     * store must not leave the exchange even when another endpoint's job reaches it through the graph: the filter
+     * holds for the data the endpoint sourced, whichever job carries it.
+     */
+    public Set<Long> publishersWithholding(long accountId, String identifierName) {
+        return new HashSet<>(jdbi.withHandle(h -> h.createQuery("SELECT endpoint_id FROM exchange_identity_filter"
+                        + " WHERE account_id = :a AND identifier_name = :n AND publish_filter = TRUE")
+                .bind("a", accountId).bind("n", identifierName).mapTo(Long.class).list()));
     }
 }

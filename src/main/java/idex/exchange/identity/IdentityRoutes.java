@@ -65,7 +65,7 @@ public final class IdentityRoutes {
 
     private Reply find(ApiRequest req) {
         long endpoint = endpointOf(req);
-        Identifier identifier = identifierOf(req);
+        Identifier identifier = storedForm(req, endpoint, identifierOf(req));
         ArrayNode answer = Json.MAPPER.createArrayNode();
         for (long x1 : store.holders(req.caller().accountId(), endpoint, identifier)) {
             person(answer, x1).addObject().put("name", identifier.name()).put("value", identifier.value())
@@ -76,7 +76,7 @@ public final class IdentityRoutes {
 
     private Reply delete(ApiRequest req) {
         long endpoint = endpointOf(req);
-        Identifier identifier = identifierOf(req);
+        Identifier identifier = storedForm(req, endpoint, identifierOf(req));
         int updated = store.delete(req.caller().accountId(), endpoint, identifier);
         return Reply.text("A number of updated Identities: " + updated);
     }
@@ -95,6 +95,22 @@ public final class IdentityRoutes {
             endpoints.requireExists(req.caller().accountId(), endpoint);
         }
         return endpoint;
+    }
+
+    /**
+     * The identifier as the store keeps it when the endpoint contributes it ({@link ValueForm}), so that a lookup in
+     * any case finds the email; a phone that is not one is refused rather than looked up in vain.
+     */
+    private Identifier storedForm(ApiRequest req, long endpoint, Identifier identifier) {
+        ValueForm form = endpoints.find(req.caller().accountId(), endpoint)
+                .map(e -> ValueForm.of(e.registration(), identifier.name())).orElse(ValueForm.AS_SENT);
+        String trimmed = identifier.value().trim();
+        String stored = trimmed.isEmpty() ? null : form.normalize(trimmed);
+        if (stored == null) {
+            throw ApiError.badRequest(trimmed.isEmpty() ? "The identifier '" + identifier.name() + "' needs a value: ?"
+                    + identifier.name() + "=…." : "?" + identifier.name() + "=" + ValueForm.notAPhone(identifier.name(), trimmed) + ".");
+        }
+        return stored.equals(identifier.value()) ? identifier : new Identifier(identifier.name(), stored);
     }
 
     /** The one `{name}={value}` query parameter besides `endpointId`. */

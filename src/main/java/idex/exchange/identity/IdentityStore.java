@@ -54,6 +54,17 @@ public final class IdentityStore {
         return batch.run(records);
     }
 
+    /**
+     * Merges by rule 3 the x1s that hold the same identifier (each of `identifiers`) into the oldest, unless the merge
+     * is blocked (the union would pass {@link #MAX_IDENTIFIERS}, or they hold different values of one of
+     * `uniqueNames`): blocked x1s stay apart, sharing the identifier. For {@link StoredFormMigration}, whose
+     * rewriting of values can make two x1s hold one identifier. Answers how many x1s were merged away.
+     */
+    static int mergeHolders(Handle h, long accountId, Set<String> uniqueNames, List<Identifier> identifiers) {
+        lockAccount(h, accountId);
+        return new Batch(h, accountId, 0, uniqueNames, 0).mergeHolders(identifiers);
+    }
+
     /** Serialises writers of one account's identity graph; a no-op cost for readers, who never take it. */
     static void lockAccount(Handle h, long accountId) {
         if (h.createQuery("SELECT account_id FROM exchange_account WHERE account_id = :a FOR UPDATE")
@@ -88,9 +99,12 @@ public final class IdentityStore {
     /**
      * Identity-graph translation of a batch of rows (any endpoint's contributions count: the graph is the account's):
      * for each row, the distinct values of identifier `wanted` held by the x1s that hold any of the row's
-     * identifiers, sorted. Two queries for the whole batch, whatever its size.
+     * identifiers, sorted. A value counts only as contributed by an endpoint outside `withheldContributors` (those
+     * that publish-filter `wanted`): a value that only they contributed is not answered. Two queries for the whole
+     * batch, whatever its size.
      */
-    public List<List<String>> valuesOfHolders(long accountId, List<List<Identifier>> rows, String wanted) {
+    public List<List<String>> valuesOfHolders(long accountId, List<List<Identifier>> rows, String wanted,
+                                              Set<Long> withheldContributors) {
         Map<Identifier, Integer> distinct = new LinkedHashMap<>();
         rows.forEach(r -> r.forEach(id -> distinct.putIfAbsent(id, distinct.size())));
         String[] names = new String[distinct.size()];
@@ -110,8 +124,9 @@ public final class IdentityStore {
             Long[] x1s = holders.values().stream().flatMap(Set::stream).distinct().toArray(Long[]::new);
             if (x1s.length > 0) {
                 h.createQuery("SELECT i.x1, i.id_value FROM x1_identifier i JOIN UNNEST(:x1s) AS t(x) ON i.x1 = t.x"
-                                + " WHERE i.id_name = :wanted")
+                                + " WHERE i.id_name = :wanted AND NOT (i.endpoint_id = ANY(:withheld))")
                         .bind("x1s", x1s).bind("wanted", wanted)
+                        .bind("withheld", withheldContributors.toArray(new Long[0]))
                         .map((rs, ctx) -> Map.entry(rs.getLong(1), rs.getString(2)))
                         .forEach(e -> held.computeIfAbsent(e.getKey(), k -> new TreeSet<>()).add(e.getValue()));
             }
@@ -210,6 +225,24 @@ public final class IdentityStore {
             }
             write();
             return new Resolution(x1s, List.copyOf(rejected), created, mergedInto.size());
+        }
+
+        int mergeHolders(List<Identifier> identifiers) {
+            load(List.of(identifiers));
+            for (Identifier id : identifiers) {
+                TreeSet<Long> held = holders.get(id);
+                if (held == null || held.size() < 2) {
+                    continue;
+                }
+                List<Person> candidates = held.stream().map(persons::get).toList();
+                if (union(candidates, Set.of()) <= MAX_IDENTIFIERS && conflictingUnique(candidates, Set.of()) == null) {
+                    for (Person loser : candidates.subList(1, candidates.size())) {
+                        merge(loser, candidates.get(0));
+                    }
+                }
+            }
+            write();
+            return mergedInto.size();
         }
 
         /** Loads every x1 that holds an identifier of the batch, with all its identifiers. */

@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
@@ -147,13 +148,17 @@ final class JobRunner {
         Path outputDir = files.outputDir(job.jobId());
         JobFiles.createDirectories(outputDir);
         RowTranslation translation = compile(mapping, in.header(), producer, destination, withheld);
+        // Graph translation sends values other endpoints contributed: their publish filters hold for them too.
+        Set<Long> withheldContributors = translation.isGraph()
+                ? filters.publishersWithholding(job.accountId(), mapping.destinationIdentifier()) : Set.of();
         SegmentFileWriter writer = new SegmentFileWriter(files.io(), outputDir, translation.outputHeader(), rowsPerFile);
         try {
             UidSnapshot snapshot = translation.needsUids() ? uids.get() : null;
             ExportPipeline.Outcome translated = ExportPipeline.run("idex-job-" + job.jobId(),
                     handler -> in.forEachRow(claim, handler), translatorsFor(translation),
                     out -> translation.translator(snapshot,
-                            (rows, wanted) -> identities.valuesOfHolders(job.accountId(), rows, wanted), out),
+                            (rows, wanted) -> identities.valuesOfHolders(job.accountId(), rows, wanted,
+                                    withheldContributors), out),
                     writer);
             Path upload = acceptance.await();
             TranslationCounts counts = translated.counts();

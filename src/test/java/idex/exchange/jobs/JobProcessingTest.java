@@ -175,6 +175,31 @@ class JobProcessingTest {
     }
 
     @Test
+    void graphTranslationNeverSendsAnIdentifierThatItsContributorPublishFilters() throws Exception {
+        TestAccount shop = ExchangeAccounts.account(server, "Shop");
+        String ids = "[{\"name\":\"cookieId\"},{\"name\":\"deviceId\"}]";
+        TestEndpoint app = ExchangeAccounts.endpoint(server, shop, registration("App", "event", null, ids));
+        TestEndpoint crm = ExchangeAccounts.endpoint(server, shop, registration("CRM", "source", "push", ids));
+        TestEndpoint ads = ExchangeAccounts.endpoint(server, shop, registration("Ads", "destination", "pull", ids));
+        // The app's deviceIds must never leave the exchange, whoever exports the people they belong to.
+        assertThat(app.client().post("/v1/identityfilters",
+                "[{\"identifierName\":\"deviceId\",\"publishFilter\":true}]").status()).isEqualTo(201);
+        String seen = "{\"code\":\"seen\",\"timestamp\":\"2026-11-23T10:00:00Z\",\"identifiers\":"
+                + "[{\"name\":\"cookieId\",\"value\":\"%s\"},{\"name\":\"deviceId\",\"value\":\"%s\"}]}";
+        assertThat(app.client().post("/v1/event", "{\"events\":[" + seen.formatted("k1", "APP-DEV-1") + ","
+                + seen.formatted("k2", "SHARED-DEV") + "]}").status()).isEqualTo(200);
+        assertThat(crm.client().post("/v1/event", "{\"events\":[" + seen.formatted("k1", "CRM-DEV-1") + ","
+                + seen.formatted("k2", "SHARED-DEV") + "]}").status()).isEqualTo(200);
+
+        long jobId = create(crm, export(crm, ads,
+                "\"sourceIdentifiers\":[\"cookieId\"],\"destinationIdentifier\":\"deviceId\"", false));
+        upload(crm, jobId, "cookieId\nk1\nk2\n");
+        JsonNode job = awaitStatus(crm.client(), "SEGMENT_EXPORT", jobId, "READY_FOR_DOWNLOAD");
+        // The CRM contributed SHARED-DEV too: what it sources may go; what only the app contributed may not.
+        assertThat(fileLines(jobId, job)).containsExactly("deviceId", "CRM-DEV-1", "SHARED-DEV");
+    }
+
+    @Test
     void identityFiltersKeepWithheldIdentifiersOutOfTheFiles() throws Exception {
         TestEndpoint from = ExchangeAccounts.endpoint(server, acme, registration("Filtered", "source", "push", IDS));
         assertThat(from.client().post("/v1/identityfilters",

@@ -1,5 +1,7 @@
 package idex.exchange.jobs.translate;
 
+import idex.exchange.identity.ValueNormalizer;
+
 import java.nio.charset.StandardCharsets;
 import java.security.DigestException;
 import java.security.MessageDigest;

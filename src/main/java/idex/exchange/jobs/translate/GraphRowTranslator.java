@@ -1,6 +1,7 @@
 package idex.exchange.jobs.translate;
 
 import idex.exchange.identity.Identifier;
+import idex.exchange.identity.ValueForm;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ final class GraphRowTranslator extends RowTranslator {
     private final int batchRows;
     private final int[] sourceColumns;
     private final String[] sourceNames;
+    private final ValueForm[] sourceForms;
     private final MappedAttribute[] attributes;
     private final String destinationIdentifier;
     private final List<List<Identifier>> pendingSources;
@@ -30,6 +32,7 @@ final class GraphRowTranslator extends RowTranslator {
         this.batchRows = batchRows;
         this.sourceColumns = translation.graphSourceColumns();
         this.sourceNames = translation.graphSourceNames();
+        this.sourceForms = translation.graphSourceForms();
         this.attributes = translation.mappedAttributes();
         this.destinationIdentifier = translation.graphDestination();
         this.pendingSources = new ArrayList<>(batchRows);
@@ -42,7 +45,12 @@ final class GraphRowTranslator extends RowTranslator {
         for (int k = 0; k < sourceColumns.length; k++) {
             String value = fields[sourceColumns[k]].trim();
             if (!value.isEmpty()) {
-                sources.add(new Identifier(sourceNames[k], value));
+                // Looked up in the form the store keeps it, so that an email in any case finds its person.
+                String stored = sourceForms[k].normalize(value);
+                if (stored == null) {
+                    return ValueForm.notAPhone(sourceNames[k], value);
+                }
+                sources.add(new Identifier(sourceNames[k], stored));
             }
         }
         if (sources.isEmpty()) {

@@ -1,5 +1,7 @@
 package idex.exchange.jobs.translate;
 
+import idex.exchange.identity.ValueNormalizer;
+
 import idex.uid2.map.IdentityMapper;
 import idex.uid2.map.IdentityType;
 

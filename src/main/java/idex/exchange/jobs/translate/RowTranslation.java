@@ -5,6 +5,8 @@ import idex.exchange.endpoints.DeclaredIdentifier;
 import idex.exchange.endpoints.Registration;
 import idex.exchange.filters.WithheldIdentifiers;
 import idex.exchange.identity.Identifier;
+import idex.exchange.identity.ValueForm;
+import idex.exchange.identity.ValueNormalizer;
 import idex.uid2.Uid2Scope;
 import idex.uid2.map.IdentityType;
 
@@ -36,10 +38,15 @@ public final class RowTranslation {
     private final int columnCount;
     private final int[] identifierColumns;
     private final String[] identifierNames;
+    private final ValueForm[] identifierForms;
+    /** Identifier columns declared "phone" when rows feed the identity store: a row with a bad phone is skipped. */
+    private final int[] checkedPhoneColumns;
+    private final String[] checkedPhoneNames;
     private final MappedIdentifier[] mappedIdentifiers;
     private final MappedAttribute[] mappedAttributes;
     private final int[] graphSourceColumns;
     private final String[] graphSourceNames;
+    private final ValueForm[] graphSourceForms;
     private final String graphDestination;
     private final List<String> outputHeader;
     private final List<String> notes;
@@ -49,10 +56,14 @@ public final class RowTranslation {
         this.columnCount = b.columnCount;
         this.identifierColumns = b.identifierColumns.stream().mapToInt(Integer::intValue).toArray();
         this.identifierNames = b.identifierNames.toArray(String[]::new);
+        this.identifierForms = b.identifierForms.toArray(ValueForm[]::new);
+        this.checkedPhoneColumns = b.checkedPhoneColumns.stream().mapToInt(Integer::intValue).toArray();
+        this.checkedPhoneNames = b.checkedPhoneNames.toArray(String[]::new);
         this.mappedIdentifiers = b.mappedIdentifiers.toArray(MappedIdentifier[]::new);
         this.mappedAttributes = b.mappedAttributes.toArray(MappedAttribute[]::new);
         this.graphSourceColumns = b.graphSourceColumns.stream().mapToInt(Integer::intValue).toArray();
         this.graphSourceNames = b.graphSourceNames.toArray(String[]::new);
+        this.graphSourceForms = b.graphSourceForms.toArray(ValueForm[]::new);
         this.graphDestination = b.graphDestination;
         this.outputHeader = List.copyOf(b.outputHeader);
         this.notes = List.copyOf(b.notes);
@@ -75,9 +86,12 @@ public final class RowTranslation {
         Builder b = new Builder(header.size(), scope);
         List<String> problems = new ArrayList<>(mapping.problems(producer, destination, scope));
         Map<String, Integer> columns = b.readHeader(header, producer, problems);
+        if (destination == null) {
+            b.checkPhonesForTheStore();
+        }
         if (problems.isEmpty() && destination != null) {
             if (mapping.isGraph()) {
-                b.mapGraph(mapping, columns, withheld, problems);
+                b.mapGraph(mapping, columns, producer, withheld, problems);
             } else {
                 b.mapIdentifiers(mapping, columns, producer, withheld, problems);
             }
@@ -147,7 +161,8 @@ public final class RowTranslation {
 
     /**
      * The row's identifiers for the identity store (IDENTITY_IMPORT, or SEGMENT_EXPORT with updateIdentities): every
-     * producer identifier of the header with a value, under its declared name, trimmed, in header order. Identity
+     * producer identifier of the header with a value, under its declared name, in the form the store keeps it
+     * ({@link ValueForm}: trimmed, emails lower-cased, phones in E.164), in header order. Identity
      * filters do not apply: they act on what leaves the exchange, never on what is stored. Call it for rows that
      * {@link RowTranslator#translate} did not report as bad.
      */
@@ -158,7 +173,10 @@ public final class RowTranslation {
             if (column < fields.length && fields[column] != null) {
                 String value = fields[column].trim();
                 if (!value.isEmpty()) {
-                    found.add(new Identifier(identifierNames[k], value));
+                    String stored = identifierForms[k].normalize(value);
+                    if (stored != null) { // rowProblem refused a row with a bad phone: none is left here
+                        found.add(new Identifier(identifierNames[k], stored));
+                    }
                 }
             }
         }
@@ -169,6 +187,12 @@ public final class RowTranslation {
     String rowProblem(String[] fields) {
         if (fields.length != columnCount) {
             return "wrong column count: " + fields.length + " fields, the header has " + columnCount;
+        }
+        for (int k = 0; k < checkedPhoneColumns.length; k++) {
+            String value = fields[checkedPhoneColumns[k]];
+            if (hasValue(value) && ValueNormalizer.e164(value) == null) {
+                return ValueForm.notAPhone(checkedPhoneNames[k], value.trim());
+            }
         }
         for (int column : identifierColumns) {
             if (hasValue(fields[column])) {
@@ -206,6 +230,10 @@ public final class RowTranslation {
         return graphSourceNames;
     }
 
+    ValueForm[] graphSourceForms() {
+        return graphSourceForms;
+    }
+
     String graphDestination() {
         return graphDestination;
     }
@@ -220,6 +248,10 @@ public final class RowTranslation {
         final Uid2Scope scope;
         final List<Integer> identifierColumns = new ArrayList<>();
         final List<String> identifierNames = new ArrayList<>();
+        final List<ValueForm> identifierForms = new ArrayList<>();
+        final List<Integer> checkedPhoneColumns = new ArrayList<>();
+        final List<String> checkedPhoneNames = new ArrayList<>();
+        final List<ValueForm> graphSourceForms = new ArrayList<>();
         final List<MappedIdentifier> mappedIdentifiers = new ArrayList<>();
         final List<MappedAttribute> mappedAttributes = new ArrayList<>();
         final List<Integer> graphSourceColumns = new ArrayList<>();
@@ -256,6 +288,7 @@ public final class RowTranslation {
                     } else if (identifiers.contains(name)) {
                         identifierColumns.add(i);
                         identifierNames.add(name);
+                        identifierForms.add(ValueForm.of(producer, name));
                     }
                 } else {
                     ignored.add(name.isEmpty() ? "(column " + (i + 1) + " has no name)" : name);
@@ -312,7 +345,8 @@ public final class RowTranslation {
             }
         }
 
-        void mapGraph(JobMapping mapping, Map<String, Integer> columns, WithheldIdentifiers withheld, List<String> problems) {
+        void mapGraph(JobMapping mapping, Map<String, Integer> columns, Registration producer,
+                      WithheldIdentifiers withheld, List<String> problems) {
             for (String source : new LinkedHashSet<>(mapping.sourceIdentifiers())) {
                 Integer column = columns.get(source);
                 if (column == null) {
@@ -320,6 +354,7 @@ public final class RowTranslation {
                 } else {
                     graphSourceColumns.add(column);
                     graphSourceNames.add(source);
+                    graphSourceForms.add(ValueForm.of(producer, source));
                 }
             }
             if (graphSourceColumns.isEmpty()) {
@@ -344,6 +379,16 @@ public final class RowTranslation {
                     outputHeader.add(target);
                 }
             });
+        }
+
+        /** Rows that feed the identity store: a phone identifier must be one, or the row is skipped with the reason. */
+        void checkPhonesForTheStore() {
+            for (int k = 0; k < identifierColumns.size(); k++) {
+                if (identifierForms.get(k) == ValueForm.PHONE) {
+                    checkedPhoneColumns.add(identifierColumns.get(k));
+                    checkedPhoneNames.add(identifierNames.get(k));
+                }
+            }
         }
 
         void finish() {

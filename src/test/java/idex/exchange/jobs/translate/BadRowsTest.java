@@ -1,5 +1,7 @@
 package idex.exchange.jobs.translate;
 
+import idex.exchange.identity.ValueNormalizer;
+
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

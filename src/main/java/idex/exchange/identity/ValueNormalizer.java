@@ -1,12 +1,13 @@
-package idex.exchange.jobs.translate;
+package idex.exchange.identity;
 
 import java.util.Locale;
 
 /**
- * Normalisation of identifier values before hashing (spec §4.3), so that the same email or phone typed two ways
- * hashes to the same value at the destination.
+ * Normalisation of email and phone values: before hashing (spec §4.3), so that the same email or phone typed two
+ * ways hashes to the same value at the destination, and on the way into the identity store and in its lookups
+ * ({@link ValueForm}), so that it is one person whatever the case.
  */
-final class ValueNormalizer {
+public final class ValueNormalizer {
 
     private static final int MIN_PHONE_DIGITS = 10;
     private static final int MAX_PHONE_DIGITS = 15;
@@ -15,7 +16,7 @@ final class ValueNormalizer {
     }
 
     /** Email for EMAIL_SHA256: trimmed and lower-cased (every letter, locale-independent); nothing is rejected. */
-    static String email(String value) {
+    public static String email(String value) {
         return value.trim().toLowerCase(Locale.ROOT);
     }
 
@@ -24,7 +25,7 @@ final class ValueNormalizer {
      * else (no '+', letters, a second '+', too few or too many digits). A number without its country code cannot be
      * completed safely, so it is refused rather than guessed.
      */
-    static String e164(String value) {
+    public static String e164(String value) {
         String v = value.trim();
         if (v.isEmpty() || v.charAt(0) != '+') {
             return null;
