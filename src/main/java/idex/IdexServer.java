@@ -32,6 +32,7 @@ import idex.exchange.jobs.schedule.ScheduledJobs;
 import idex.files.FileIo;
 import idex.http.ApiServer;
 import idex.store.Database;
+import idex.store.SecretsKey;
 import idex.uid2.DeploymentSettings;
 import idex.uid2.Uid2Routes;
 import idex.uid2.buckets.BucketsEndpoint;
@@ -98,7 +99,11 @@ public final class IdexServer implements AutoCloseable {
         try {
             DeploymentSettings deployment = DeploymentSettings.resolve(db.jdbi(), config.scope(), config.environment(), true);
             SaltStore saltStore = new SaltStore(db.jdbi());
-            ClientKeyStore keyStore = new ClientKeyStore(db.jdbi());
+            ClientKeyStore keyStore = new ClientKeyStore(db.jdbi(), SecretsKey.load(config.store().dataDir()));
+            int sealed = keyStore.sealPlainSecrets();
+            if (sealed > 0) {
+                LOG.info("Sealed {} client secrets stored in plain text by an older idex", sealed);
+            }
             bootstrap(config, deployment, saltStore, keyStore, console);
 
             LiveSalts salts = new LiveSalts(saltStore);
