@@ -6,6 +6,7 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -133,8 +134,11 @@ public final class SecretsKey {
         byte[] text = (Base64.getEncoder().encodeToString(raw) + "\n").getBytes(StandardCharsets.US_ASCII);
         Path temp = Files.createTempFile(dir, FILE_NAME + ".", ".tmp", OwnerOnly.fileAttributes(dir));
         try {
-            Files.write(temp, text, StandardOpenOption.TRUNCATE_EXISTING);
-            try (var ch = java.nio.channels.FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(text);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
                 ch.force(true);
             }
             try {
@@ -153,6 +157,16 @@ public final class SecretsKey {
             }
         } finally {
             Files.deleteIfExists(temp);
+        }
+        syncDirectory(dir);
+    }
+
+    /** Makes the new file's directory entry durable where the platform allows it (secrets sealed later depend on it). */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException notSupported) {
+            // e.g. Windows: directories cannot be opened; the file itself is synced
         }
     }
 
