@@ -33,6 +33,7 @@ import idex.files.FileIo;
 import idex.http.ApiServer;
 import idex.store.Database;
 import idex.store.OwnerOnly;
+import idex.store.SecretsKey;
 import idex.uid2.DeploymentSettings;
 import idex.uid2.Uid2Routes;
 import idex.uid2.buckets.BucketsEndpoint;
@@ -113,7 +114,11 @@ public final class IdexServer implements AutoCloseable {
             Path filesDir = OwnerOnly.directory(config.filesDir());
             DeploymentSettings deployment = DeploymentSettings.resolve(db.jdbi(), config.scope(), config.environment(), true);
             SaltStore saltStore = new SaltStore(db.jdbi());
-            ClientKeyStore keyStore = new ClientKeyStore(db.jdbi());
+            ClientKeyStore keyStore = new ClientKeyStore(db.jdbi(), SecretsKey.load(config.store().dataDir()));
+            int sealed = keyStore.sealPlainSecrets();
+            if (sealed > 0) {
+                LOG.info("Sealed {} client secrets stored in plain text by an older idex", sealed);
+            }
             bootstrap(config, deployment, saltStore, keyStore, console, consoleIsTerminal);
 
             LiveSalts salts = new LiveSalts(saltStore);

@@ -3,6 +3,7 @@ package idex.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.http.Json;
 import idex.store.Database;
+import idex.store.SecretsKey;
 import idex.uid2.DeploymentSettings;
 import idex.uid2.clients.ClientKey;
 import idex.uid2.clients.ClientKeyStore;
@@ -33,6 +34,11 @@ public final class Uid2Command {
             subcommands = {Client.Create.class, Client.ListKeys.class, Client.Disable.class})
     static final class Client {
 
+        /** The keys in the store, their secrets sealed with the key in the data dir or IDEX_SECRETS_KEY (as `serve`'s). */
+        static ClientKeyStore keyStore(StoreOptions store, Database db) {
+            return new ClientKeyStore(db.jdbi(), SecretsKey.load(store.dataDir()));
+        }
+
         @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a client key; prints the key and secret once.")
         static final class Create extends AdminCommand {
             @Option(names = "--name", required = true, description = "Who the key is for.")
@@ -47,7 +53,7 @@ public final class Uid2Command {
             @Override
             int run(Database db) {
                 DeploymentSettings deployment = DeploymentSettings.resolve(db.jdbi(), null, null, false);
-                IssuedClientKey k = new ClientKeyStore(db.jdbi()).create(name, Role.parseList(roles), site, deployment,
+                IssuedClientKey k = keyStore(store, db).create(name, Role.parseList(roles), site, deployment,
                         System.currentTimeMillis());
                 if (json) {
                     ObjectNode o = Json.object();
@@ -74,7 +80,7 @@ public final class Uid2Command {
 
             @Override
             int run(Database db) {
-                var keys = new ClientKeyStore(db.jdbi()).list();
+                var keys = keyStore(store, db).list();
                 if (json) {
                     var array = Json.MAPPER.createArrayNode();
                     for (ClientKey k : keys) {
@@ -106,7 +112,7 @@ public final class Uid2Command {
 
             @Override
             int run(Database db) {
-                if (!new ClientKeyStore(db.jdbi()).disable(keyId, System.currentTimeMillis())) {
+                if (!keyStore(store, db).disable(keyId, System.currentTimeMillis())) {
                     System.err.println("No client key with id " + keyId + ".");
                     return 1;
                 }

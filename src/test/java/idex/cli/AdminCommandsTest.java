@@ -101,6 +101,13 @@ class AdminCommandsTest {
         String list = idex("uid2", "client", "list", "--data-dir", dataDir.toString());
         assertThat(list).contains(created.get("keyId").asText()).contains("partner one").doesNotContain(secret)
                 .doesNotContain(key);
+        // The store holds neither the key nor the secret in clear: the secret only sealed (the command found the
+        // server's secrets key in the same data dir).
+        String row = server.database().jdbi().withHandle(h -> h.createQuery(
+                        "SELECT key_id || ' ' || key_hash || ' ' || key_salt || ' ' || secret FROM uid2_client_key"
+                                + " WHERE key_id = :id")
+                .bind("id", created.get("keyId").asText()).mapTo(String.class).one());
+        assertThat(row).doesNotContain(key).doesNotContain(secret).contains(" v1:");
         // Nothing in the store's files (tables, indexes, WAL) holds the key or the secret in clear.
         try (java.util.stream.Stream<java.nio.file.Path> files = Files.walk(dataDir.resolve("postgres"))) {
             for (java.nio.file.Path file : (Iterable<java.nio.file.Path>) files.filter(Files::isRegularFile)::iterator) {

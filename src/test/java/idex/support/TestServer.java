@@ -4,6 +4,7 @@ import idex.IdexServer;
 import idex.ServerConfig;
 import idex.exchange.jobs.JobSettings;
 import idex.store.Database;
+import idex.store.SecretsKey;
 import idex.store.StoreLocation;
 import idex.uid2.DeploymentSettings;
 import idex.uid2.IdentityEnvironment;
@@ -46,7 +47,9 @@ public final class TestServer implements AutoCloseable {
     private TestServer(StoreLocation store, Uid2Scope scope, IdentityEnvironment environment, int saltBuckets,
                        boolean realClock, Path filesDir) {
         this.filesDir = filesDir;
-        this.store = store;
+        // An external store named without a data dir: the secrets key of every such server in this JVM is one file,
+        // as every node on one database needs the same key.
+        this.store = store.dataDir() != null ? store : StoreLocation.of(store.dbUrl(), SHARED_KEY_DIR);
         this.scope = scope;
         this.environment = environment;
         this.saltBuckets = saltBuckets;
@@ -100,6 +103,18 @@ public final class TestServer implements AutoCloseable {
         t.clock.set(millis);
         t.boot();
         return t;
+    }
+
+    private static final Path SHARED_KEY_DIR = newTempDir("idex-shared-key");
+
+    private static Path newTempDir(String prefix) {
+        try {
+            Path dir = java.nio.file.Files.createTempDirectory(prefix);
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static Path newFilesDir() {
@@ -171,7 +186,12 @@ public final class TestServer implements AutoCloseable {
 
     public IssuedClientKey createKey(String name, Set<Role> roles) {
         DeploymentSettings d = DeploymentSettings.resolve(database().jdbi(), null, null, false);
-        return new ClientKeyStore(database().jdbi()).create(name, roles, 1, d, System.currentTimeMillis());
+        return keyStore().create(name, roles, 1, d, System.currentTimeMillis());
+    }
+
+    /** The server's client keys, with the secrets key it uses (IDEX_SECRETS_KEY if set, else its data dir's). */
+    public ClientKeyStore keyStore() {
+        return new ClientKeyStore(database().jdbi(), SecretsKey.load(store.dataDir()));
     }
 
     public IssuedClientKey createMapperKey() {

@@ -89,7 +89,7 @@ class EnvelopeHttpTest {
         IssuedClientKey k = server.createMapperKey();
         server.refreshNow();
         assertThat(http.callRaw(PATH, k.key(), k.secret(), QUERY).status()).isEqualTo(200);
-        new idex.uid2.clients.ClientKeyStore(server.database().jdbi()).disable(k.keyId(), System.currentTimeMillis() + 1);
+        server.keyStore().disable(k.keyId(), System.currentTimeMillis() + 1);
         server.refreshNow();
         assertThat(http.callRaw(PATH, k.key(), k.secret(), QUERY).status()).isEqualTo(401);
     }
