@@ -69,7 +69,7 @@ idex() { java -jar "$JAR" "$@"; }
     echo "kernel:  $(uname -r)"
     echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the benchmark)"
     java -version 2>&1 | sed 's/^/java:    /'
-    echo "jar:     $JAR (sources at commit $(git -C "$ROOT" log -1 --format=%h -- src pom.xml 2>/dev/null || echo '?'), built $(date -u -r "$JAR" +%Y-%m-%dT%H:%M:%SZ))"
+    echo "jar:     ${JAR#"$ROOT"/} (sources at commit $(git -C "$ROOT" log -1 --format=%h -- src pom.xml 2>/dev/null || echo '?'), built $(date -u -r "$JAR" +%Y-%m-%dT%H:%M:%SZ))"
     echo "server:  java $SERVER_OPTS $SERVER_EXTRA -jar idex.jar serve --rotation-schedule off"
 } | tee "$WORK/machine.txt"
 

@@ -69,8 +69,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.EnumSet;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /** A running idex server, wired by hand: store, in-memory state, HTTP routes, background tasks. */
 public final class IdexServer implements AutoCloseable {
@@ -80,19 +84,23 @@ public final class IdexServer implements AutoCloseable {
     public static final String BOOTSTRAP_FILE = "bootstrap-client.txt";
     /** How often a server picks up changes made by admin commands or other nodes. */
     private static final long REFRESH_MS = 1000;
+    /** Fewer buckets are created in a moment: no progress lines. */
+    static final int PROGRESS_FROM_BUCKETS = 50_000;
 
     private final Database db;
     private final Vertx vertx;
     private final ApiServer api;
     private final Scheduler scheduler;
     private final JobProcessor processor;
+    private final ScheduledExecutorService refresher;
     private final int port;
 
     private final StoreChanges changes;
 
     private IdexServer(Database db, Vertx vertx, ApiServer api, Scheduler scheduler, JobProcessor processor, int port,
-                       StoreChanges changes) {
+                       StoreChanges changes, ScheduledExecutorService refresher) {
         this.changes = changes;
+        this.refresher = refresher;
         this.processor = processor;
         this.db = db;
         this.vertx = vertx;
@@ -109,6 +117,8 @@ public final class IdexServer implements AutoCloseable {
     public static IdexServer start(ServerConfig config, PrintStream console, boolean consoleIsTerminal) {
         long started = System.nanoTime();
         Database db = Database.open(config.store(), config.poolSize(), Database.Holder.SERVER);
+        // What a failed start (a port in use…) has already started, stopped in reverse order before the store closes.
+        Deque<Runnable> undo = new ArrayDeque<>();
         try {
             // Job files hold identifiers of people: owner-only, and refused if another account can write the directory.
             Path filesDir = OwnerOnly.directory(config.filesDir());
@@ -144,6 +154,7 @@ public final class IdexServer implements AutoCloseable {
                     .setEventLoopPoolSize(eventLoops)
                     .setWorkerPoolSize(config.poolSize())
                     .setPreferNativeTransport(true)); // epoll on Linux, else the JDK's NIO
+            undo.push(() -> vertx.close().await());
             EncryptedEndpoint envelope = new EncryptedEndpoint(keys, config.clock());
             ExchangeApi exchange = new ExchangeApi(vertx, apiKeys);
             EndpointStore endpoints = new EndpointStore(db.jdbi());
@@ -155,16 +166,18 @@ public final class IdexServer implements AutoCloseable {
             OccurrenceJobs occurrences = new OccurrenceJobs(scheduledJobStore, jobStore, config.clock());
             CustomTask<ScheduledJobTaskData> occurrenceTask = ScheduledJobTask.task(occurrences);
             Scheduler scheduler = scheduler(config, db, occurrenceTask);
+            undo.push(scheduler::stop);
             ScheduledJobs scheduledJobs = new ScheduledJobs(scheduledJobStore, occurrences, jobStore, scheduler,
                     occurrenceTask, config.clock());
             JobFiles jobFiles = new JobFiles(filesDir, FileIo.forDirectory(filesDir, config.jobs().directIo()));
             JobProcessor processor = new JobProcessor(jobStore, endpoints, identities,
                     new IdentityFilterRules(db.jdbi()), jobFiles, () -> UidSnapshot.current(deployment, salts, optOuts),
                     deployment.scope(), config.jobs(), config.clock());
+            undo.push(processor::close);
             jobFiles.removePartials();
             JobRoutes jobRoutes = new JobRoutes(jobStore, endpoints, jobFiles, deployment.scope(), scheduledJobs,
                     config.clock());
-            ApiServer api = new ApiServer(vertx, metrics)
+            ApiServer api = new ApiServer(vertx, metrics, config.accessLog())
                     .mount(router -> Uid2Routes.mount(router, envelope, new BucketsEndpoint(salts),
                             new IdentityMapEndpoints(salts, optOuts, deployment.scope().scopeBit(),
                                     deployment.environment().envBits(), config.clock())))
@@ -179,7 +192,8 @@ public final class IdexServer implements AutoCloseable {
                     .mount(router -> new IdentityFilterRoutes(new IdentityFilterStore(db.jdbi()), endpoints)
                             .mount(router, exchange));
             StoreChanges changes = new StoreChanges(keyStore, keys, apiKeyStore, apiKeys, salts, optOuts);
-            refreshPeriodically(vertx, changes);
+            ScheduledExecutorService refresher = refreshPeriodically(changes);
+            undo.push(() -> stop(refresher));
 
             scheduler.start();
             scheduledJobs.resume();
@@ -190,8 +204,15 @@ public final class IdexServer implements AutoCloseable {
                     salts.current().count(), config.store().display(),
                     vertx.isNativeTransportEnabled() ? "epoll" : "NIO", (System.nanoTime() - started) / 1_000_000);
             processor.start();
-            return new IdexServer(db, vertx, api, scheduler, processor, port, changes);
-        } catch (RuntimeException e) {
+            return new IdexServer(db, vertx, api, scheduler, processor, port, changes, refresher);
+        } catch (Throwable e) { // Vert.x's await() may rethrow a checked exception unchecked
+            while (!undo.isEmpty()) {
+                try {
+                    undo.pop().run();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             db.close();
             throw e;
         }
@@ -224,8 +245,14 @@ public final class IdexServer implements AutoCloseable {
                                   ClientKeyStore keyStore, PrintStream console, boolean consoleIsTerminal) {
         long now = config.clock().getAsLong();
         if (saltStore.settings().isEmpty()) {
-            console.println("First start: creating " + config.saltBuckets() + " salt buckets…");
-            saltStore.createIfAbsent(config.saltBuckets(), now);
+            int count = config.saltBuckets();
+            console.println("First start: creating " + count + " salt buckets…");
+            // A million buckets take a while: a line every tenth shows the start is progressing, not stuck.
+            saltStore.createIfAbsent(count, now, created -> {
+                if (count >= PROGRESS_FROM_BUCKETS) {
+                    console.println("created " + created + " of " + count + " salt buckets");
+                }
+            });
         }
         if (!keyStore.list().isEmpty()) {
             return;
@@ -299,22 +326,34 @@ public final class IdexServer implements AutoCloseable {
         }
     }
 
-    private static void refreshPeriodically(Vertx vertx, StoreChanges changes) {
-        AtomicBoolean running = new AtomicBoolean();
-        vertx.setPeriodic(REFRESH_MS, id -> {
-            if (!running.compareAndSet(false, true)) {
-                return;
-            }
-            vertx.executeBlocking(() -> {
-                changes.apply();
-                return null;
-            }, false).onComplete(ar -> {
-                running.set(false);
-                if (ar.failed()) {
-                    LOG.warn("Refreshing from the store failed: {}", ar.cause().toString());
-                }
-            });
+    /**
+     * On a thread of its own rather than a Vert.x timer and worker: a refresh in flight when Vert.x closes would
+     * complete on a terminated event loop and print a stack trace on every normal stop. This thread is stopped,
+     * and its refresh waited for, before Vert.x closes.
+     */
+    private static ScheduledExecutorService refreshPeriodically(StoreChanges changes) {
+        ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "idex-store-refresh");
+            t.setDaemon(true);
+            return t;
         });
+        refresher.scheduleWithFixedDelay(() -> {
+            try {
+                changes.apply();
+            } catch (RuntimeException e) {
+                LOG.warn("Refreshing from the store failed: {}", e.toString());
+            }
+        }, REFRESH_MS, REFRESH_MS, TimeUnit.MILLISECONDS);
+        return refresher;
+    }
+
+    private static void stop(ScheduledExecutorService refresher) {
+        refresher.shutdownNow();
+        try {
+            refresher.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Applies store changes now rather than at the next periodic refresh (tests, and operators via signals later). */
@@ -333,9 +372,11 @@ public final class IdexServer implements AutoCloseable {
     @Override
     public void close() {
         api.stop();
+        stop(refresher);
         scheduler.stop();
         processor.close();
         vertx.close().await();
         db.close();
+        LOG.info("idex stopped");
     }
 }

@@ -80,6 +80,11 @@ public final class ServeCommand implements Callable<Integer> {
                     + " (env IDEX_DIRECT_IO; default ${DEFAULT-VALUE}).")
     boolean directIo;
 
+    @Option(names = "--access-log", negatable = true, defaultValue = "${env:IDEX_ACCESS_LOG:-false}",
+            fallbackValue = "true", description = "Log one line per request: method, path (never the query), status,"
+                    + " bytes, duration; never keys or bodies (env IDEX_ACCESS_LOG; default ${DEFAULT-VALUE}).")
+    boolean accessLog;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = new ServerConfig(host, port, store.location(), store.poolSize(),
@@ -87,7 +92,7 @@ public final class ServeCommand implements Callable<Integer> {
                 environment == null || environment.isBlank() ? null : IdentityEnvironment.parse(environment),
                 saltBuckets, rotationSchedule, ServerConfig.DEFAULT_SCHEDULER_POLLING, System::currentTimeMillis,
                 filesDir != null ? filesDir : store.dataDir().resolve("files"),
-                new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter, followUploads, directIo));
+                new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter, followUploads, directIo), accessLog);
         IdexServer server = IdexServer.start(config, System.out, onTerminal());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -14,7 +14,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
@@ -38,10 +37,14 @@ public final class ApiServer {
     /** How long a stop waits for requests in flight before it cuts their connections. */
     private static final long DRAIN_SECONDS = 20;
 
-    public ApiServer(Vertx vertx, PrometheusMeterRegistry metrics) {
+    /** `accessLog`: one line per request ({@link AccessLog}); off by default, as a busy server would log a lot. */
+    public ApiServer(Vertx vertx, PrometheusMeterRegistry metrics, boolean accessLog) {
         this.vertx = vertx;
         this.metrics = metrics;
         this.router = Router.router(vertx);
+        if (accessLog) {
+            router.route().handler(new AccessLog());
+        }
         router.route().handler(this::measure);
         router.get("/ops/healthcheck").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("OK"));
         router.get("/metrics").handler(ctx -> vertx.executeBlocking(metrics::scrape, false)
@@ -63,11 +66,17 @@ public final class ApiServer {
      * Listens with one HTTP server per event loop, so that requests use every core: a server created outside a
      * verticle would serve all connections from a single event loop. Vert.x shares one socket among servers
      * given the same host and port; port 0 is first resolved to a free port so that they can share it.
+     *
+     * @throws ListenFailure naming the host, the port and why (address in use, permission denied…)
      */
     public int start(String host, int port, int eventLoops) {
         int fixed = port != 0 ? port : freePort(host);
-        for (int i = 0; i < eventLoops; i++) {
-            listen(host, fixed);
+        try {
+            for (int i = 0; i < eventLoops; i++) {
+                listen(host, fixed);
+            }
+        } catch (Exception e) { // await() rethrows the transport's checked exception unchecked
+            throw ListenFailure.of(host, fixed, e);
         }
         return fixed;
     }
@@ -76,7 +85,7 @@ public final class ApiServer {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(host))) {
             return probe.getLocalPort();
         } catch (IOException e) {
-            throw new UncheckedIOException("no free port on " + host, e);
+            throw ListenFailure.of(host, 0, e);
         }
     }
 

@@ -7,7 +7,7 @@ import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
 import idex.support.ExchangeAccounts.TestEndpoint;
 import idex.support.ExchangeClient;
-import idex.support.SharedFiles;
+import idex.support.TestVectors;
 import idex.support.TestServer;
 import idex.support.Uid2Http;
 import idex.uid2.IdentityEnvironment;
@@ -61,7 +61,7 @@ class PostgresStoreTest {
             assertThat(http.call("/v2/identity/buckets", key.key(), key.secret(), "{\"since_timestamp\":0}").get("body")).hasSize(40);
 
             // Import the reference test salts through the admin command, against the same database.
-            assertThat(Main.run("uid2", "salts", "import", SharedFiles.vectors("uid2-test-salts").toString(), "--db-url", url)).isZero();
+            assertThat(Main.run("uid2", "salts", "import", TestVectors.uid2TestSalts().toString(), "--db-url", url)).isZero();
             server.refreshNow();
             JsonNode mapped = http.call("/v2/identity/map", key.key(), key.secret(), "{\"email\":[\"user@example.com\"]}")
                     .get("body").get("mapped").get(0);

@@ -37,6 +37,7 @@ public final class TestServer implements AutoCloseable {
     private final boolean realClock;
     private String rotationSchedule = ServerConfig.ROTATION_OFF;
     private JobSettings jobSettings = JobSettings.DEFAULT;
+    private boolean accessLog;
     private IdexServer server;
     private String console = "";
 
@@ -79,6 +80,14 @@ public final class TestServer implements AutoCloseable {
         TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST,
                 saltBuckets, true, filesDir);
         t.jobSettings = jobs;
+        t.boot();
+        return t;
+    }
+
+    /** A server on a real clock that logs every request (`--access-log`). */
+    public static TestServer startWithAccessLog(Path dataDir, int saltBuckets) {
+        TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST, saltBuckets, true);
+        t.accessLog = true;
         t.boot();
         return t;
     }
@@ -140,7 +149,7 @@ public final class TestServer implements AutoCloseable {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ServerConfig config = new ServerConfig("127.0.0.1", 0, store, 4, scope, environment, saltBuckets,
                 rotationSchedule, java.time.Duration.ofMillis(200), () -> realClock ? System.currentTimeMillis() : clock.get(),
-                filesDir, jobSettings);
+                filesDir, jobSettings, accessLog);
         // Output captured here is no terminal, as a service's log is not.
         server = IdexServer.start(config, new PrintStream(out, true, StandardCharsets.UTF_8), false);
         console = out.toString(StandardCharsets.UTF_8);

@@ -2,7 +2,7 @@ package idex.uid2;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.Main;
-import idex.support.SharedFiles;
+import idex.support.TestVectors;
 import idex.support.TestServer;
 import idex.support.Uid2Http;
 import idex.uid2.clients.IssuedClientKey;
@@ -48,7 +48,7 @@ class BucketsTest {
     @Test
     void referenceSaltsGiveTheReferenceAnswer() {
         try (TestServer server = TestServer.start(dataDir, 8)) {
-            assertThat(Main.run("uid2", "salts", "import", SharedFiles.vectors("uid2-test-salts").toString(),
+            assertThat(Main.run("uid2", "salts", "import", TestVectors.uid2TestSalts().toString(),
                     "--data-dir", dataDir.toString())).isZero();
             IssuedClientKey key = server.createMapperKey();
             server.refreshNow();

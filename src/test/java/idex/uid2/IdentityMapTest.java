@@ -3,7 +3,7 @@ package idex.uid2;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.Main;
 import idex.store.StoreLocation;
-import idex.support.SharedFiles;
+import idex.support.TestVectors;
 import idex.support.TestServer;
 import idex.support.Uid2Http;
 import idex.uid2.clients.IssuedClientKey;
@@ -38,7 +38,7 @@ class IdentityMapTest {
     static void start() {
         // Fixed time, so that "rotated less than 90 days ago" stays true for the snapshot's buckets.
         server = TestServer.startAt(java.time.Instant.parse("2026-11-23T00:00:00Z").toEpochMilli(), dataDir, 8);
-        assertThat(Main.run("uid2", "salts", "import", SharedFiles.vectors("uid2-test-salts").toString(),
+        assertThat(Main.run("uid2", "salts", "import", TestVectors.uid2TestSalts().toString(),
                 "--data-dir", dataDir.toString())).isZero();
         key = server.createMapperKey();
         server.refreshNow();
@@ -157,7 +157,7 @@ class IdentityMapTest {
     @Test
     void euidScopeChangesKeysAndRawUidScope(@TempDir Path euidDir) {
         try (TestServer euid = TestServer.start(StoreLocation.of(null, euidDir), Uid2Scope.EUID, IdentityEnvironment.INTEG, 8)) {
-            assertThat(Main.run("uid2", "salts", "import", SharedFiles.vectors("uid2-test-salts").toString(),
+            assertThat(Main.run("uid2", "salts", "import", TestVectors.uid2TestSalts().toString(),
                     "--data-dir", euidDir.toString())).isZero();
             IssuedClientKey k = euid.createMapperKey();
             assertThat(k.key()).startsWith("EUID-C-I-1-");

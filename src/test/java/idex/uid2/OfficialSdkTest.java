@@ -7,7 +7,7 @@ import com.uid2.client.IdentityMapV3Client;
 import com.uid2.client.IdentityMapV3Input;
 import com.uid2.client.IdentityMapV3Response;
 import idex.Main;
-import idex.support.SharedFiles;
+import idex.support.TestVectors;
 import idex.support.TestServer;
 import idex.uid2.clients.IssuedClientKey;
 import org.junit.jupiter.api.AfterAll;
@@ -34,7 +34,7 @@ class OfficialSdkTest {
     @BeforeAll
     static void start() {
         server = TestServer.start(dataDir, 16);
-        assertThat(Main.run("uid2", "salts", "import", SharedFiles.vectors("uid2-test-salts").toString(),
+        assertThat(Main.run("uid2", "salts", "import", TestVectors.uid2TestSalts().toString(),
                 "--data-dir", dataDir.toString())).isZero();
         server.refreshNow();
         key = server.createMapperKey();

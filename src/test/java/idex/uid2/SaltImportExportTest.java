@@ -2,7 +2,7 @@ package idex.uid2;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.Main;
-import idex.support.SharedFiles;
+import idex.support.TestVectors;
 import idex.support.Uid2Http;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,7 +17,7 @@ class SaltImportExportTest {
 
     @Test
     void importThenExportRoundTrips(@TempDir Path dataDir, @TempDir Path out) throws Exception {
-        Path vectors = SharedFiles.vectors("uid2-test-salts");
+        Path vectors = TestVectors.uid2TestSalts();
         // No server is running: admin commands open the store themselves, creating it if needed.
         assertThat(Main.run("uid2", "salts", "import", vectors.toString(), "--data-dir", dataDir.toString())).isZero();
         assertThat(Main.run("uid2", "salts", "export", out.toString(), "--data-dir", dataDir.toString())).isZero();
@@ -33,7 +33,7 @@ class SaltImportExportTest {
 
     @Test
     void aBrokenSnapshotIsRefusedAndChangesNothing(@TempDir Path dataDir, @TempDir Path broken, @TempDir Path out) throws Exception {
-        Path vectors = SharedFiles.vectors("uid2-test-salts");
+        Path vectors = TestVectors.uid2TestSalts();
         assertThat(Main.run("uid2", "salts", "import", vectors.toString(), "--data-dir", dataDir.toString())).isZero();
         Files.copy(vectors.resolve("metadata.json"), broken.resolve("metadata.json"));
         Files.writeString(broken.resolve("salts.txt"), Files.readString(vectors.resolve("salts.txt"))

@@ -1,7 +1,7 @@
 package idex.uid2;
 
 import idex.Main;
-import idex.support.SharedFiles;
+import idex.support.TestVectors;
 import idex.support.TestServer;
 import idex.support.Uid2Http;
 import idex.uid2.clients.IssuedClientKey;
@@ -24,7 +24,7 @@ class ScheduledRotationTest {
     void theScheduledTaskRotatesTheOldestEligibleBucket() throws Exception {
         long now = Instant.parse("2026-11-23T00:00:00Z").toEpochMilli();
         try (TestServer server = TestServer.startAt(now, dataDir, 8, "FIXED_DELAY|1s")) {
-            assertThat(Main.run("uid2", "salts", "import", SharedFiles.vectors("uid2-test-salts").toString(),
+            assertThat(Main.run("uid2", "salts", "import", TestVectors.uid2TestSalts().toString(),
                     "--data-dir", dataDir.toString())).isZero();
             IssuedClientKey key = server.createMapperKey();
             server.refreshNow();

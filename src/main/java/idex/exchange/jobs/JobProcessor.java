@@ -124,9 +124,9 @@ public final class JobProcessor implements AutoCloseable {
     private void runClaimed(Job job, AtomicBoolean held) {
         long started = System.nanoTime();
         try {
-            long spawned = runner.run(job, node, () -> held.get() && !stopping);
-            LOG.info("Job {} ({}) processed in {} ms", job.jobId(), job.category(), (System.nanoTime() - started) / 1_000_000);
-            if (spawned != 0) {
+            JobRunner.FinishedRun run = runner.run(job, node, () -> held.get() && !stopping);
+            logFinished(job, run, started, "");
+            if (run.spawnedJobId() != 0) {
                 wake();
             }
         } catch (IOException | RuntimeException e) {
@@ -138,6 +138,12 @@ public final class JobProcessor implements AutoCloseable {
                 wake(); // a slot is free
             }
         }
+    }
+
+    /** One line per finished run: what an operator needs to see a job's size and speed without querying the store. */
+    private static void logFinished(Job job, JobRunner.FinishedRun run, long startedNanos, String how) {
+        LOG.info("Job {} ({}) finished{} in {} ms: {} rows in, {} out, {} skipped", job.jobId(), job.category(), how,
+                (System.nanoTime() - startedNanos) / 1_000_000, run.rowsIn(), run.rowsOut(), run.rowsSkipped());
     }
 
     /** Settles a run of a job this node holds that did not finish: given back, taken over, or in ERROR. */
@@ -211,9 +217,10 @@ public final class JobProcessor implements AutoCloseable {
         }
 
         void run(AlignedFileInput in, boolean gzip) {
+            long started = System.nanoTime();
             try {
-                runner.follow(job, node, this::goesOn, in, gzip, this::awaitAcceptance);
-                LOG.info("Job {} processed while its upload arrived", job.jobId());
+                JobRunner.FinishedRun run = runner.follow(job, node, this::goesOn, in, gzip, this::awaitAcceptance);
+                logFinished(job, run, started, " while its upload arrived");
                 // a spawned job waits in PENDING: the wake below finds it
             } catch (IOException | RuntimeException e) {
                 if (giveUp()) {

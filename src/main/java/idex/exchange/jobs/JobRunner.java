@@ -95,13 +95,17 @@ final class JobRunner {
         boolean held();
     }
 
+    /** What a run that ended its job did, for the node's log: its rows, and the job it spawned (0 for none). */
+    record FinishedRun(long rowsIn, long rowsOut, long rowsSkipped, long spawnedJobId) {
+    }
+
     /**
-     * Runs a job this node claimed to its end state. Answers the id of a job it spawned, or 0.
+     * Runs a job this node claimed to its end state.
      *
      * @throws ClaimLost when the claim was lost midway: nothing of the run counts
      * @throws JobFailure for a problem with the job itself (the caller ends it in ERROR with the message)
      */
-    long run(Job job, String node, Claim claim) throws IOException {
+    FinishedRun run(Job job, String node, Claim claim) throws IOException {
         Path upload = job.uploadFile() == null ? null : files.upload(job.jobId(), job.uploadFile());
         if (upload == null || !Files.isRegularFile(upload)) {
             throw new JobFailure("The uploaded file is missing from the server's files directory.");
@@ -130,7 +134,7 @@ final class JobRunner {
      * file, then waits for `acceptance`. The output directory is not emptied first, as another upload to the same
      * job may be followed at the same time; each run removes only its own files when it does not finish.
      */
-    long follow(Job job, String node, Claim claim, InputStream in, boolean gzip, Acceptance acceptance)
+    FinishedRun follow(Job job, String node, Claim claim, InputStream in, boolean gzip, Acceptance acceptance)
             throws IOException {
         Endpoint producer = endpoint(job, job.producerEndpointId(), "producer");
         try (Upload upload = Upload.open(in, gzip)) {
@@ -138,7 +142,7 @@ final class JobRunner {
         }
     }
 
-    private long export(Job job, String node, Claim claim, Upload in, Endpoint producer, Acceptance acceptance)
+    private FinishedRun export(Job job, String node, Claim claim, Upload in, Endpoint producer, Acceptance acceptance)
             throws IOException {
         Endpoint destination = endpoint(job, job.destinationEndpointId(), "destination");
         WithheldIdentifiers withheld = filters.between(job.accountId(), producer.endpointId(), destination.endpointId());
@@ -187,7 +191,7 @@ final class JobRunner {
                 throw new ClaimLost();
             }
             JobFiles.deleteQuietly(upload);
-            return child;
+            return new FinishedRun(counts.sourceRecords(), counts.destinationRecords(), counts.badRecords(), child);
         } catch (IOException | RuntimeException e) {
             writer.discard();
             throw e;
@@ -202,7 +206,7 @@ final class JobRunner {
         return translation.isGraph() || Runtime.getRuntime().availableProcessors() < 2 ? 1 : 2;
     }
 
-    private long populate(Job job, String node, Claim claim, Path upload, Endpoint producer) throws IOException {
+    private FinishedRun populate(Job job, String node, Claim claim, Path upload, Endpoint producer) throws IOException {
         try (Upload in = Upload.open(files.io(), upload)) {
             RowTranslation translation = compile(JobMapping.NONE, in.header(), producer, null, WithheldIdentifiers.NONE);
             RowTranslator checker = translation.translator(null, null, row -> { });
@@ -247,7 +251,7 @@ final class JobRunner {
                 throw new ClaimLost();
             }
             JobFiles.deleteTree(files.jobDir(job.jobId()));
-            return 0;
+            return new FinishedRun(counts.sourceRecords(), placed[0], counts.badRecords() + rejectedCount[0], 0);
         }
     }
 

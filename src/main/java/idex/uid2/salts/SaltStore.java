@@ -17,6 +17,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /** Salt buckets and their settings in the database. */
 public final class SaltStore {
@@ -50,10 +51,11 @@ public final class SaltStore {
 
     /**
      * Creates a fresh salt set when the store has none; false when one already exists. Rows are committed in
-     * batches (one transaction of a million rows would need hundreds of MB in H2), and the settings row, written
-     * last with the snapshot, marks the set complete: a start interrupted halfway starts over.
+     * batches (one transaction of a million rows would hold them all at once), and the settings row, written
+     * last with the snapshot, marks the set complete: a start interrupted halfway starts over. `progress` gets the
+     * number of buckets created at each tenth of the way.
      */
-    public boolean createIfAbsent(int count, long now) {
+    public boolean createIfAbsent(int count, long now, IntConsumer progress) {
         if (count <= 0 || count > SaltBuckets.MAX_BUCKETS) {
             throw new IllegalArgumentException("--salt-buckets must be between 1 and " + SaltBuckets.MAX_BUCKETS);
         }
@@ -68,9 +70,12 @@ public final class SaltStore {
         BucketIds bucketIds = new BucketIds(meta.idPrefix(), meta.idSecret());
         SaltBuckets.Builder[] memoryRef = {SaltBuckets.builder(count, meta.firstLevelSalt(), 1, 1)};
         int batch = 65_536;
-        for (int from = 0; from < count; from += batch) {
+        int tenth = 1;
+        for (int from = 0; from < count; ) {
             int first = from;
-            int last = Math.min(count, from + batch);
+            // Batches end at each tenth too, so that progress is reported at exact tenths.
+            int nextTenth = tenthMark(count, tenth);
+            int last = Math.min(Math.min(count, from + batch), nextTenth);
             jdbi.useTransaction(h -> {
                 try (BucketWriter w = new BucketWriter(h.getConnection(), bucketIds, 1, first)) {
                     for (int i = first; i < last; i++) {
@@ -79,6 +84,11 @@ public final class SaltStore {
                     }
                 }
             });
+            from = last;
+            while (tenth <= 10 && last >= tenthMark(count, tenth)) {
+                progress.accept(tenthMark(count, tenth));
+                tenth++;
+            }
         }
         SaltBuckets buckets = memoryRef[0].build();
         memoryRef[0] = null; // drop the builder's scratch space before the snapshot is written
@@ -90,6 +100,11 @@ public final class SaltStore {
             writeSettings(h, meta, count, now);
             return true;
         });
+    }
+
+    /** Buckets created once `tenth` tenths are: the count's tenth rounded up (104858 of 1048576), the count at 10. */
+    static int tenthMark(int count, int tenth) {
+        return (int) ((count * (long) tenth + 9) / 10);
     }
 
     /**

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
 import idex.support.ExchangeAccounts.TestEndpoint;
+import idex.support.Eventually;
 import idex.support.ExchangeClient;
+import idex.support.LogLines;
 import idex.support.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -255,6 +257,35 @@ class JobProcessingTest {
         assertThat(job.get("errorDetails").asText()).contains("line 4: wrong column count");
         assertThat(person(from, "ann@example.com").toString()).contains("\"a1\"").contains("\"a2\"");
         assertThat(server.filesDir().resolve("jobs/" + jobId)).doesNotExist();
+    }
+
+    @Test
+    void eachFinishedRunLogsOneLineWithItsRowsAndDuration() {
+        try (LogLines log = LogLines.of(JobProcessor.class)) {
+            long exportId = create(source, export(source, destination,
+                    "\"identityMappings\":{\"email\":\"workEmail\"}", true));
+            // a row to export, one with no email (nothing to export, but a cookieId to store), one with nothing at all
+            upload(source, exportId, "email,cookieId\na@example.com,c1\n,c2\n,\n");
+            awaitStatus(source.client(), "SEGMENT_EXPORT", exportId, "READY_FOR_DOWNLOAD");
+            // the export spawned its SEGMENT_POPULATE_DB job, which runs next
+            long populateId = server.database().jdbi().withHandle(h -> h.createQuery(
+                    "SELECT job_id FROM exchange_job WHERE parent_job_id = :id").bind("id", exportId).mapTo(Long.class).one());
+            Eventually.await("the runs' lines", () -> finished(log, exportId, populateId), lines -> lines.size() == 2);
+
+            assertThat(finished(log, exportId, populateId)).satisfiesExactly(
+                    line -> assertThat(line).matches("Job " + exportId + " \\(SEGMENT_EXPORT\\) finished"
+                            + "( while its upload arrived)? in \\d+ ms: 3 rows in, 1 out, 1 skipped"),
+                    line -> assertThat(line).matches("Job " + populateId + " \\(SEGMENT_POPULATE_DB\\) finished"
+                            + " in \\d+ ms: 3 rows in, 2 out, 1 skipped"));
+        }
+    }
+
+    private static List<String> finished(LogLines log, long... jobIds) {
+        List<String> lines = new ArrayList<>();
+        for (long id : jobIds) {
+            log.messages().stream().filter(m -> m.startsWith("Job " + id + " (") && m.contains(" finished")).forEach(lines::add);
+        }
+        return lines;
     }
 
     @Test

@@ -2,7 +2,7 @@ package idex.uid2.map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import idex.uid2.TestVectors;
+import idex.support.TestVectors;
 import idex.uid2.salts.BucketIds;
 import idex.uid2.salts.SaltFileRow;
 import idex.uid2.salts.SaltSnapshotFiles;
@@ -14,7 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The results the reference operator gives with its shipped test salts (shared/vectors/uid2-test-salts). */
+/** The results the reference operator gives with its shipped test salts (src/test/resources/vectors/uid2-test-salts). */
 class ReferenceVectorsTest {
     private static final int SCOPE_UID2 = 0;
     private static final int ENV_TEST = 0;

@@ -6,7 +6,7 @@ import idex.exchange.endpoints.DeclaredIdentifier;
 import idex.exchange.endpoints.Registration;
 import idex.exchange.filters.WithheldIdentifiers;
 import idex.uid2.IdentityEnvironment;
-import idex.uid2.TestVectors;
+import idex.support.TestVectors;
 import idex.uid2.Uid2Scope;
 import idex.uid2.map.IdentityHasher;
 import idex.uid2.map.IdentityNormalizer;
@@ -69,7 +69,7 @@ final class Fixtures {
                 WithheldIdentifiers.NONE, Uid2Scope.UID2);
     }
 
-    /** The shared reference test salts (5 buckets) as the server holds them in memory. */
+    /** The reference test salts (5 buckets) as the server holds them in memory. */
     static SaltBuckets testSalts() {
         try {
             Path dir = TestVectors.uid2TestSalts();

@@ -20,7 +20,7 @@ import static idex.exchange.jobs.translate.Fixtures.ordered;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** UID2 / EUID targets against the shared reference test salts (shared/vectors/uid2-test-salts/README.md). */
+/** UID2 / EUID targets against the reference test salts (src/test/resources/vectors/uid2-test-salts/README.md). */
 class RawUidTranslationTest {
 
     private static UidSnapshot uid2;
