@@ -5,12 +5,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Locale;
@@ -28,11 +29,13 @@ import java.util.concurrent.Callable;
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
                 "0:decrypted JSON printed",
-                "1:non-200 answer, or an answer that does not decrypt or has the wrong nonce",
+                "1:non-200 answer, or an answer that does not decrypt or has the wrong nonce (any decrypted output"
+                        + " printed is then not to be trusted)",
                 "2:invalid URL, secret or usage",
-                "3:the server could not be reached"})
+                "3:the server could not be reached, or the answer was cut off"})
 public final class RequestCommand implements Callable<Integer> {
     static final String OCTET_STREAM = "application/octet-stream";
+    private static final String NOT_AN_ENVELOPE = "HTTP 200 answer is not a valid encrypted response: ";
 
     @Parameters(index = "0", paramLabel = "URL", description = "Endpoint, e.g. https://host/v2/identity/buckets.")
     String url;
@@ -83,7 +86,7 @@ public final class RequestCommand implements Callable<Integer> {
                 .header("Content-Type", binary ? OCTET_STREAM : "text/plain")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(binary ? envelope : Base64.getEncoder().encode(envelope)));
 
-        HttpResponse<byte[]> response;
+        HttpResponse<InputStream> response;
         try {
             response = send(request.build());
         } catch (IOException e) {
@@ -95,31 +98,66 @@ public final class RequestCommand implements Callable<Integer> {
             return ExitCodes.CONNECTION_FAILED;
         }
 
-        byte[] body = response.body();
-        if (response.statusCode() != 200) {
-            io.out().write(body);
-            io.out().flush();
-            io.err().println("HTTP " + response.statusCode());
-            return ExitCodes.NOT_A_SUCCESS_ANSWER;
-        }
-        try {
+        try (InputStream body = new AnswerBody(response.body())) {
+            if (response.statusCode() != 200) {
+                body.transferTo(io.out());
+                io.out().flush();
+                io.err().println("HTTP " + response.statusCode());
+                return ExitCodes.NOT_A_SUCCESS_ANSWER;
+            }
             // Go by what the server says it sent: a binary request may still be answered in text (spec §1 fallback).
             boolean rawAnswer = response.headers().firstValue("Content-Type")
                     .map(type -> type.toLowerCase(Locale.ROOT).startsWith(OCTET_STREAM)).orElse(false);
-            byte[] raw = rawAnswer ? body : Base64.getDecoder().decode(new String(body, StandardCharsets.ISO_8859_1).strip());
-            return PrettyJson.print(EnvelopeCodec.decryptResponse(raw, key, nonce), io);
-        } catch (IllegalArgumentException e) {
-            io.err().println("HTTP 200 answer is not a valid encrypted response: " + e.getMessage());
+            return DecryptedAnswerPrinter.print(rawAnswer ? body : Base64Body.decoding(body), key, nonce,
+                    NOT_AN_ENVELOPE, io);
+        } catch (ConnectionLost e) {
+            io.out().flush();
+            io.err().println("Request to " + url + " failed while reading the answer: " + e.getCause());
+            return ExitCodes.CONNECTION_FAILED;
+        } catch (IOException e) { // the base64 decoder's
+            io.out().flush();
+            io.err().println(NOT_AN_ENVELOPE + e.getMessage());
             return ExitCodes.NOT_A_SUCCESS_ANSWER;
         }
     }
 
-    private HttpResponse<byte[]> send(HttpRequest request) throws IOException, InterruptedException {
+    private HttpResponse<InputStream> send(HttpRequest request) throws IOException, InterruptedException {
         // HTTP/1.1: without it the client offers an h2c upgrade on plain http, which gains nothing here.
         HttpClient client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(connectTimeoutSeconds))
                 .build();
-        return client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        return client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    }
+
+    /** The answer as it arrives; its read failures are the connection's, told apart from the answer's own. */
+    private static final class AnswerBody extends FilterInputStream {
+        AnswerBody(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (IOException e) {
+                throw new ConnectionLost(e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (IOException e) {
+                throw new ConnectionLost(e);
+            }
+        }
+    }
+
+    private static final class ConnectionLost extends IOException {
+        ConnectionLost(IOException cause) {
+            super(cause);
+        }
     }
 }

@@ -89,6 +89,75 @@ class DecryptCommandTest {
         assertThat(run.out()).isEqualTo(jacksonPretty(JSON) + "\n");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"", "\n", "\r\n"})
+    void anAnswerTooLargeToHoldIsPrintedAsASmallOneIs(String lineEnd) throws Exception {
+        String json = bucketList(40_000);
+        assertThat(json.length()).isGreaterThan(DecryptedAnswerPrinter.HELD_ANSWER_BYTES);
+
+        CommandRun run = CommandRun.run(DecryptCommand::new, encryptedAnswer(json) + lineEnd, SECRET_TEXT);
+
+        assertThat(run.exitCode()).as(run.stderr()).isZero();
+        assertThat(run.out()).isEqualTo(jacksonPretty(json) + "\n");
+    }
+
+    @Test
+    void aLargeAnswerWithAChangedTagIsPrintedThenRefused() throws Exception {
+        String json = bucketList(40_000);
+        byte[] raw = EnvelopeCodec.encryptResponse(json.getBytes(StandardCharsets.UTF_8), new byte[8], SECRET, 0);
+        raw[raw.length - 1] ^= 0x01;
+
+        CommandRun run = CommandRun.run(DecryptCommand::new, Base64.getEncoder().encode(raw), SECRET_TEXT);
+
+        // Printed as it came, since it is too large to hold until the tag: the exit code and message tell.
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.out()).isEqualTo(jacksonPretty(json) + "\n");
+        assertThat(run.stderr()).contains("authentication failed", "the output printed above is not to be trusted");
+    }
+
+    @Test
+    void aSmallAnswerWithAChangedTagPrintsNothing() {
+        byte[] raw = EnvelopeCodec.encryptResponse(JSON.getBytes(StandardCharsets.UTF_8), new byte[8], SECRET, 0);
+        raw[raw.length - 1] ^= 0x01;
+
+        CommandRun run = CommandRun.run(DecryptCommand::new, Base64.getEncoder().encode(raw), SECRET_TEXT);
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.stdout()).isEmpty();
+        assertThat(run.stderr()).contains("authentication failed").doesNotContain("not to be trusted");
+    }
+
+    @Test
+    void aLargeUnencryptedInputIsPrintedUnchanged() {
+        String json = bucketList(40_000);
+
+        CommandRun run = CommandRun.run(DecryptCommand::new, json, SECRET_TEXT);
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.out()).isEqualTo(json);
+    }
+
+    @Test
+    void aLineBreakInsideALargeAnswerIsNotBase64() {
+        String answer = encryptedAnswer(bucketList(40_000));
+        String broken = answer.substring(0, answer.length() / 2) + "\n" + answer.substring(answer.length() / 2);
+
+        CommandRun run = CommandRun.run(DecryptCommand::new, broken, SECRET_TEXT);
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.stderr()).contains("Cannot read the response: Illegal base64 character 0xa");
+    }
+
+    /** {"body":[{"bucket_id":…,"last_updated":…},…],"status":"success"}, ~50 bytes a bucket. */
+    static String bucketList(int buckets) {
+        StringBuilder json = new StringBuilder("{\"body\":[");
+        for (int i = 0; i < buckets; i++) {
+            json.append(i == 0 ? "" : ",").append("{\"bucket_id\":\"b").append(Integer.toString(i, 36))
+                    .append("\",\"last_updated\":\"2022-06-05T22:52:03.109\"}");
+        }
+        return json.append("],\"status\":\"success\"}").toString();
+    }
+
     static String encryptedAnswer(String json) {
         return Base64.getEncoder().encodeToString(EnvelopeCodec.encryptResponse(json.getBytes(StandardCharsets.UTF_8),
                 new byte[8], SECRET, System.currentTimeMillis()));

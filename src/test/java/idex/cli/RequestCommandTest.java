@@ -10,11 +10,17 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static idex.cli.DecryptCommandTest.jacksonPretty;
 import static idex.cli.EncryptCommandTest.SECRET;
@@ -25,6 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RequestCommandTest {
     private static final String KEY = "UID2-C-L-999-abcdef.ghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ=";
     private static final String REQUEST = "{\"since_timestamp\":\"2022-06-01T13:00:00\"}";
+    /** More than the printer holds: printed as it is decrypted. */
+    private static final String LARGE_BODY = DecryptCommandTest.bucketList(40_000);
 
     private HttpServer server;
     private String baseUrl;
@@ -33,8 +41,10 @@ class RequestCommandTest {
     @BeforeEach
     void startStub() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/v2/echo", exchange -> answer(exchange, false));
-        server.createContext("/v2/wrong-nonce", exchange -> answer(exchange, true));
+        server.createContext("/v2/echo", exchange -> answer(exchange, false, null));
+        server.createContext("/v2/wrong-nonce", exchange -> answer(exchange, true, null));
+        server.createContext("/v2/large", exchange -> answer(exchange, false, LARGE_BODY));
+        server.createContext("/v2/large-wrong-nonce", exchange -> answer(exchange, true, LARGE_BODY));
         server.createContext("/v2/garbage", exchange -> send(exchange, 200, "text/plain", bytes("not an envelope")));
         server.start();
         baseUrl = "http://127.0.0.1:" + server.getAddress().getPort();
@@ -61,6 +71,65 @@ class RequestCommandTest {
         assertThat(run.exitCode()).isZero();
         assertThat(receivedContentType).isEqualTo("application/octet-stream");
         assertThat(run.out()).isEqualTo(jacksonPretty("{\"body\":" + REQUEST + ",\"status\":\"success\"}") + "\n");
+    }
+
+    @Test
+    void aLargeAnswerIsPrintedAsASmallOneIs() throws Exception {
+        String expected = jacksonPretty("{\"body\":" + LARGE_BODY + ",\"status\":\"success\"}") + "\n";
+
+        CommandRun text = request("/v2/large", REQUEST);
+        CommandRun binary = request("/v2/large", REQUEST, "--binary");
+
+        assertThat(text.exitCode()).as(text.stderr()).isZero();
+        assertThat(text.out()).isEqualTo(expected);
+        assertThat(binary.exitCode()).as(binary.stderr()).isZero();
+        assertThat(binary.out()).isEqualTo(expected);
+    }
+
+    @Test
+    void aLargeAnswerWithAnotherNonceIsRejectedBeforeAnyOutput() {
+        CommandRun run = request("/v2/large-wrong-nonce", REQUEST);
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.stdout()).isEmpty();
+        assertThat(run.stderr()).contains("nonce does not match");
+    }
+
+    @Test
+    void anAnswerCutOffIsExitCode3() throws Exception {
+        byte[] answer = Base64.getEncoder().encode(EnvelopeCodec.encryptResponse(
+                bytes(LARGE_BODY), new byte[8], SECRET, System.currentTimeMillis()));
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread operator = new Thread(() -> {
+                try (Socket connection = listener.accept()) {
+                    readRequest(connection.getInputStream());
+                    OutputStream out = connection.getOutputStream();
+                    out.write(bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+                            + answer.length + "\r\n\r\n"));
+                    out.write(answer, 0, answer.length / 2); // then the connection drops
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            operator.start();
+
+            CommandRun run = CommandRun.run(RequestCommand::new, REQUEST,
+                    "http://127.0.0.1:" + listener.getLocalPort() + "/v2/identity/buckets", KEY, SECRET_TEXT);
+            operator.join();
+
+            assertThat(run.exitCode()).isEqualTo(3);
+            assertThat(run.stderr()).contains("failed while reading the answer");
+        }
+    }
+
+    /** Headers, then as many body bytes as Content-Length says. */
+    private static void readRequest(InputStream in) throws IOException {
+        StringBuilder headers = new StringBuilder();
+        while (!headers.toString().endsWith("\r\n\r\n")) {
+            headers.append((char) in.read());
+        }
+        Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(headers);
+        in.readNBytes(length.find() ? Integer.parseInt(length.group(1)) : 0);
     }
 
     @Test
@@ -130,7 +199,7 @@ class RequestCommandTest {
     }
 
     /** Auth, then the envelope, then {"body":<request JSON>,"status":"success"} encrypted like the server does. */
-    private void answer(HttpExchange exchange, boolean wrongNonce) throws IOException {
+    private void answer(HttpExchange exchange, boolean wrongNonce, String bodyOrNull) throws IOException {
         receivedContentType = exchange.getRequestHeaders().getFirst("Content-Type");
         byte[] body = exchange.getRequestBody().readAllBytes();
         if (!("Bearer " + KEY).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
@@ -147,7 +216,8 @@ class RequestCommandTest {
             return;
         }
         byte[] nonce = wrongNonce ? EnvelopeCodec.randomNonce() : request.nonce();
-        byte[] raw = EnvelopeCodec.encryptResponse(bytes("{\"body\":" + request.json() + ",\"status\":\"success\"}"),
+        String answerBody = bodyOrNull != null ? bodyOrNull : request.json().toString();
+        byte[] raw = EnvelopeCodec.encryptResponse(bytes("{\"body\":" + answerBody + ",\"status\":\"success\"}"),
                 nonce, SECRET, System.currentTimeMillis());
         if (request.binary()) {
             send(exchange, 200, "application/octet-stream", raw);
