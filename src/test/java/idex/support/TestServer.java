@@ -3,6 +3,7 @@ package idex.support;
 import idex.IdexServer;
 import idex.ServerConfig;
 import idex.exchange.jobs.JobSettings;
+import idex.http.BodyBudget;
 import idex.store.Database;
 import idex.store.StoreLocation;
 import idex.uid2.DeploymentSettings;
@@ -36,6 +37,7 @@ public final class TestServer implements AutoCloseable {
     private final boolean realClock;
     private String rotationSchedule = ServerConfig.ROTATION_OFF;
     private JobSettings jobSettings = JobSettings.DEFAULT;
+    private long bodyBudget = BodyBudget.ofHeap().bytes();
     private IdexServer server;
     private String console = "";
 
@@ -76,6 +78,14 @@ public final class TestServer implements AutoCloseable {
         TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST,
                 saltBuckets, true, filesDir);
         t.jobSettings = jobs;
+        t.boot();
+        return t;
+    }
+
+    /** A server on a real clock that holds at most `bodyBudget` bytes of request bodies at once. */
+    public static TestServer startWithBodyBudget(Path dataDir, long bodyBudget) {
+        TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST, 4, true);
+        t.bodyBudget = bodyBudget;
         t.boot();
         return t;
     }
@@ -125,7 +135,7 @@ public final class TestServer implements AutoCloseable {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ServerConfig config = new ServerConfig("127.0.0.1", 0, store, 4, scope, environment, saltBuckets,
                 rotationSchedule, java.time.Duration.ofMillis(200), () -> realClock ? System.currentTimeMillis() : clock.get(),
-                filesDir, jobSettings);
+                filesDir, jobSettings, bodyBudget);
         server = IdexServer.start(config, new PrintStream(out, true, StandardCharsets.UTF_8));
         console = out.toString(StandardCharsets.UTF_8);
     }
