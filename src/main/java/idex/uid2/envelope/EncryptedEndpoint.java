@@ -59,7 +59,6 @@ public final class EncryptedEndpoint {
                 return;
             }
             boolean octetStream = isOctetStream(ctx.request().getHeader("Content-Type"));
-            ctx.request().pause();
             BoundedBody.read(ctx, BODY_LIMIT, bodies).onComplete(ar -> {
                 if (ar.failed()) {
                     if (ar.cause() instanceof BoundedBody.TooLarge) {
