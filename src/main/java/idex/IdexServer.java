@@ -31,6 +31,7 @@ import idex.exchange.jobs.schedule.ScheduledJobTaskData;
 import idex.exchange.jobs.schedule.ScheduledJobs;
 import idex.files.FileIo;
 import idex.http.ApiServer;
+import idex.http.BodyBudget;
 import idex.store.Database;
 import idex.store.OwnerOnly;
 import idex.store.SecretsKey;
@@ -155,8 +156,10 @@ public final class IdexServer implements AutoCloseable {
                     .setWorkerPoolSize(config.poolSize())
                     .setPreferNativeTransport(true)); // epoll on Linux, else the JDK's NIO
             undo.push(() -> vertx.close().await());
-            EncryptedEndpoint envelope = new EncryptedEndpoint(keys, config.clock());
-            ExchangeApi exchange = new ExchangeApi(vertx, apiKeys);
+            BodyBudget bodies = new BodyBudget(config.bodyBudget());
+            metrics.gauge("idex.http.body.budget.reserved.bytes", bodies, BodyBudget::reserved);
+            EncryptedEndpoint envelope = new EncryptedEndpoint(keys, config.clock(), bodies);
+            ExchangeApi exchange = new ExchangeApi(vertx, apiKeys, bodies);
             EndpointStore endpoints = new EndpointStore(db.jdbi());
             IdentityStore identities = new IdentityStore(db.jdbi());
             X1Ids x1Ids = X1Ids.of(db.jdbi());

@@ -3,6 +3,7 @@ package idex.cli;
 import idex.IdexServer;
 import idex.ServerConfig;
 import idex.exchange.jobs.JobSettings;
+import idex.http.BodyBudget;
 import idex.uid2.IdentityEnvironment;
 import idex.uid2.Uid2Scope;
 import idex.uid2.salts.SaltRotationSchedule;
@@ -85,6 +86,12 @@ public final class ServeCommand implements Callable<Integer> {
                     + " bytes, duration; never keys or bodies (env IDEX_ACCESS_LOG; default ${DEFAULT-VALUE}).")
     boolean accessLog;
 
+    @Option(names = "--body-budget-mib", defaultValue = "${env:IDEX_BODY_BUDGET_MIB:-0}",
+            description = "MiB of request bodies held in memory at once, across all requests; a large body that does"
+                    + " not fit is answered 503 with Retry-After (env IDEX_BODY_BUDGET_MIB; default 0: an eighth of"
+                    + " the heap).")
+    long bodyBudgetMib;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = new ServerConfig(host, port, store.location(), store.poolSize(),
@@ -92,7 +99,8 @@ public final class ServeCommand implements Callable<Integer> {
                 environment == null || environment.isBlank() ? null : IdentityEnvironment.parse(environment),
                 saltBuckets, rotationSchedule, ServerConfig.DEFAULT_SCHEDULER_POLLING, System::currentTimeMillis,
                 filesDir != null ? filesDir : store.dataDir().resolve("files"),
-                new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter, followUploads, directIo), accessLog);
+                new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter, followUploads, directIo), accessLog,
+                bodyBudgetMib > 0 ? bodyBudgetMib * 1024L * 1024 : BodyBudget.ofHeap().bytes());
         IdexServer server = IdexServer.start(config, System.out, onTerminal());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import idex.exchange.accounts.ApiKeys;
 import idex.exchange.accounts.Caller;
 import idex.http.ApiError;
+import idex.http.BodyBudget;
 import idex.http.BoundedBody;
 import idex.http.Json;
 import idex.http.Reply;
@@ -22,7 +23,8 @@ import java.util.Map;
 
 /**
  * The HTTP plumbing every exchange call shares: the bearer key is checked on the event loop (401 before a body is
- * read), the body is read up to a limit (413 beyond), and the call itself runs on the worker pool, which is sized
+ * read), the body is read up to a limit (413 beyond) within a budget shared by the process (503 when it does not
+ * fit), and the call itself runs on the worker pool, which is sized
  * to the connection pool, so that JDBC never blocks an event loop. An {@link ApiError} becomes its status and
  * `{"message":…}`.
  */
@@ -68,10 +70,13 @@ public final class ExchangeApi {
 
     private final Vertx vertx;
     private final ApiKeys keys;
+    /** Shared with every other route that buffers bodies. */
+    private final BodyBudget bodies;
 
-    public ExchangeApi(Vertx vertx, ApiKeys keys) {
+    public ExchangeApi(Vertx vertx, ApiKeys keys, BodyBudget bodies) {
         this.vertx = vertx;
         this.keys = keys;
+        this.bodies = bodies;
     }
 
     public ApiKeys keys() {
@@ -88,7 +93,10 @@ public final class ExchangeApi {
         };
     }
 
-    /** A call with a JSON body of at most {@link #JSON_LIMIT} bytes. */
+    /**
+     * A call with a JSON body of at most {@link #JSON_LIMIT} bytes (413 beyond), held within the process's
+     * {@link BodyBudget} (503 with Retry-After when it does not fit now).
+     */
     public Handler<RoutingContext> withBody(Call call) {
         return ctx -> {
             Caller caller = authenticate(ctx);
@@ -96,11 +104,16 @@ public final class ExchangeApi {
                 return;
             }
             ctx.request().pause();
-            BoundedBody.read(ctx.request(), JSON_LIMIT).onComplete(ar -> {
+            BoundedBody.read(ctx, JSON_LIMIT, bodies).onComplete(ar -> {
                 if (ar.failed()) {
                     if (ar.cause() instanceof BoundedBody.TooLarge) {
                         refuseUnreadBody(ctx, new ApiError(413, "The body is larger than " + JSON_LIMIT / (1024 * 1024)
-                                + " MiB: send fewer items per request."));
+                                + " MiB (" + JSON_LIMIT + " bytes), the limit of a request: send fewer items per"
+                                + " request."));
+                    } else if (ar.cause() instanceof BoundedBody.OverBudget) {
+                        // the body is being dropped as it arrives: the connection stays usable
+                        ctx.response().putHeader("Retry-After", Integer.toString(BodyBudget.RETRY_AFTER_SECONDS));
+                        fail(ctx, bodies.busy());
                     } else {
                         ctx.fail(ar.cause());
                     }

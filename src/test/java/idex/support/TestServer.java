@@ -3,6 +3,7 @@ package idex.support;
 import idex.IdexServer;
 import idex.ServerConfig;
 import idex.exchange.jobs.JobSettings;
+import idex.http.BodyBudget;
 import idex.store.Database;
 import idex.store.SecretsKey;
 import idex.store.StoreLocation;
@@ -38,6 +39,7 @@ public final class TestServer implements AutoCloseable {
     private String rotationSchedule = ServerConfig.ROTATION_OFF;
     private JobSettings jobSettings = JobSettings.DEFAULT;
     private boolean accessLog;
+    private long bodyBudget = BodyBudget.ofHeap().bytes();
     private IdexServer server;
     private String console = "";
 
@@ -88,6 +90,14 @@ public final class TestServer implements AutoCloseable {
     public static TestServer startWithAccessLog(Path dataDir, int saltBuckets) {
         TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST, saltBuckets, true);
         t.accessLog = true;
+        t.boot();
+        return t;
+    }
+
+    /** A server on a real clock that holds at most `bodyBudget` bytes of request bodies at once. */
+    public static TestServer startWithBodyBudget(Path dataDir, long bodyBudget) {
+        TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST, 4, true);
+        t.bodyBudget = bodyBudget;
         t.boot();
         return t;
     }
@@ -149,7 +159,7 @@ public final class TestServer implements AutoCloseable {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ServerConfig config = new ServerConfig("127.0.0.1", 0, store, 4, scope, environment, saltBuckets,
                 rotationSchedule, java.time.Duration.ofMillis(200), () -> realClock ? System.currentTimeMillis() : clock.get(),
-                filesDir, jobSettings, accessLog);
+                filesDir, jobSettings, accessLog, bodyBudget);
         // Output captured here is no terminal, as a service's log is not.
         server = IdexServer.start(config, new PrintStream(out, true, StandardCharsets.UTF_8), false);
         console = out.toString(StandardCharsets.UTF_8);

@@ -3,6 +3,7 @@ package idex.exchange.jobs;
 import idex.exchange.jobs.translate.BadRow;
 import idex.exchange.jobs.translate.OutputRows;
 import idex.exchange.jobs.translate.RowTranslator;
+import idex.exchange.jobs.translate.SkippedRows;
 import idex.exchange.jobs.translate.TranslationCounts;
 
 import java.io.IOException;
@@ -44,7 +45,7 @@ final class ExportPipeline {
     }
 
     /** What the translators found, all together. */
-    record Outcome(TranslationCounts counts, List<BadRow> firstBadRows) {
+    record Outcome(TranslationCounts counts, SkippedRows skipped, List<BadRow> firstBadRows) {
     }
 
     private ExportPipeline() {
@@ -157,13 +158,15 @@ final class ExportPipeline {
 
     private static Outcome outcome(List<RowTranslator> stages) {
         TranslationCounts counts = new TranslationCounts(0, 0, 0, 0);
+        SkippedRows skipped = new SkippedRows();
         List<BadRow> bad = new ArrayList<>();
         for (RowTranslator t : stages) {
             counts = counts.plus(t.counts());
+            skipped.add(t.skipped());
             bad.addAll(t.firstBadRows()); // each its own first ones: the first ones of all are among them
         }
         bad.sort(Comparator.comparingLong(BadRow::line));
-        return new Outcome(counts, List.copyOf(bad.subList(0, Math.min(bad.size(), RowTranslator.LISTED_BAD_ROWS))));
+        return new Outcome(counts, skipped, List.copyOf(bad.subList(0, Math.min(bad.size(), RowTranslator.LISTED_BAD_ROWS))));
     }
 
     @FunctionalInterface

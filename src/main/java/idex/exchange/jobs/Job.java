@@ -1,17 +1,22 @@
 package idex.exchange.jobs;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.http.Json;
 
 import java.util.List;
 
-/** A job as stored, with the names of its output files (for a pull destination). */
+/**
+ * A job as stored, with the names of its output files (for a pull destination). Once a run has finished,
+ * `sourceRecordCount = translatedRecordCount + skippedRecordCount`; `skippedRecords` is the JSON object of the skipped
+ * rows by reason.
+ */
 public record Job(long jobId, long accountId, JobCategory category, JobStatus status, long producerEndpointId,
                   Long destinationEndpointId, Long scheduledJobId, Long parentJobId, JobDefinition definition,
                   String errorDetails, Long sourceRecordCount, Long translatedRecordCount,
-                  Long destinationRecordCount, String uploadFile, long created, Long started, Long ended,
-                  List<String> files) {
+                  Long destinationRecordCount, Long skippedRecordCount, String skippedRecords, String uploadFile,
+                  long created, Long started, Long ended, List<String> files) {
 
     /**
      * The job in the seed's shape, field names byte-exact (`jobId` but `producerEndpointID`). `extraFields` adds
@@ -67,6 +72,12 @@ public record Job(long jobId, long accountId, JobCategory category, JobStatus st
         o.put("translatedRecordCount", translatedRecordCount);
         o.put("sourceRecordCount", sourceRecordCount);
         o.put("destinationRecordCount", destinationRecordCount);
+        o.put("skippedRecordCount", skippedRecordCount);
+        try {
+            o.set("skippedRecords", skippedRecords == null ? null : Json.MAPPER.readTree(skippedRecords));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored skippedRecords of job " + jobId + " is not JSON", e);
+        }
         return o;
     }
 }

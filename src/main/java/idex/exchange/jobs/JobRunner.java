@@ -15,6 +15,8 @@ import idex.exchange.jobs.translate.InvalidMappingException;
 import idex.exchange.jobs.translate.JobMapping;
 import idex.exchange.jobs.translate.RowTranslation;
 import idex.exchange.jobs.translate.RowTranslator;
+import idex.exchange.jobs.translate.SkipReason;
+import idex.exchange.jobs.translate.SkippedRows;
 import idex.exchange.jobs.translate.TranslationCounts;
 import idex.exchange.jobs.translate.UidSnapshot;
 import idex.files.AlignedFileInput;
@@ -167,7 +169,7 @@ final class JobRunner {
             Path upload = acceptance.await();
             TranslationCounts counts = translated.counts();
             RunResult result = new RunResult(counts.sourceRecords(), counts.translatedRecords(),
-                    counts.destinationRecords(), details(translation.notes(), counts.badRecords(),
+                    counts.destinationRecords(), translated.skipped(), details(translation.notes(), counts.badRecords(),
                     translated.firstBadRows(), List.of()));
             long child = d.updateIdentities() ? linkUploadForChild(job, upload) : 0;
             boolean finished = jobs.jdbi().inTransaction(h -> {
@@ -242,7 +244,9 @@ final class JobRunner {
                 resolve.run();
             }
             TranslationCounts counts = checker.counts();
-            RunResult result = new RunResult(counts.sourceRecords(), placed[0], placed[0],
+            SkippedRows skipped = checker.skipped();
+            skipped.count(SkipReason.REJECTED_BY_IDENTITY_STORE, rejectedCount[0]);
+            RunResult result = new RunResult(counts.sourceRecords(), placed[0], placed[0], skipped,
                     details(translation.notes(), counts.badRecords(), checker.firstBadRows(),
                             rejectedCount[0] == 0 ? List.of() : List.of(rejectedCount[0] + " rows could not be placed"
                                     + " in the identity store: " + joined(rejections) + ".")));
@@ -323,10 +327,14 @@ final class JobRunner {
             this.reader = reader;
             this.rows = rows;
             this.records = reader.iterator();
-            if (!records.hasNext()) {
-                throw new JobFailure("The uploaded file is empty.");
+            try {
+                if (!records.hasNext()) {
+                    throw new JobFailure("The uploaded file is empty.");
+                }
+                this.header = List.of(records.next());
+            } catch (CsvParseException e) {
+                throw unreadable(e, 1);
             }
-            this.header = List.of(records.next());
         }
 
         static Upload open(FileIo io, Path file) throws IOException {
@@ -339,8 +347,11 @@ final class JobRunner {
             var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT);
             UploadRows rows = new UploadRows();
+            // allowUnclosedQuote(false): FastCSV would otherwise read a quote never closed as one field holding the
+            // rest of the file, and those rows would vanish without a word
             CsvReader<String[]> reader = CsvReader.builder().allowExtraFields(true).allowMissingFields(true)
-                    .allowExtraCharsAfterClosingQuote(true).build(rows, new InputStreamReader(in, decoder));
+                    .allowExtraCharsAfterClosingQuote(true).allowUnclosedQuote(false)
+                    .build(rows, new InputStreamReader(in, decoder));
             try {
                 return new Upload(reader, rows);
             } catch (RuntimeException e) {
@@ -371,9 +382,25 @@ final class JobRunner {
                 }
                 throw e;
             } catch (CsvParseException e) {
-                throw new JobFailure("The uploaded file is not readable CSV after line " + lastLine + ": "
-                        + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+                throw unreadable(e, lastLine);
             }
+        }
+
+        /**
+         * Why the file cannot be read on: a quote never closed (at the end of the file, or once the field it opened
+         * passes FastCSV's buffer) is named by the line of the row it opened in, which {@link UploadRows} knows
+         * even though that row was never built.
+         */
+        private JobFailure unreadable(CsvParseException e, long lastLine) {
+            String message = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
+            long open = Math.max(rows.line(), lastLine);
+            if (message != null && (message.startsWith("Unclosed quoted field")
+                    || message.contains("maximum buffer size"))) {
+                return new JobFailure("The uploaded file is not readable CSV: a quote opened in the row at line " + open
+                        + " is never closed, so the rest of the file would be one field. Close that quote (a quote"
+                        + " inside a quoted field is written twice: \"\") and upload the file again.");
+            }
+            return new JobFailure("The uploaded file is not readable CSV after line " + lastLine + ": " + message);
         }
 
         @Override

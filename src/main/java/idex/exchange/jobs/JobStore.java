@@ -1,5 +1,6 @@
 package idex.exchange.jobs;
 
+import idex.http.Json;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.mapper.RowMapper;
@@ -18,7 +19,8 @@ public final class JobStore {
 
     private static final String COLUMNS = "job_id, account_id, category, status, producer_endpoint_id,"
             + " destination_endpoint_id, scheduled_job_id, parent_job_id, definition, error_details, source_record_count,"
-            + " translated_record_count, destination_record_count, upload_file, created, started, ended";
+            + " translated_record_count, destination_record_count, skipped_record_count, skipped_records, upload_file, created,"
+            + " started, ended";
 
     private static final RowMapper<Job> MAPPER = (rs, ctx) -> {
         JobCategory category = JobCategory.valueOf(rs.getString("category"));
@@ -28,6 +30,7 @@ public final class JobStore {
                 rs.getObject("parent_job_id", Long.class), JobDefinition.fromStored(rs.getString("definition"), category),
                 rs.getString("error_details"), rs.getObject("source_record_count", Long.class),
                 rs.getObject("translated_record_count", Long.class), rs.getObject("destination_record_count", Long.class),
+                rs.getObject("skipped_record_count", Long.class), rs.getString("skipped_records"),
                 rs.getString("upload_file"), rs.getLong("created"), rs.getObject("started", Long.class),
                 rs.getObject("ended", Long.class), List.of());
     };
@@ -197,11 +200,13 @@ public final class JobStore {
     public boolean finishRun(Handle h, long jobId, String node, JobStatus to, RunResult result, long now) {
         return h.createUpdate("UPDATE exchange_job SET status = :to, source_record_count = :source,"
                         + " translated_record_count = :translated, destination_record_count = :destination,"
+                        + " skipped_record_count = :skipped, skipped_records = :skippedByReason,"
                         + " error_details = :details, claimed_by = NULL, updated = :now"
                         + (to.isFinal() ? ", ended = :now" : "")
                         + " WHERE job_id = :id AND status = 'RUNNING' AND claimed_by = :node")
                 .bind("to", to.name()).bind("source", result.sourceRecords())
                 .bind("translated", result.translatedRecords()).bind("destination", result.destinationRecords())
+                .bind("skipped", result.skipped().total()).bind("skippedByReason", Json.write(result.skipped().byKey()))
                 .bind("details", result.errorDetails()).bind("now", now).bind("id", jobId).bind("node", node)
                 .execute() == 1;
     }
@@ -249,7 +254,7 @@ public final class JobStore {
     private static Job withFiles(Job j, List<String> files) {
         return new Job(j.jobId(), j.accountId(), j.category(), j.status(), j.producerEndpointId(), j.destinationEndpointId(),
                 j.scheduledJobId(), j.parentJobId(), j.definition(), j.errorDetails(), j.sourceRecordCount(),
-                j.translatedRecordCount(), j.destinationRecordCount(), j.uploadFile(), j.created(), j.started(), j.ended(),
+                j.translatedRecordCount(), j.destinationRecordCount(), j.skippedRecordCount(), j.skippedRecords(), j.uploadFile(), j.created(), j.started(), j.ended(),
                 List.copyOf(files));
     }
 

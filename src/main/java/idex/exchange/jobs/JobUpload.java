@@ -129,6 +129,9 @@ public final class JobUpload {
         try {
             UploadCheck.check(part, gzip, endpoints.require(job.accountId(), job.producerEndpointId()).registration(),
                     job.producerEndpointId());
+            if (gzip) {
+                UploadCheck.checkGzipEnd(part);
+            }
             // A name of its own: a concurrent upload that loses the race below must not touch the winner's file.
             String name = part.getFileName().toString().replace(".part", gzip ? ".csv.gz" : ".csv");
             Path target = files.upload(job.jobId(), name);

@@ -6,6 +6,7 @@ import idex.exchange.endpoints.DeclaredIdentifier;
 import idex.exchange.endpoints.Registration;
 import idex.http.ApiError;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -44,9 +45,10 @@ final class UploadCheck {
         byte[] prefix;
         try (InputStream in = open(file, gzip)) {
             prefix = in.readNBytes(PREFIX);
-        } catch (ZipException | java.io.EOFException e) {
-            throw ApiError.badRequest("The body is sent as Content-Encoding: gzip but is not gzip data: send it"
-                    + " uncompressed or compress it with gzip.");
+        } catch (ZipException e) {
+            throw notGzip(e);
+        } catch (EOFException e) {
+            throw endsEarly();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -66,7 +68,7 @@ final class UploadCheck {
         }
         String headerLine = end < 0 ? text : text.substring(0, end);
         List<String> header;
-        try (CsvReader<CsvRecord> reader = CsvReader.builder().ofCsvRecord(headerLine)) {
+        try (CsvReader<CsvRecord> reader = CsvReader.builder().allowUnclosedQuote(false).ofCsvRecord(headerLine)) {
             Iterator<CsvRecord> it = reader.iterator();
             header = it.hasNext() ? it.next().getFields().stream().map(String::trim).toList() : List.of();
         } catch (IOException | RuntimeException e) {
@@ -78,6 +80,40 @@ final class UploadCheck {
                     .map(DeclaredIdentifier::name).toList()) + "): the first row must name the columns.");
         }
         return header;
+    }
+
+    /**
+     * Reads a gzip upload to its end, so that one cut short or damaged in transit is refused now, while the job still
+     * waits for data, rather than failing the job later: the trailer's CRC and length are checked by
+     * {@link GZIPInputStream} once the last member is read. This costs a pass of inflating, on a worker thread.
+     */
+    static void checkGzipEnd(Path file) {
+        byte[] sink = new byte[256 * 1024];
+        try (InputStream in = open(file, true)) {
+            while (in.read(sink) >= 0) {
+                // only the stream's end matters
+            }
+        } catch (ZipException e) {
+            throw notGzip(e);
+        } catch (EOFException e) {
+            throw endsEarly();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static ApiError endsEarly() {
+        return ApiError.badRequest("The gzip stream ends early: the file was cut off before its end (an interrupted"
+                + " compression or copy). Compress the whole file again and send it; the job still waits for data.");
+    }
+
+    private static ApiError notGzip(ZipException e) {
+        if ("Not in GZIP format".equals(e.getMessage())) {
+            return ApiError.badRequest("The body is sent as Content-Encoding: gzip but is not gzip data: send it"
+                    + " uncompressed or compress it with gzip.");
+        }
+        return ApiError.badRequest("The gzip data is corrupt (" + e.getMessage() + "): compress the file again and"
+                + " send it; the job still waits for data.");
     }
 
     /** The prefix as text; a multi-byte character cut at the end of a partial prefix is not an error. */

@@ -1,6 +1,7 @@
 package idex.uid2.envelope;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import idex.http.BodyBudget;
 import idex.http.BoundedBody;
 import idex.http.Json;
 import idex.uid2.clients.ClientKey;
@@ -37,10 +38,13 @@ public final class EncryptedEndpoint {
 
     private final ClientKeys keys;
     private final LongSupplier clock;
+    /** Shared with every other route that buffers bodies. */
+    private final BodyBudget bodies;
 
-    public EncryptedEndpoint(ClientKeys keys, LongSupplier clock) {
+    public EncryptedEndpoint(ClientKeys keys, LongSupplier clock, BodyBudget bodies) {
         this.keys = keys;
         this.clock = clock;
+        this.bodies = bodies;
     }
 
     /**
@@ -55,11 +59,14 @@ public final class EncryptedEndpoint {
                 return;
             }
             boolean octetStream = isOctetStream(ctx.request().getHeader("Content-Type"));
-            BoundedBody.read(ctx.request(), BODY_LIMIT).onComplete(ar -> {
+            BoundedBody.read(ctx, BODY_LIMIT, bodies).onComplete(ar -> {
                 if (ar.failed()) {
                     if (ar.cause() instanceof BoundedBody.TooLarge) {
                         ctx.response().setStatusCode(413).putHeader("Connection", "close");
                         sendError(ctx, 413, "Request body too large: the limit is " + BODY_LIMIT + " bytes.");
+                    } else if (ar.cause() instanceof BoundedBody.OverBudget) {
+                        ctx.response().putHeader("Retry-After", Integer.toString(BodyBudget.RETRY_AFTER_SECONDS));
+                        sendError(ctx, 503, bodies.busy().getMessage());
                     } else {
                         ctx.fail(ar.cause());
                     }

@@ -54,7 +54,7 @@ final class GraphRowTranslator extends RowTranslator {
             }
         }
         if (sources.isEmpty()) {
-            produced(0); // it has other identifiers, but none the graph is searched by
+            skip(SkipReason.NO_MAPPED_IDENTIFIER_VALUE); // other identifiers, but none the graph is searched by
             return null;
         }
         // The caller may reuse its array: keep the values (immutable Strings), not the array.
@@ -100,7 +100,11 @@ final class GraphRowTranslator extends RowTranslator {
                     }
                 }
             }
-            produced(written);
+            if (written > 0) {
+                produced(written);
+            } else {
+                skip(SkipReason.NOT_IN_IDENTITY_GRAPH);
+            }
         }
         pendingSources.clear();
         pendingAttributes.clear();

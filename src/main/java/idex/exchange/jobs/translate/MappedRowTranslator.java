@@ -43,9 +43,13 @@ final class MappedRowTranslator extends RowTranslator {
     @Override
     String translateUsable(String[] fields) throws IOException {
         if (identifiers.length == 0) {
-            return null; // an import, or every identifier withheld: nothing to write
+            if (translation.everyIdentifierWithheld()) {
+                skip(SkipReason.WITHHELD_BY_IDENTITY_FILTERS);
+            }
+            return null; // an import (its rows are counted as they are placed), or nothing may be sent
         }
         boolean anyIdentifier = false;
+        boolean anyValue = false;
         for (MappedIdentifier m : identifiers) {
             String value = fields[m.sourceColumn()].trim();
             row[m.outputColumn()] = "";
@@ -55,6 +59,7 @@ final class MappedRowTranslator extends RowTranslator {
             if (value.isEmpty()) {
                 continue; // no value is not an error: the row may carry another identifier
             }
+            anyValue = true;
             String problem = transform(m, value);
             if (problem != null) {
                 return problem;
@@ -62,7 +67,8 @@ final class MappedRowTranslator extends RowTranslator {
             anyIdentifier |= !row[m.outputColumn()].isEmpty();
         }
         if (!anyIdentifier) {
-            produced(0); // e.g. only an opted-out email: nothing identifies the row for the destination
+            // nothing identifies the row for the destination: a value that maps to nothing is an opted-out one
+            skip(anyValue ? SkipReason.OPTED_OUT : SkipReason.NO_MAPPED_IDENTIFIER_VALUE);
             return null;
         }
         for (int k = 0; k < attributes.length; k++) {

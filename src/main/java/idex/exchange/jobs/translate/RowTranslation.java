@@ -51,6 +51,7 @@ public final class RowTranslation {
     private final List<String> outputHeader;
     private final List<String> notes;
     private final Uid2Scope scope;
+    private final boolean everyIdentifierWithheld;
 
     private RowTranslation(Builder b) {
         this.columnCount = b.columnCount;
@@ -68,6 +69,7 @@ public final class RowTranslation {
         this.outputHeader = List.copyOf(b.outputHeader);
         this.notes = List.copyOf(b.notes);
         this.scope = b.scope;
+        this.everyIdentifierWithheld = b.everyIdentifierWithheld;
     }
 
     /**
@@ -202,6 +204,15 @@ public final class RowTranslation {
         return "no identifier value";
     }
 
+    boolean hasColumnCount(String[] fields) {
+        return fields.length == columnCount;
+    }
+
+    /** Whether identity filters withhold every identifier an export would send, so that no row is sent. */
+    boolean everyIdentifierWithheld() {
+        return everyIdentifierWithheld;
+    }
+
     static boolean hasValue(String field) {
         if (field == null) {
             return false;
@@ -261,6 +272,7 @@ public final class RowTranslation {
         final List<String> notes = new ArrayList<>();
         final Set<String> missing = new LinkedHashSet<>();
         final List<String> withheldMappings = new ArrayList<>();
+        boolean everyIdentifierWithheld;
 
         Builder(int columnCount, Uid2Scope scope) {
             this.columnCount = columnCount;
@@ -404,6 +416,7 @@ public final class RowTranslation {
             if (!withheldMappings.isEmpty() && !identifierSent) {
                 // Attributes alone identify no one: without an identifier there is nothing to send.
                 notes.add("Identity filters withhold every identifier this job sends: no row is sent to the destination.");
+                everyIdentifierWithheld = true;
                 mappedIdentifiers.clear();
                 mappedAttributes.clear();
                 outputHeader.clear();

@@ -24,6 +24,7 @@ public abstract sealed class RowTranslator permits MappedRowTranslator, GraphRow
     private long translatedRecords;
     private long destinationRecords;
     private long badRecords;
+    private final SkippedRows skipped = new SkippedRows();
     private final List<BadRow> firstBadRows = new ArrayList<>();
 
     RowTranslator(RowTranslation translation, OutputRows out) {
@@ -44,13 +45,18 @@ public abstract sealed class RowTranslator permits MappedRowTranslator, GraphRow
     public final BadRow translate(String[] fields, long line) throws IOException {
         sourceRecords++;
         String problem = translation.rowProblem(fields);
-        if (problem == null) {
+        SkipReason reason;
+        if (problem != null) {
+            reason = translation.hasColumnCount(fields) ? SkipReason.NO_IDENTIFIER_VALUE : SkipReason.WRONG_COLUMN_COUNT;
+        } else {
             problem = translateUsable(fields);
-        }
-        if (problem == null) {
-            return null;
+            if (problem == null) {
+                return null;
+            }
+            reason = SkipReason.INVALID_IDENTIFIER_VALUE; // the only problem a usable row can have
         }
         badRecords++;
+        skipped.count(reason);
         BadRow bad = new BadRow(line, problem);
         if (firstBadRows.size() < LISTED_BAD_ROWS) {
             firstBadRows.add(bad);
@@ -67,6 +73,14 @@ public abstract sealed class RowTranslator permits MappedRowTranslator, GraphRow
         return new TranslationCounts(sourceRecords, translatedRecords, destinationRecords, badRecords);
     }
 
+    /**
+     * Every skipped row by reason, bad or not: with {@link TranslationCounts#translatedRecords()} they make
+     * {@link TranslationCounts#sourceRecords()}. Final after {@link #finish()}.
+     */
+    public SkippedRows skipped() {
+        return skipped.copy();
+    }
+
     /** The first {@value #LISTED_BAD_ROWS} bad rows, in file order. */
     public List<BadRow> firstBadRows() {
         return List.copyOf(firstBadRows);
@@ -75,12 +89,15 @@ public abstract sealed class RowTranslator permits MappedRowTranslator, GraphRow
     /** Translates a row with the right column count and an identifier; answers why it is bad, or null. */
     abstract String translateUsable(String[] fields) throws IOException;
 
-    /** Records one source row that produced `written` rows for the destination (none: not translated). */
+    /** Records one source row that produced `written` (at least one) rows for the destination. */
     final void produced(int written) {
-        if (written > 0) {
-            translatedRecords++;
-            destinationRecords += written;
-        }
+        translatedRecords++;
+        destinationRecords += written;
+    }
+
+    /** Records one usable source row that produced nothing for the destination, and why. */
+    final void skip(SkipReason reason) {
+        skipped.count(reason);
     }
 
     /** Copies the mapped attributes of a row into the output row, verbatim: attributes are the producer's data. */

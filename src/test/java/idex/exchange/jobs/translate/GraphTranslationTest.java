@@ -80,6 +80,8 @@ class GraphTranslationTest {
         translator.finish();
         assertThat(out.rows).containsExactly(List.of("CRM-1", "Ann"), List.of("CRM-2", "Ann"), List.of("CRM-3", "Bob"));
         assertThat(translator.counts()).isEqualTo(new TranslationCounts(5, 2, 3, 0));
+        assertThat(translator.skipped().byKey()).containsExactly(Map.entry("noMappedIdentifierValue", 1L),
+                Map.entry("notInIdentityGraph", 2L));
         assertThat(graph.queried.get(0)).containsExactly(id("email", "a@x.com")); // trimmed, empty ones left out
         assertThat(graph.queried.get(1)).containsExactly(id("email", "unknown@x.com"), id("custId", "C2"));
         assertThat(graph.queried).hasSize(4); // the row without a source identifier is never looked up

@@ -66,6 +66,7 @@ class IdentityFilterTranslationTest {
         translator.finish();
         assertThat(out.rows).isEmpty();
         assertThat(translator.counts()).isEqualTo(new TranslationCounts(1, 0, 0, 0));
+        assertThat(translator.skipped().byKey()).containsExactly(Map.entry("noMappedIdentifierValue", 1L));
     }
 
     @Test
@@ -96,5 +97,7 @@ class IdentityFilterTranslationTest {
         translator.translate(fields("a@x.com,C1,Jane"), 2);
         translator.finish();
         assertThat(out.rows).isEmpty();
+        assertThat(translator.counts().translatedRecords()).isZero();
+        assertThat(translator.skipped().byKey()).containsExactly(Map.entry("withheldByIdentityFilters", 1L));
     }
 }

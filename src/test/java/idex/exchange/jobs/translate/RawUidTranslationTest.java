@@ -61,6 +61,7 @@ class RawUidTranslationTest {
         translator.finish();
         assertThat(out.rows).containsExactly(List.of("ICALImfE94kkoCsBn79kNqDk485MeuvZ3bHUdsmPcKIf", "bv3WM92zaA"));
         assertThat(translator.counts()).isEqualTo(new TranslationCounts(3, 1, 1, 0));
+        assertThat(translator.skipped().byKey()).containsExactly(Map.entry("optedOut", 2L));
     }
 
     @Test
