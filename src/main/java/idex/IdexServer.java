@@ -313,6 +313,11 @@ public final class IdexServer implements AutoCloseable {
             this.keyVersion = keyStore.version();
         }
 
+        /** Stops what keeps the store up to date in the background (the salt snapshot writer). */
+        void close() {
+            salts.close();
+        }
+
         synchronized void apply() {
             String v = keyStore.version();
             if (!v.equals(keyVersion)) {
@@ -376,6 +381,7 @@ public final class IdexServer implements AutoCloseable {
     public void close() {
         api.stop();
         stop(refresher);
+        changes.close();
         scheduler.stop();
         processor.close();
         vertx.close().await();

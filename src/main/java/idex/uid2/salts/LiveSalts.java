@@ -20,6 +20,47 @@ public final class LiveSalts {
         this.current = store.loadAll();
     }
 
+    /**
+     * Writing a snapshot (a hundred MB for a million buckets) must not hold up the next rotation's apply: it runs on
+     * its own thread, one at a time, and is thrown away if a change lands meanwhile.
+     */
+    private final java.util.concurrent.ExecutorService snapshots = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "idex-salt-snapshot");
+        t.setDaemon(true);
+        return t;
+    });
+    private final java.util.concurrent.atomic.AtomicBoolean snapshotQueued = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private void writeSnapshotInBackground(SaltBuckets set) {
+        if (!snapshotQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            snapshots.execute(() -> {
+                snapshotQueued.set(false);
+                try {
+                    store.snapshotIfBehind(set);
+                } catch (RuntimeException e) {
+                    LOG.warn("Writing the salt snapshot failed (a later refresh tries again): {}", e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            snapshotQueued.set(false);
+        }
+    }
+
+    /** Stops the snapshot writer, letting one in progress finish (up to 30 s), before the store closes. */
+    public void close() {
+        snapshots.shutdown();
+        try {
+            if (!snapshots.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                snapshots.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public SaltBuckets current() {
         return current;
     }
@@ -38,7 +79,7 @@ public final class LiveSalts {
             var changes = store.changedSince(now.generation());
             now.apply(changes, s.generation());
             LOG.info("Applied {} rotated salt buckets in {} ms", changes.size(), (System.nanoTime() - started) / 1_000_000);
-            store.snapshotIfBehind(now);
+            writeSnapshotInBackground(now);
             return true;
         }
         return false;

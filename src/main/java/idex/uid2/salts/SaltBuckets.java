@@ -55,6 +55,7 @@ public final class SaltBuckets {
     private final int[] keyOffsets;      // count + 1 offsets into keyText
     private volatile TimeIndex index;
     private final long[] stamps;         // one seqlock stamp per stripe of buckets; odd while a bucket changes
+    private final java.util.concurrent.atomic.AtomicLong applies = new java.util.concurrent.atomic.AtomicLong();
 
     private static final VarHandle STAMPS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int STRIPE_SHIFT = 6;
@@ -256,6 +257,23 @@ public final class SaltBuckets {
      * new time index (8 bytes a bucket) once the last change is in. The caller is the set's only writer.
      */
     public void apply(List<StoredBucket> changes, long newGeneration) {
+        applies.incrementAndGet(); // odd: a whole-set reader (writeTo) running now must discard what it read
+        try {
+            applyChanges(changes, newGeneration);
+        } finally {
+            applies.incrementAndGet();
+        }
+    }
+
+    /**
+     * A count of changes applied, odd while one is being applied: a reader of the whole set that sees the same even
+     * value before and after it read has read one generation.
+     */
+    public long changeCount() {
+        return applies.get();
+    }
+
+    private void applyChanges(List<StoredBucket> changes, long newGeneration) {
         for (StoredBucket b : changes) {
             int i = b.idx();
             if (i < 0 || i >= count) {
@@ -317,8 +335,8 @@ public final class SaltBuckets {
     private static final int FORMAT = 0x49445331; // "IDS1"
 
     /**
-     * Writes the whole set in the compact form `SaltSnapshots` stores; `readFrom` reads it back. Must not run while
-     * {@link #apply} does (LiveSalts serialises them).
+     * Writes the whole set in the compact form `SaltSnapshots` stores; `readFrom` reads it back. What it writes is
+     * one generation only if {@link #changeCount} was even and the same before and after.
      */
     public void writeTo(DataOutputStream out) throws IOException {
         out.writeInt(FORMAT);

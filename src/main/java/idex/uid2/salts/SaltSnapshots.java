@@ -36,17 +36,33 @@ final class SaltSnapshots {
      * a hundred MB strains the embedded store, and a reader ignores a snapshot until all its parts are there.
      */
     static void write(Jdbi jdbi, SaltBuckets buckets) {
+        write(jdbi, buckets, () -> true);
+    }
+
+    /**
+     * The same for a set that may change while it is read: `stillValid` is asked once everything has been read, just
+     * before the last part (which makes the snapshot complete) is inserted; if it answers false the parts written are
+     * removed and nothing is stored. Returns whether the snapshot was stored.
+     */
+    static boolean write(Jdbi jdbi, SaltBuckets buckets, java.util.function.BooleanSupplier stillValid) {
         jdbi.useHandle(h -> h.createUpdate("DELETE FROM uid2_salt_snapshot WHERE epoch = :e AND generation = :g")
                 .bind("e", buckets.epoch()).bind("g", buckets.generation()).execute());
         int parts = countParts(buckets);
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new PartWriter(jdbi, buckets, parts), 1 << 16))) {
+        PartWriter writer = new PartWriter(jdbi, buckets, parts, stillValid);
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(writer, 1 << 16))) {
             buckets.writeTo(out);
         } catch (IOException e) {
             throw new UncheckedIOException("writing the salt snapshot failed", e);
         }
+        if (writer.abandoned) {
+            jdbi.useHandle(h -> h.createUpdate("DELETE FROM uid2_salt_snapshot WHERE epoch = :e AND generation = :g")
+                    .bind("e", buckets.epoch()).bind("g", buckets.generation()).execute());
+            return false;
+        }
         // Older snapshots only: another node may already have written a newer one.
         jdbi.useHandle(h -> h.createUpdate("DELETE FROM uid2_salt_snapshot WHERE epoch < :e OR (epoch = :e AND generation < :g)")
                 .bind("e", buckets.epoch()).bind("g", buckets.generation()).execute());
+        return true;
     }
 
     private static int countParts(SaltBuckets buckets) {
@@ -133,13 +149,16 @@ final class SaltSnapshots {
         private final Jdbi jdbi;
         private final SaltBuckets buckets;
         private final int parts;
+        private final java.util.function.BooleanSupplier stillValid;
         private final PartBuffer part = new PartBuffer();
         private int partNo;
+        boolean abandoned;
 
-        PartWriter(Jdbi jdbi, SaltBuckets buckets, int parts) {
+        PartWriter(Jdbi jdbi, SaltBuckets buckets, int parts, java.util.function.BooleanSupplier stillValid) {
             this.jdbi = jdbi;
             this.buckets = buckets;
             this.parts = parts;
+            this.stillValid = stillValid;
         }
 
         @Override
@@ -166,6 +185,10 @@ final class SaltSnapshots {
         @Override
         public void close() {
             if (part.size() > 0) {
+                if (!stillValid.getAsBoolean()) {
+                    abandoned = true; // the set changed while it was read: the last part is never inserted
+                    return;
+                }
                 flushPart();
             }
         }

@@ -192,9 +192,14 @@ public final class SaltStore {
 
     /**
      * Writes a snapshot of `live` (a set this process keeps current) when the stored one lags it by more than
-     * {@link #snapshotLag} rotated rows. Streams the set out part by part: no second copy of it in memory.
+     * {@link #snapshotLag} rotated rows. Streams the set out part by part: no second copy of it in memory. It may run
+     * beside {@link SaltBuckets#apply}: a snapshot read across a change is thrown away.
      */
     public void snapshotIfBehind(SaltBuckets live) {
+        long changes = live.changeCount();
+        if ((changes & 1) != 0) {
+            return; // a change is being applied; the next refresh looks again
+        }
         long stored = jdbi.withHandle(h -> SaltSnapshots.newestGeneration(h, live.epoch(), live.generation())).orElse(-1L);
         if (stored == live.generation()) {
             return;
@@ -204,7 +209,10 @@ public final class SaltStore {
                 .bind("g", stored).bind("now", live.generation()).mapTo(Long.class).one());
         if (lag > snapshotLag(live.count())) {
             long started = System.nanoTime();
-            SaltSnapshots.write(jdbi, live);
+            if (!SaltSnapshots.write(jdbi, live, () -> live.changeCount() == changes)) {
+                LOG.info("The salt set changed while its snapshot was written; written again later");
+                return;
+            }
             LOG.info("Wrote the salt snapshot of generation {} ({} rotated rows since the last) in {} ms",
                     live.generation(), lag == Long.MAX_VALUE ? "no snapshot" : lag, (System.nanoTime() - started) / 1_000_000);
         }
