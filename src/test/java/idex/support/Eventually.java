@@ -13,7 +13,12 @@ public final class Eventually {
 
     /** Reads until `done` holds and answers that reading; fails with the last reading at the deadline. */
     public static <T> T await(String what, Supplier<T> read, Predicate<T> done) {
-        long deadline = System.nanoTime() + DEADLINE_NANOS;
+        return await(what, java.time.Duration.ofNanos(DEADLINE_NANOS), read, done);
+    }
+
+    /** The same with another deadline: for what takes longer than a background step, e.g. a server process starting. */
+    public static <T> T await(String what, java.time.Duration timeout, Supplier<T> read, Predicate<T> done) {
+        long deadline = System.nanoTime() + timeout.toNanos();
         T value = read.get();
         while (!done.test(value)) {
             if (System.nanoTime() > deadline) {
