@@ -9,6 +9,7 @@ import idex.http.BodyBudget;
 import idex.http.BoundedBody;
 import idex.http.Json;
 import idex.http.Reply;
+import idex.http.StorableText;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -59,8 +60,14 @@ public final class ExchangeApi {
                 throw ApiError.badRequest("The request needs a JSON body.");
             }
             try {
-                return Json.MAPPER.readTree(body.getBytes());
+                JsonNode tree = Json.MAPPER.readTree(body.getBytes());
+                StorableText.requireInJson(tree);
+                return tree;
             } catch (JsonProcessingException e) {
+                if (e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Trailing token")) {
+                    throw ApiError.badRequest("The body goes on after its JSON value (line " + e.getLocation().getLineNr()
+                            + ", column " + e.getLocation().getColumnNr() + "): send exactly one JSON document.");
+                }
                 throw ApiError.badRequest("The body is not valid JSON: " + e.getOriginalMessage() + ".");
             } catch (java.io.IOException e) {
                 throw ApiError.badRequest("The body could not be read as JSON.");
@@ -138,17 +145,29 @@ public final class ExchangeApi {
         return authenticate(ctx, true);
     }
 
+    /** Also refuses (400) query and path parameters the store could not keep ({@link StorableText}). */
     private Caller authenticate(RoutingContext ctx, boolean bodyUnread) {
         Caller caller = keys.authenticate(ctx.request().getHeader("Authorization"));
+        ApiError refusal = null;
         if (caller == null) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
-            if (bodyUnread) {
-                refuseUnreadBody(ctx, ApiError.unauthorized());
-            } else {
-                fail(ctx, ApiError.unauthorized());
+            refusal = ApiError.unauthorized();
+        } else {
+            try {
+                StorableText.requireInParameters(ctx.queryParams(), ctx.pathParams());
+            } catch (ApiError e) {
+                refusal = e;
             }
         }
-        return caller;
+        if (refusal == null) {
+            return caller;
+        }
+        if (bodyUnread) {
+            refuseUnreadBody(ctx, refusal);
+        } else {
+            fail(ctx, refusal);
+        }
+        return null;
     }
 
     private void run(RoutingContext ctx, ApiRequest request, Call call) {

@@ -5,7 +5,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
@@ -46,16 +49,59 @@ public final class ApiServer {
             router.route().handler(new AccessLog());
         }
         router.route().handler(this::measure);
+        // Not a HEAD-only route: Vert.x would then answer 405 rather than 404 for every unknown path.
+        router.route().handler(ApiServer::headLength);
         router.get("/ops/healthcheck").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain").end("OK"));
         router.get("/metrics").handler(ctx -> vertx.executeBlocking(metrics::scrape, false)
                 .onSuccess(text -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(text))
                 .onFailure(ctx::fail));
+        onlyMethods(router, "/ops/healthcheck", "GET");
+        onlyMethods(router, "/metrics", "GET");
         router.route().failureHandler(this::failure);
+        // No route for the path at all: the same JSON as every other error, not Vert.x's HTML page.
+        router.errorHandler(404, ctx -> answer(ctx, 404, "There is no " + ctx.request().path()
+                + " in this API: see docs/exchange-api.md and docs/uid2-operator.md for the paths there are."));
+        router.errorHandler(405, ctx -> answer(ctx, 405, "Method " + ctx.request().method().name()
+                + " is not allowed on " + ctx.request().path() + "."));
+        headLikeGet();
     }
 
     public ApiServer mount(Consumer<Router> feature) {
         feature.accept(router);
+        headLikeGet();
         return this;
+    }
+
+    /**
+     * HEAD wherever GET: every GET route also answers HEAD (RFC 9110 §9.3.2), through the same handler, so that the
+     * headers cannot drift apart; Vert.x drops the body of an answer to HEAD. Done here, for every route mounted, so
+     * that no feature can forget it.
+     */
+    private void headLikeGet() {
+        for (Route route : router.getRoutes()) {
+            if (route.methods() != null && route.methods().contains(HttpMethod.GET)) {
+                route.method(HttpMethod.HEAD);
+            }
+        }
+    }
+
+    /**
+     * An answer to HEAD says the length the GET answer would have: Vert.x sets Content-Length from the body only for
+     * other methods. Handlers that stream (a segment data file) set it themselves.
+     */
+    private static void headLength(RoutingContext ctx) {
+        if (ctx.request().method() != HttpMethod.HEAD) {
+            ctx.next();
+            return;
+        }
+        HttpServerResponse response = ctx.response();
+        ctx.addHeadersEndHandler(v -> {
+            if (!response.headers().contains(HttpHeaders.CONTENT_LENGTH)
+                    && !response.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+                response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(response.bytesWritten()));
+            }
+        });
+        ctx.next();
     }
 
     public Vertx vertx() {
@@ -129,18 +175,37 @@ public final class ApiServer {
         deployments.clear();
     }
 
-    /** Allows only `methods` on a path; anything else answers 405 with an Allow header. */
+    /**
+     * Allows only `allow` (e.g. "GET, DELETE") on a path; anything else answers 405 `{"message":…}` with an Allow
+     * header, which names HEAD too where GET is allowed.
+     */
     public static void onlyMethods(Router router, String path, String allow) {
-        Route route = router.route(path);
-        route.handler(ctx -> ctx.response().setStatusCode(405).putHeader("Allow", allow).end());
+        String allowed = allowWithHead(allow);
+        router.route(path).handler(ctx -> {
+            ctx.response().putHeader("Allow", allowed);
+            answer(ctx, 405, "Method " + ctx.request().method().name() + " is not allowed on " + ctx.request().path()
+                    + ": use " + allowed + ".");
+        });
+    }
+
+    /** The Allow value for `allow`: HEAD follows GET, as {@link #headLikeGet} makes it. */
+    public static String allowWithHead(String allow) {
+        return allow.matches("(.*, )?GET(, .*)?") && !allow.contains("HEAD") ? allow.replace("GET", "GET, HEAD") : allow;
+    }
+
+    private static void answer(RoutingContext ctx, int status, String message) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+                .end(Json.write(Json.object().put("message", message)));
     }
 
     private void measure(RoutingContext ctx) {
         long start = System.nanoTime();
         ctx.addEndHandler(v -> {
-            String route = ctx.currentRoute() == null || ctx.currentRoute().getPath() == null ? "unmatched" : ctx.currentRoute().getPath();
+            // Tags are never taken from the request as sent: each new value would be a new series, kept forever.
+            Route current = ctx.currentRoute();
+            String route = current == null || current.getPath() == null ? "unmatched" : current.getPath();
             Timer.builder("http.server.requests")
-                    .tag("method", ctx.request().method().name())
+                    .tag("method", MeasuredMethods.tag(ctx.request().method()))
                     .tag("route", route)
                     .tag("status", Integer.toString(ctx.response().getStatusCode()))
                     .register(metrics)

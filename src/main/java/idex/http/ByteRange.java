@@ -63,16 +63,24 @@ public record ByteRange(long start, long end) {
         return "bytes " + start + "-" + end + "/" + size;
     }
 
+    /**
+     * A position of the header; null when it is not one. Digits past what a long holds stand for Long.MAX_VALUE: the
+     * position is valid and beyond any file (so `bytes=99999999999999999999-` is 416 like any start past the end, and
+     * a last position that large means "to the end").
+     */
     private static Long number(String text) {
         String t = text.trim();
-        if (t.isEmpty() || t.length() > 18) {
+        if (t.isEmpty()) {
             return null;
         }
+        long value = 0;
         for (int i = 0; i < t.length(); i++) {
-            if (t.charAt(i) < '0' || t.charAt(i) > '9') {
+            char c = t.charAt(i);
+            if (c < '0' || c > '9') {
                 return null;
             }
+            value = value > (Long.MAX_VALUE - (c - '0')) / 10 ? Long.MAX_VALUE : value * 10 + (c - '0');
         }
-        return Long.parseLong(t);
+        return value;
     }
 }

@@ -1,13 +1,18 @@
 package idex.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** The one ObjectMapper of the process, and small helpers for error bodies. */
 public final class Json {
 
-    public static final ObjectMapper MAPPER = new ObjectMapper();
+    /**
+     * A body is one JSON document: `{"a":1} xyz` or `[…] ]` is refused rather than read up to its first value, so
+     * that what a client meant and what was stored cannot differ.
+     */
+    public static final ObjectMapper MAPPER = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     public static final JsonFactory FACTORY = MAPPER.getFactory();
 
     private Json() {

@@ -1,6 +1,5 @@
 package idex.uid2;
 
-import idex.http.ApiServer;
 import idex.uid2.buckets.BucketsEndpoint;
 import idex.uid2.clients.Role;
 import idex.uid2.envelope.EncryptedEndpoint;
@@ -20,7 +19,12 @@ public final class Uid2Routes {
         router.post("/v2/identity/map").handler(envelope.handler(Role.MAPPER, true, map::v2));
         router.post("/v3/identity/map").handler(envelope.handler(Role.MAPPER, true, map::v3));
         for (String path : new String[]{"/v2/identity/buckets", "/v2/identity/map", "/v3/identity/map"}) {
-            ApiServer.onlyMethods(router, path, "POST");
+            // The operator's own error shape, as every other error of these paths.
+            router.route(path).handler(ctx -> {
+                ctx.response().putHeader("Allow", "POST");
+                EncryptedEndpoint.sendError(ctx, 405, "Method " + ctx.request().method().name() + " is not allowed on "
+                        + path + ": use POST.");
+            });
         }
     }
 }

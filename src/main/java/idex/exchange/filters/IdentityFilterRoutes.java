@@ -17,8 +17,8 @@ import java.util.List;
  */
 public final class IdentityFilterRoutes {
 
-    private static final String LIST = "/v1/identityfilters";
-    private static final String ONE = "/v1/identityfilters/:identifierName";
+    /** The path as the API has it, and as the seed's heading spells it (`identityFilters`): both route alike. */
+    private static final String[] LISTS = {"/v1/identityfilters", "/v1/identityFilters"};
 
     private final IdentityFilterStore store;
     private final EndpointStore endpoints;
@@ -29,13 +29,16 @@ public final class IdentityFilterRoutes {
     }
 
     public void mount(Router router, ExchangeApi api) {
-        router.get(LIST).handler(api.handler(this::list));
-        router.post(LIST).handler(api.withBody(this::add));
-        router.put(LIST).handler(api.withBody(this::replace));
-        router.get(ONE).handler(api.handler(this::one));
-        router.delete(ONE).handler(api.handler(this::delete));
-        ApiServer.onlyMethods(router, LIST, "GET, POST, PUT");
-        ApiServer.onlyMethods(router, ONE, "GET, DELETE");
+        for (String list : LISTS) {
+            String one = list + "/:identifierName";
+            router.get(list).handler(api.handler(this::list));
+            router.post(list).handler(api.withBody(this::add));
+            router.put(list).handler(api.withBody(this::replace));
+            router.get(one).handler(api.handler(this::one));
+            router.delete(one).handler(api.handler(this::delete));
+            ApiServer.onlyMethods(router, list, "GET, POST, PUT");
+            ApiServer.onlyMethods(router, one, "GET, DELETE");
+        }
     }
 
     private Reply list(ApiRequest req) {

@@ -10,6 +10,7 @@ import idex.http.ByteRange;
 import idex.http.FileBodyPump;
 import idex.http.Reply;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -58,7 +59,10 @@ public final class SegmentDataFiles {
         ApiServer.onlyMethods(router, PATH, "GET, DELETE");
     }
 
-    /** A download made ready on the worker pool: the range asked for, and the file opened there (null: nothing to send). */
+    /**
+     * A download made ready on the worker pool: the range asked for, and the file opened there (null: nothing to send,
+     * for an empty range or a HEAD).
+     */
     private record Download(long size, String etag, Optional<ByteRange> range, long length, AlignedFileInput in) {
     }
 
@@ -81,7 +85,9 @@ public final class SegmentDataFiles {
         String fileName = ctx.pathParam("fileName");
         String rangeHeader = ctx.request().getHeader("Range");
         String ifRange = ctx.request().getHeader("If-Range");
-        vertx.executeBlocking(() -> prepare(caller, jobIdText, fileName, rangeHeader, ifRange), false).onComplete(ar -> {
+        // HEAD (a download tool probing the size) answers GET's headers without opening the file.
+        boolean withBody = ctx.request().method() != HttpMethod.HEAD;
+        vertx.executeBlocking(() -> prepare(caller, jobIdText, fileName, rangeHeader, ifRange, withBody), false).onComplete(ar -> {
             if (ar.succeeded()) {
                 send(ctx.response(), ar.result());
             } else if (ar.cause() instanceof OutsideTheFile e) {
@@ -99,8 +105,8 @@ public final class SegmentDataFiles {
     }
 
     /** Finds the file, decides the range and opens the file there, before the status line goes out. */
-    private Download prepare(Caller caller, String jobIdText, String fileName, String rangeHeader, String ifRange)
-            throws IOException, OutsideTheFile {
+    private Download prepare(Caller caller, String jobIdText, String fileName, String rangeHeader, String ifRange,
+                             boolean withBody) throws IOException, OutsideTheFile {
         Job job = readyJob(caller, jobIdText, "Downloading segment data files");
         Path path = registered(job, fileName);
         try {
@@ -117,7 +123,7 @@ public final class SegmentDataFiles {
                 throw new OutsideTheFile(size);
             }
             long length = range.map(ByteRange::length).orElse(size);
-            AlignedFileInput in = length == 0 ? null
+            AlignedFileInput in = length == 0 || !withBody ? null
                     : AlignedFileInput.open(files.io(), path, range.map(ByteRange::start).orElse(0L), FileBodyPump.CHUNK);
             return new Download(size, etag, range, length, in);
         } catch (NoSuchFileException e) {
@@ -169,11 +175,16 @@ public final class SegmentDataFiles {
         return job;
     }
 
-    /** Where a file registered for the job lives; 404 for a name the job does not list. */
+    /**
+     * Where a file registered for the job lives; 404 for a name the job does not list. The name is looked up before it
+     * becomes a path: names the file system cannot take (a NUL) are then simply not there.
+     */
     private Path registered(Job job, String fileName) {
-        Path dir = files.outputDir(job.jobId());
+        if (!job.files().contains(fileName)) {
+            throw unknownFile(job.jobId(), fileName);
+        }
         Path path = files.outputFile(job.jobId(), fileName);
-        if (!job.files().contains(fileName) || !dir.equals(path.getParent())) {
+        if (!files.outputDir(job.jobId()).equals(path.getParent())) {
             throw unknownFile(job.jobId(), fileName);
         }
         return path;

@@ -25,6 +25,13 @@ public final class BucketsEndpoint {
     private static final int STREAM_ABOVE = 16_384;
     /** ISO-8601 local date-time as the reference accepts it: seconds optional, 1–9 fraction digits, no offset. */
     private static final Pattern LOCAL_DATE_TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?");
+    /** The same with an offset, which idex refuses with a message that says so rather than the reference's. */
+    private static final Pattern WITH_OFFSET = Pattern.compile(LOCAL_DATE_TIME.pattern() + "(Z|z|[+-]\\d{2}(:?\\d{2})?)");
+    /**
+     * Integers from here on can only be milliseconds: 10^11 seconds is the year 5138, while 10^11 ms is 1973 and every
+     * millisecond timestamp since then is larger.
+     */
+    static final long FIRST_MILLISECONDS = 100_000_000_000L;
 
     private final LiveSalts salts;
     private volatile RecentBucketsJson recent;
@@ -70,6 +77,10 @@ public final class BucketsEndpoint {
         if (value.isTextual()) {
             String text = value.textValue();
             if (!LOCAL_DATE_TIME.matcher(text).matches()) {
+                if (WITH_OFFSET.matcher(text).matches()) {
+                    throw new Uid2ClientError(INVALID + ": since_timestamp is in UTC, no offset (e.g."
+                            + " 2024-01-01T00:00:00): convert " + text + " to UTC and leave the offset out");
+                }
                 throw new Uid2ClientError(INVALID);
             }
             try {
@@ -80,12 +91,16 @@ public final class BucketsEndpoint {
                 throw new Uid2ClientError(INVALID);
             }
         }
-        if (value.isIntegralNumber() && value.canConvertToLong()) {
-            long seconds = value.longValue();
-            if (seconds <= 0) {
-                return 0;
+        if (value.isIntegralNumber()) {
+            if (!value.canConvertToLong() || value.longValue() >= FIRST_MILLISECONDS) {
+                if (value.bigIntegerValue().signum() < 0) {
+                    return 0;
+                }
+                throw new Uid2ClientError("invalid since_timestamp " + value.asText() + ": an integer is Unix time in"
+                        + " seconds, and this many seconds is after the year 5000: send seconds (milliseconds divided by"
+                        + " 1000)");
             }
-            return seconds >= Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : seconds * 1000;
+            return Math.max(0, value.longValue()) * 1000;
         }
         throw new Uid2ClientError(INVALID);
     }

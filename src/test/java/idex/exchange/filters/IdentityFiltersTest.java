@@ -79,6 +79,28 @@ class IdentityFiltersTest {
         return m;
     }
 
+    /** The seed's heading spells the path `identityFilters`: every call works there too, on the same filters. */
+    @Test
+    void theSeedsSpellingIdentityFiltersRoutesLikeIdentityfilters() {
+        String alias = "/v1/identityFilters";
+        TestEndpoint e = source(acme);
+        ExchangeClient c = e.client();
+        assertThat(c.post(alias, array(filter("email", true, false), filter("cookieId", false, true))).status())
+                .isEqualTo(201);
+        assertThat(c.get(alias).json()).isEqualTo(c.get(PATH).json());
+        assertThat(c.get(alias).json()).hasSize(2);
+        assertThat(c.get(alias + "/email").json().get(0).get("publishFilter").asBoolean()).isTrue();
+        Answer replaced = c.put(alias, array(filter("email", false, true)));
+        assertThat(replaced.status()).as(replaced.body()).isEqualTo(200);
+        assertThat(filtersOf(e)).containsEntry("email", List.of(false, true));
+        assertThat(c.delete(alias + "/email").body()).isEqualTo("true");
+        assertThat(filtersOf(e)).containsOnlyKeys("cookieId");
+        assertThat(acme.client().get(alias + "?endpointId=" + e.endpointId()).json()).hasSize(1);
+        Answer wrongMethod = c.send("PATCH", alias, "[]");
+        assertThat(wrongMethod.status()).isEqualTo(405);
+        assertThat(wrongMethod.message()).contains("GET, HEAD, POST, PUT");
+    }
+
     @Test
     void anEndpointKeyAddsListsGetsReplacesAndDeletesItsFilters() {
         TestEndpoint e = source(acme);
@@ -270,8 +292,8 @@ class IdentityFiltersTest {
         Answer one = e.client().send("PUT", PATH + "/email", array(filter("email", true, false)));
         assertThat(one.status()).isEqualTo(405);
         assertThat(e.client().send("POST", PATH + "/email", "[]").status()).isEqualTo(405);
-        assertThat(allow(PATH, "DELETE")).isEqualTo("GET, POST, PUT");
-        assertThat(allow(PATH + "/email", "PUT")).isEqualTo("GET, DELETE");
+        assertThat(allow(PATH, "DELETE")).isEqualTo("GET, HEAD, POST, PUT");
+        assertThat(allow(PATH + "/email", "PUT")).isEqualTo("GET, HEAD, DELETE");
         assertThat(e.client().get(PATH).json().isEmpty()).as("a refused method stores nothing").isTrue();
     }
 

@@ -72,6 +72,10 @@ class JobLifecycleApiTest {
         JsonNode waiting = source.client().get("/v1/jobs/SEGMENT_EXPORT?status=WAITING_TO_RECIEVE_DATA").json();
         assertThat(waiting.findValuesAsText("jobId")).contains(Long.toString(jobId));
         assertThat(waiting.get(0).has("started")).as("extraFields not asked").isFalse();
+        // The seeds also spell it WAITING_TO_RECEIVE_DATA: read either way, answered in the seed answers' spelling.
+        JsonNode receive = source.client().get("/v1/jobs/SEGMENT_EXPORT?status=WAITING_TO_RECEIVE_DATA").json();
+        assertThat(receive.findValuesAsText("jobId")).contains(Long.toString(jobId));
+        assertThat(receive.findValuesAsText("status")).containsOnly("WAITING_TO_RECIEVE_DATA");
         JsonNode extra = acme.client().get("/v1/jobs/SEGMENT_EXPORT?endpointId=" + source.endpointId()
                 + "&extraFields=true&includeProducerSegmentIDString=true").json();
         assertThat(extra.get(0).has("started")).isTrue();

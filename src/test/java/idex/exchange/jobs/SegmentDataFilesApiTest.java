@@ -1,6 +1,7 @@
 package idex.exchange.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import idex.http.Json;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
 import idex.support.ExchangeAccounts.TestEndpoint;
@@ -76,7 +77,12 @@ class SegmentDataFilesApiTest {
     }
 
     private static Fetched fetch(String key, String path, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url(path))).GET();
+        return send("GET", key, path, headers);
+    }
+
+    private static Fetched send(String method, String key, String path, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url(path)))
+                .method(method, HttpRequest.BodyPublishers.noBody());
         if (key != null) {
             b.header("Authorization", "Bearer " + key);
         }
@@ -127,6 +133,9 @@ class SegmentDataFilesApiTest {
         assertRange(jobId, "bytes=10-99999999", content, 10, size - 1);
         assertRange(jobId, "bytes=-99999999", content, 0, size - 1);
         assertRange(jobId, "bytes=" + (size - 1) + "-" + (size - 1), content, size - 1, size - 1);
+        // Positions past what 64 bits hold are still positions: to the end of the file, the whole file.
+        assertRange(jobId, "bytes=10-99999999999999999999", content, 10, size - 1);
+        assertRange(jobId, "bytes=-99999999999999999999", content, 0, size - 1);
 
         Fetched matching = fetch(destination, path(jobId, "part-0001.csv"), "Range", "bytes=5-9", "If-Range", etag);
         assertThat(matching.status()).isEqualTo(206);
@@ -153,11 +162,37 @@ class SegmentDataFilesApiTest {
     void aRangeOutsideTheFileIs416WithItsSize() {
         byte[] content = csv(10, 3);
         long jobId = readyExport(server, source, destination, files("f.csv", content));
-        for (String range : new String[]{"bytes=" + content.length + "-", "bytes=999999-1000000", "bytes=-0"}) {
+        for (String range : new String[]{"bytes=" + content.length + "-", "bytes=999999-1000000", "bytes=-0",
+                "bytes=99999999999999999999-", "bytes=9223372036854775808-", "bytes=99999999999999999999-99999999999999999999"}) {
             Fetched f = fetch(destination, path(jobId, "f.csv"), "Range", range);
             assertThat(f.status()).as(range).isEqualTo(416);
             assertThat(f.header("Content-Range")).as(range).isEqualTo("bytes */" + content.length);
         }
+    }
+
+    /** Download tools probe with HEAD: GET's status and headers, Content-Length included, and no body. */
+    @Test
+    void headAnswersWhatGetWouldWithoutTheBody() {
+        byte[] content = csv(300, 11);
+        long jobId = readyExport(server, source, destination, files("h.csv", content));
+        String key = destination.client().key();
+        String[][] cases = {{}, {"Range", "bytes=10-19"}, {"Range", "bytes=-5"}, {"Range", "bytes=" + content.length + "-"}};
+        for (String[] headers : cases) {
+            Fetched get = send("GET", key, path(jobId, "h.csv"), headers);
+            Fetched head = send("HEAD", key, path(jobId, "h.csv"), headers);
+            String what = headers.length == 0 ? "whole file" : headers[1];
+            assertThat(head.status()).as(what).isEqualTo(get.status());
+            for (String h : new String[]{"Content-Length", "Accept-Ranges", "Content-Range", "ETag", "Content-Type"}) {
+                assertThat(head.header(h)).as(what + " " + h).isEqualTo(get.header(h));
+            }
+            assertThat(head.body()).as(what).isEmpty();
+        }
+        assertThat(send("HEAD", key, path(jobId, "h.csv")).header("Content-Length"))
+                .isEqualTo(Integer.toString(content.length));
+        assertThat(send("HEAD", key, path(jobId, "h.csv")).header("Accept-Ranges")).isEqualTo("bytes");
+        assertThat(send("HEAD", key, path(jobId, "nope.csv")).status()).isEqualTo(404);
+        assertThat(send("HEAD", null, path(jobId, "h.csv")).status()).isEqualTo(401);
+        assertThat(fetch(destination, path(jobId, "h.csv")).body()).as("HEAD changes nothing").isEqualTo(content);
     }
 
     @Test
@@ -207,6 +242,13 @@ class SegmentDataFilesApiTest {
         assertThat(new String(unknownFile.body())).contains("segmentDataFiles");
         assertThat(fetch(destination, path(987_654_321, "a.csv")).status()).isEqualTo(404);
         assertThat(fetch(destination, path(jobId, "..%2F..%2Fetc%2Fpasswd")).status()).isEqualTo(404);
+        // A name no file system takes is an error of the request, answered like any other.
+        for (String method : new String[]{"GET", "DELETE"}) {
+            Fetched nul = send(method, destination.client().key(), path(jobId, "a%00.csv"));
+            assertThat(nul.status()).as(method).isIn(400, 404);
+            assertThat(nul.header("Content-Type")).as(method).isEqualTo("application/json");
+            assertThat(Json.MAPPER.readTree(nul.body()).path("message").asText()).as(method).isNotBlank();
+        }
         // a file on disk that the job does not list is not served
         Files.write(new JobFiles(server.filesDir()).outputFile(jobId, "unlisted.csv"), csv(1, 7));
         assertThat(fetch(destination, path(jobId, "unlisted.csv")).status()).isEqualTo(404);
