@@ -17,16 +17,7 @@ final class IdexCli {
 
     /** Runs a command that must succeed; answers its standard output. */
     static String idex(String... args) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            assertThat(code).as(String.join(" ", args)).isZero();
-        } finally {
-            System.setOut(saved);
-        }
-        return out.toString(StandardCharsets.UTF_8);
+        return idex.support.Commands.idex(args);
     }
 
     /** Runs a command that may fail; answers its exit code, standard output and standard error. */

@@ -45,6 +45,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static idex.support.Commands.idex;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -72,8 +73,6 @@ class AcknowledgedWritesSurviveKillTest {
     private static final int UPLOAD_ROWS = 10;
     private static final Duration SERVER_START = Duration.ofSeconds(120);
     private static final String IDS = "[{\"name\":\"uid\"},{\"name\":\"batch\"},{\"name\":\"email\",\"type\":\"email\"}]";
-    /** The in-process admin commands write to System.out: one at a time. */
-    private static final Object CONSOLE = new Object();
 
     @TempDir
     Path dir;
@@ -926,7 +925,7 @@ class AcknowledgedWritesSurviveKillTest {
         }
 
         Cli cli(String... args) {
-            synchronized (CONSOLE) {
+            synchronized (idex.support.Commands.class) { // one System.out swap at a time, as Commands.idex
                 PrintStream saved = System.out;
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -1135,20 +1134,6 @@ class AcknowledgedWritesSurviveKillTest {
     private static String jsonLine(String output) {
         return output.lines().filter(l -> l.startsWith("{") || l.startsWith("[")).findFirst()
                 .orElseThrow(() -> new AssertionError("no JSON in: " + output));
-    }
-
-    private static String idex(String... args) {
-        synchronized (CONSOLE) {
-            PrintStream saved = System.out;
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            try {
-                assertThat(Main.run(args)).isZero();
-            } finally {
-                System.setOut(saved);
-            }
-            return out.toString(StandardCharsets.UTF_8);
-        }
     }
 
     /** Exited: no such process any more, or a zombie (which holds nothing) waiting to be reaped. */

@@ -25,6 +25,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static idex.support.Commands.idex;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -72,7 +73,7 @@ class RotationAtFullScaleTest {
         Uid2Http http = new Uid2Http(base);
         awaitHealthy(http, log);
 
-        JsonNode key = Uid2Http.JSON.readTree(admin("uid2", "client", "create", "--name", "load", "--roles", "MAPPER",
+        JsonNode key = Uid2Http.JSON.readTree(idex("uid2", "client", "create", "--name", "load", "--roles", "MAPPER",
                 "--json", "--data-dir", data.toString()));
         String k = key.get("key").asText();
         String secret = key.get("secret").asText();
@@ -99,7 +100,7 @@ class RotationAtFullScaleTest {
         try {
             List<Long> answeredMs = new ArrayList<>();
             for (int round = 1; round <= 10; round++) {
-                String out = admin("uid2", "salts", "rotate", "--fraction", "0.01", "--min-age-days", "0",
+                String out = idex("uid2", "salts", "rotate", "--fraction", "0.01", "--min-age-days", "0",
                         "--data-dir", data.toString());
                 long committed = System.nanoTime();
                 Matcher m = ROTATED_AT.matcher(out);
@@ -174,17 +175,5 @@ class RotationAtFullScaleTest {
             assertThat(System.nanoTime()).as("the new key works").isLessThan(deadline);
             LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
         }
-    }
-
-    private static String admin(String... args) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            assertThat(Main.run(args)).isZero();
-        } finally {
-            System.setOut(saved);
-        }
-        return out.toString(StandardCharsets.UTF_8);
     }
 }

@@ -30,6 +30,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import static idex.support.ExchangeAccounts.registration;
+import static idex.support.Commands.idex;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -207,18 +208,6 @@ class JobCrashTest {
         server.destroyForcibly(); // SIGKILL: no shutdown hook runs
         assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
         server = null;
-    }
-
-    private static String idex(String... args) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            assertThat(Main.run(args)).isZero();
-        } finally {
-            System.setOut(saved);
-        }
-        return out.toString(StandardCharsets.UTF_8);
     }
 
     /** A CSV of `rows` generated rows, produced as it is read; after `signalAt` bytes it counts down `signal`. */
