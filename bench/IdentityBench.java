@@ -13,6 +13,12 @@
 //            Writes the account's endpoint key and a sample of stored emails next to the store for `lookup`.
 //   lookup   --dir D --port P [--rate 1000] [--warmup 10] [--duration 30] [--connections 16] [--out FILE]
 //            GET /v1/identity?email=… at a fixed rate (open loop: latency counted from the intended send time)
+//   fill     --dir D [--records 4600000]   a new store with the rows resolve would leave, inserted directly (fast;
+//            not for disk figures: the bytes a store takes must come from resolution)
+//   disk     --dir D [--label L] [--checkpoint true] [--sql 'VACUUM …'] [--out FILE]   disk bytes per identifier
+//   churn    --dir D --port P [--requests 200000] [--connections 8] [--new 0.3] [--delete-every 100]
+//            [--filter-every 2000] [--max-seconds N] [--out FILE]   a day of single-event writes, deletes and filter changes over HTTP
+//   probe    --dir D [--rate 1000] [--lookups 20000]   the lookup in-process, without HTTP
 //
 // Every request goes to 127.0.0.1 only; loops are bounded in time and count.
 
@@ -53,7 +59,7 @@ public class IdentityBench {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            throw new IllegalArgumentException("usage: IdentityBench resolve|lookup [--option value ...]");
+            throw new IllegalArgumentException("usage: IdentityBench resolve|lookup|fill|disk|churn|probe [--option value ...]");
         }
         Map<String, String> o = new HashMap<>();
         for (int i = 1; i + 1 < args.length; i += 2) {
@@ -64,6 +70,10 @@ public class IdentityBench {
             case "lookup" -> lookup(o);
             case "fill" -> fill(o);
             case "probe" -> probe(o);
+            case "disk" -> disk(o);
+            case "churn" -> churn(o);
+            case "stop-store" -> System.out.println(idex.store.embedded.EmbeddedPostgres.stopIfUnheld(Path.of(o.get("dir")))
+                    ? "the store's PostgreSQL is stopped" : "an idex process holds " + o.get("dir") + "; left alone");
             default -> throw new IllegalArgumentException("unknown command " + args[0]);
         }
     }
@@ -120,8 +130,7 @@ public class IdentityBench {
         boolean raw = Boolean.parseBoolean(o.getOrDefault("raw", "true"));
         Files.createDirectories(dir);
         ObjectNode result = JSON.createObjectNode();
-        // The server's own store settings, unless --cache-mb asks for a larger H2 page cache (to fill a big store
-        // faster; the measured part runs with the server's settings).
+        // The server's own store settings.
         StoreLocation location = location(o, dir);
         try (Database db = Database.open(location, 4, Database.Holder.SERVER)) {
             long now = System.currentTimeMillis();
@@ -241,21 +250,11 @@ public class IdentityBench {
     }
 
     /**
-     * The store: the database of --db-url (PostgreSQL), else the embedded one in `dir` with the server's settings or
-     * with other H2 settings to compare: --cache-mb / --cache-kb (H2 page cache) and --url-extra (appended to the
-     * URL, e.g. `;AUTO_COMPACT_FILL_RATE=90`). The bench's own files (key, counts) are in `dir` either way.
+     * The store: the database of --db-url (an external PostgreSQL), else the embedded PostgreSQL in `dir` (its
+     * cluster in `dir/postgres`), with the server's settings. The bench's own files (key, counts) are in `dir` either way.
      */
     static StoreLocation location(Map<String, String> o, Path dir) {
-        if (o.containsKey("db-url")) {
-            return StoreLocation.of(o.get("db-url"), dir);
-        }
-        StoreLocation l = StoreLocation.of(null, dir);
-        String kb = o.containsKey("cache-mb") ? Integer.toString(Integer.parseInt(o.get("cache-mb")) * 1024) : o.get("cache-kb");
-        String url = l.jdbcUrl();
-        if (kb != null) {
-            url = url.replaceFirst("CACHE_SIZE=\\d+", "CACHE_SIZE=" + Integer.parseInt(kb));
-        }
-        return new StoreLocation(url + o.getOrDefault("url-extra", ""), l.user(), l.password());
+        return StoreLocation.of(o.get("db-url"), dir);
     }
 
     // ---- fill -------------------------------------------------------------------------------------------------
@@ -379,10 +378,9 @@ public class IdentityBench {
 
     /**
      * The lookup of `GET /v1/identity?email=` inside this process, without HTTP or a server: per lookup, the bytes
-     * allocated (by the looking-up thread, and by every thread — H2's background housekeeping included), the pages
-     * H2 read from its file (its page-cache misses), and the time. --rate N paces the lookups at N a second and
-     * reports every 10 s, so that background work is measured over real time; --tree TABLE first prints the shape
-     * of the table's B-trees; --threads prints the threads that allocated most.
+     * allocated (by the looking-up thread, and by every thread of this process) and the time. --rate N paces the
+     * lookups at N a second; --threads prints the threads that allocated most. (The H2 era's page-read counts and
+     * B-tree shapes are gone with H2: `disk` shows the PostgreSQL tables' and indexes' sizes.)
      */
     static void probe(Map<String, String> o) throws Exception {
         Path dir = Path.of(o.get("dir"));
@@ -396,19 +394,10 @@ public class IdentityBench {
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         try (Database db = Database.open(location(o, dir), 4, Database.Holder.SERVER)) {
             IdentityStore store = new IdentityStore(db.jdbi());
-            org.h2.mvstore.MVStore mv;
-            try (var c = db.dataSource().getConnection()) {
-                mv = ((org.h2.engine.SessionLocal) c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession())
-                        .getDatabase().getStore().getMvStore();
-            }
-            if (o.containsKey("tree")) {
-                tree(db, o.get("tree"));
-            }
-            var file = mv.getFileStore();
             SplittableRandom random = new SplittableRandom(7);
             Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
             Map<Long, Long> perThread = new HashMap<>();
-            long alloc0 = 0, all0 = 0, reads0 = 0, bytes0 = 0, measuredStart = 0, lastReport = 0, lastAll = 0;
+            long alloc0 = 0, all0 = 0, measuredStart = 0;
             long start = System.nanoTime();
             for (int i = 0; i < warmup + lookups; i++) {
                 if (i == warmup) {
@@ -417,8 +406,6 @@ public class IdentityBench {
                     }
                     alloc0 = threads.getCurrentThreadAllocatedBytes();
                     all0 = allThreadsAllocated(threads);
-                    reads0 = file.getReadCount();
-                    bytes0 = file.getReadBytes();
                     measuredStart = System.nanoTime();
                 }
                 if (pace > 0) {
@@ -426,22 +413,12 @@ public class IdentityBench {
                     if (wait > 0) {
                         TimeUnit.NANOSECONDS.sleep(wait);
                     }
-                    if (System.nanoTime() - lastReport >= 10_000_000_000L) {
-                        long all = allThreadsAllocated(threads);
-                        if (lastReport != 0) {
-                            System.out.printf("  %,d lookups: all threads %.0f MB/s; file %,d MB, %d%% of it in chunks,"
-                                            + " chunks %d%% live%n", i, (all - lastAll) / ((System.nanoTime() - lastReport) / 1e9) / 1048576,
-                                    file.size() >> 20, file.getFillRate(), file.getChunksFillRate());
-                        }
-                        lastReport = System.nanoTime();
-                        lastAll = all;
-                    }
                 }
                 Identifier id = new Identifier("email", Records.email(random.nextLong(persons)));
                 long t = System.nanoTime();
                 store.holders(accountId, endpointId, id);
                 if (i >= warmup) {
-                    histogram.recordValue(System.nanoTime() - t);
+                    histogram.recordValue(Math.min(System.nanoTime() - t, histogram.getHighestTrackableValue()));
                 }
             }
             double seconds = (System.nanoTime() - measuredStart) / 1e9;
@@ -455,11 +432,9 @@ public class IdentityBench {
                     }
                 }
             }
-            ObjectNode result = JSON.createObjectNode().put("lookups", lookups).put("cacheMb", mv.getCacheSize())
+            ObjectNode result = JSON.createObjectNode().put("lookups", lookups)
                     .put("allocatedBytesPerLookup", alloc / lookups).put("allThreadsBytesPerLookup", all / lookups)
                     .put("allThreadsMBPerSecond", all / seconds / 1048576)
-                    .put("pageReadsPerLookup", (double) (file.getReadCount() - reads0) / lookups)
-                    .put("readBytesPerLookup", (file.getReadBytes() - bytes0) / lookups)
                     .put("p50ms", histogram.getValueAtPercentile(50) / 1e6).put("p99ms", histogram.getValueAtPercentile(99) / 1e6);
             System.out.println(JSON.writeValueAsString(result));
             if (o.containsKey("out")) {
@@ -477,41 +452,246 @@ public class IdentityBench {
         return sum;
     }
 
-    /** Pages per level of every B-tree of a table: how much of each tree a page cache would have to hold. */
-    static void tree(Database db, String table) throws Exception {
-        try (var c = db.dataSource().getConnection()) {
-            var session = (org.h2.engine.SessionLocal) c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession();
-            for (var index : session.getDatabase().getSchema("public").findTableOrView(session, table).getIndexes()) {
-                if (!(index instanceof org.h2.mvstore.db.MVIndex<?, ?> mvIndex)) {
-                    continue;
-                }
-                List<org.h2.mvstore.Page<?, ?>> level = List.of(mvIndex.getMVMap().getRootPage());
-                StringBuilder out = new StringBuilder(String.format("%s (%,d entries):", index.getName(), mvIndex.getMVMap().sizeAsLong()));
-                for (int depth = 0; !level.isEmpty(); depth++) {
-                    long memory = 0, keys = 0, children = 0;
-                    List<org.h2.mvstore.Page<?, ?>> next = new ArrayList<>();
-                    for (var p : level) {
-                        memory += p.getMemory();
-                        keys += p.getKeyCount();
-                        if (!p.isLeaf()) {
-                            children += p.getRawChildPageCount();
-                            if (!p.getChildPage(0).isLeaf()) {
-                                for (int i = 0; i < p.getRawChildPageCount(); i++) {
-                                    next.add(p.getChildPage(i));
-                                }
-                            }
+    // ---- disk -------------------------------------------------------------------------------------------------
+
+    /**
+     * Disk bytes per stored identifier of the embedded store in `dir`: `du -sb` of the cluster (with and without
+     * pg_wal), pg_database_size, and per identity table its heap, indexes, TOAST, live and dead tuples and when
+     * (auto)vacuum last ran, divided by `count(*)` of x1_identifier. Works with a server running on `dir` (it
+     * connects to that server's cluster) and without one (it starts the cluster and stops it again).
+     */
+    static void disk(Map<String, String> o) throws Exception {
+        Path dir = Path.of(o.get("dir"));
+        ObjectNode r = JSON.createObjectNode().put("label", o.getOrDefault("label", "")).put("at", java.time.Instant.now().toString())
+                .put("loadAverage", Files.readString(Path.of("/proc/loadavg")).trim());
+        try (Database db = Database.open(location(o, dir), 2, Database.Holder.ADMIN)) {
+            if (o.containsKey("checkpoint")) {
+                db.jdbi().useHandle(h -> h.execute("CHECKPOINT"));
+            }
+            if (o.containsKey("sql")) {
+                db.jdbi().useHandle(h -> h.execute(o.get("sql")));
+                r.put("sql", o.get("sql"));
+            }
+            // du after the connection: the cluster runs (its pg_wal as a running server has it)
+            Path cluster = dir.resolve("postgres");
+            long du = du(cluster);
+            long wal = du(cluster.resolve("pg_wal"));
+            db.jdbi().useHandle(h -> {
+                long ids = h.createQuery("SELECT count(*) FROM x1_identifier").mapTo(Long.class).one();
+                long persons = h.createQuery("SELECT count(*) FROM x1_person").mapTo(Long.class).one();
+                long dbSize = h.createQuery("SELECT pg_database_size(current_database())").mapTo(Long.class).one();
+                r.put("identifiers", ids).put("persons", persons).put("duCluster", du).put("duWal", wal)
+                        .put("databaseSize", dbSize)
+                        .put("bytesPerIdentifierCluster", (double) du / ids)
+                        .put("bytesPerIdentifierClusterWithoutWal", (double) (du - wal) / ids)
+                        .put("bytesPerIdentifierDatabase", (double) dbSize / ids);
+                System.out.printf("%s: %,d identifiers, %,d x1 persons; load %s%n", r.get("label").asText(), ids, persons,
+                        r.get("loadAverage").asText());
+                System.out.printf("  du -sb postgres  %,15d B  %7.1f B/identifier%n", du, (double) du / ids);
+                System.out.printf("    of it pg_wal   %,15d B  %7.1f B/identifier%n", wal, (double) wal / ids);
+                System.out.printf("    without pg_wal %,15d B  %7.1f B/identifier%n", du - wal, (double) (du - wal) / ids);
+                System.out.printf("  pg_database_size %,15d B  %7.1f B/identifier%n", dbSize, (double) dbSize / ids);
+                ObjectNode tables = r.putObject("tables");
+                for (String t : List.of("x1_identifier", "x1_person")) {
+                    var row = h.createQuery("SELECT pg_relation_size(c.oid) AS heap, pg_indexes_size(c.oid) AS idx,"
+                                    + " pg_total_relation_size(c.oid) AS total, coalesce(s.n_live_tup, 0) AS live,"
+                                    + " coalesce(s.n_dead_tup, 0) AS dead, coalesce(s.autovacuum_count, 0) AS autovacuums,"
+                                    + " coalesce(s.vacuum_count, 0) AS vacuums, coalesce(s.autoanalyze_count, 0) AS autoanalyzes,"
+                                    + " cast(s.last_autovacuum AS text) AS last_autovacuum"
+                                    + " FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = CAST(:t AS regclass)")
+                            .bind("t", t).mapToMap().one();
+                    ObjectNode tn = tables.putObject(t);
+                    row.forEach((key, v) -> {
+                        if (v instanceof Number n) {
+                            tn.put(key, n.longValue());
+                        } else {
+                            tn.put(key, v == null ? null : v.toString());
                         }
+                    });
+                    long heap = ((Number) row.get("heap")).longValue();
+                    long idx = ((Number) row.get("idx")).longValue();
+                    long total = ((Number) row.get("total")).longValue();
+                    System.out.printf("  %-14s total %,15d B (%7.1f B/identifier): heap %,d (%.1f), indexes %,d (%.1f),"
+                                    + " other (TOAST, FSM, VM) %,d; live %,d, dead %,d tuples; autovacuums %s, vacuums %s, last autovacuum %s%n",
+                            t, total, (double) total / ids, heap, (double) heap / ids, idx, (double) idx / ids,
+                            total - heap - idx, row.get("live"), row.get("dead"), row.get("autovacuums"), row.get("vacuums"),
+                            row.get("last_autovacuum"));
+                    ObjectNode in = tn.putObject("indexes");
+                    for (var ix : h.createQuery("SELECT i.relname AS name, pg_relation_size(i.oid) AS size FROM pg_index x"
+                                    + " JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = CAST(:t AS regclass) ORDER BY 1")
+                            .bind("t", t).mapToMap().list()) {
+                        long size = ((Number) ix.get("size")).longValue();
+                        in.put((String) ix.get("name"), size);
+                        System.out.printf("    index %-28s %,15d B  %7.1f B/identifier%n", ix.get("name"), size, (double) size / ids);
                     }
-                    out.append(String.format("%n  level %d: %,d pages, %,d keys, %.1f MB as H2 estimates it (%,d B a page)",
-                            depth, level.size(), keys, memory / 1048576.0, memory / level.size()));
-                    if (next.isEmpty() && children > 0) {
-                        out.append(String.format("%n  level %d: %,d leaf pages (not read)", depth + 1, children));
-                    }
-                    level = next;
                 }
-                System.out.println(out);
+                long others = h.createQuery("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                        + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public'"
+                        + " AND c.relname NOT IN ('x1_identifier', 'x1_person')").mapTo(Long.class).one();
+                r.put("otherTablesBytes", others);
+                long identity = tables.get("x1_identifier").get("total").asLong() + tables.get("x1_person").get("total").asLong();
+                r.put("identityTablesBytes", identity).put("bytesPerIdentifierIdentityTables", (double) identity / ids);
+                System.out.printf("  identity tables (x1_identifier + x1_person, with indexes) %,d B  %.1f B/identifier%n",
+                        identity, (double) identity / ids);
+                System.out.printf("  other tables (salt buckets and snapshot, jobs, …) %,d B%n", others);
+            });
+        }
+        System.out.println(JSON.writeValueAsString(r));
+        if (o.containsKey("out")) {
+            Files.writeString(Path.of(o.get("out")), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
+        }
+    }
+
+    static long du(Path p) throws Exception {
+        Process proc = new ProcessBuilder("du", "-sb", p.toString()).redirectErrorStream(false).start();
+        String out = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        proc.waitFor();
+        return Long.parseLong(out.trim().split("\\s+")[0]);
+    }
+
+    // ---- churn ------------------------------------------------------------------------------------------------
+
+    /**
+     * A day of writes through the HTTP API on a filled store: --requests single-event `POST /v1/event` requests
+     * (each its own transaction, as a site's events arrive), --connections at a time, as fast as the server takes
+     * them. --new of them (0.3) come from a new person (a new email, a new cookieId, half of them a deviceId); the
+     * others from a stored person (a random earlier email), half of those with a new cookieId (a new browser),
+     * half with the email alone (nothing new to store). Every --delete-every'th request (100) is instead a
+     * `DELETE /v1/identity?…` of a cookieId sent earlier in this run or of a stored email, in turn; every
+     * --filter-every'th (2000) an identity filter change of the endpoint (POST, PUT, DELETE of a deviceId filter,
+     * in turn). Updates bench-persons.txt with the new persons.
+     */
+    static void churn(Map<String, String> o) throws Exception {
+        Path dir = Path.of(o.get("dir"));
+        int port = Integer.parseInt(o.get("port"));
+        long requests = Long.parseLong(o.getOrDefault("requests", "200000"));
+        int connections = Integer.parseInt(o.getOrDefault("connections", "8"));
+        double fresh = Double.parseDouble(o.getOrDefault("new", "0.3"));
+        int deleteEvery = Integer.parseInt(o.getOrDefault("delete-every", "100"));
+        int filterEvery = Integer.parseInt(o.getOrDefault("filter-every", "2000"));
+        long maxNanos = (long) (Double.parseDouble(o.getOrDefault("max-seconds", "1e9")) * 1e9);
+        String key = JSON.readTree(dir.resolve("bench-endpoint.json").toFile()).get("key").asText();
+        String[] progress = Files.readString(dir.resolve("bench-persons.txt")).trim().split(" ");
+        long persons = Long.parseLong(progress[0]);
+        long recordOffset = Long.parseLong(progress[1]);
+        Vertx vertx = Vertx.vertx();
+        HttpClient client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)
+                .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(connections));
+        SplittableRandom random = new SplittableRandom(11);
+        Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+        AtomicLong errors = new AtomicLong();
+        AtomicLong[] kinds = {new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong()};
+        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(connections);
+        List<String> sentCookies = new ArrayList<>();
+        long newPersons = 0;
+        long deletes = 0;
+        long filters = 0;
+        String firstError = null;
+        java.util.concurrent.atomic.AtomicReference<String> error = new java.util.concurrent.atomic.AtomicReference<>();
+        long start = System.nanoTime();
+        long report = start;
+        long sentRequests = 0;
+        for (long i = 0; i < requests && System.nanoTime() - start < maxNanos; i++, sentRequests++) {
+            inFlight.acquire();
+            HttpMethod method;
+            String uri;
+            String body = null;
+            int kind;
+            if (filterEvery > 0 && i % filterEvery == filterEvery - 1) {
+                kind = 3;
+                long f = filters++;
+                String filter = "[{\"identifierName\":\"deviceId\",\"publishFilter\":true,\"subscribeFilter\":" + (f % 3 == 1) + "}]";
+                switch ((int) (f % 3)) {
+                    case 0 -> { method = HttpMethod.POST; uri = "/v1/identityfilters"; body = filter; }
+                    case 1 -> { method = HttpMethod.PUT; uri = "/v1/identityfilters"; body = filter; }
+                    default -> { method = HttpMethod.DELETE; uri = "/v1/identityfilters/deviceId"; }
+                }
+            } else if (deleteEvery > 0 && i % deleteEvery == deleteEvery - 1) {
+                kind = 4;
+                method = HttpMethod.DELETE;
+                if (deletes++ % 2 == 0 && !sentCookies.isEmpty()) {
+                    uri = "/v1/identity?cookieId=" + sentCookies.get(random.nextInt(sentCookies.size()));
+                } else {
+                    uri = "/v1/identity?email=" + java.net.URLEncoder.encode(Records.email(random.nextLong(persons)),
+                            java.nio.charset.StandardCharsets.UTF_8);
+                }
+            } else {
+                method = HttpMethod.POST;
+                uri = "/v1/event";
+                long n = recordOffset + i;
+                ObjectNode event = JSON.createObjectNode().put("code", "pageview").put("timestamp", java.time.Instant.now().toString());
+                var ids = event.putArray("identifiers");
+                String cookie = Long.toHexString(mix(n + 1)) + Long.toHexString(mix(n + 7));
+                if (random.nextDouble() < fresh) {
+                    kind = 0;
+                    ids.addObject().put("name", "email").put("value", Records.email(persons + newPersons++));
+                    ids.addObject().put("name", "cookieId").put("value", cookie);
+                    if (random.nextBoolean()) {
+                        ids.addObject().put("name", "deviceId").put("value", Long.toHexString(mix(~n)));
+                    }
+                    sentCookies.add(cookie);
+                } else {
+                    ids.addObject().put("name", "email").put("value", Records.email(random.nextLong(persons)));
+                    if (random.nextBoolean()) {
+                        kind = 1;
+                        ids.addObject().put("name", "cookieId").put("value", cookie);
+                        sentCookies.add(cookie);
+                    } else {
+                        kind = 2;
+                    }
+                }
+                body = JSON.writeValueAsString(event);
+            }
+            kinds[kind].incrementAndGet();
+            long sent = System.nanoTime();
+            String payload = body;
+            RequestOptions ro = new RequestOptions().setMethod(method).setURI(uri).putHeader("Authorization", "Bearer " + key);
+            if (payload != null) {
+                ro.putHeader("Content-Type", "application/json");
+            }
+            client.request(ro)
+                    .compose(req -> (payload == null ? req.send() : req.send(payload)).compose(resp -> resp.body().map(b -> {
+                        if (resp.statusCode() / 100 != 2) {
+                            errors.incrementAndGet();
+                            error.compareAndSet(null, method + " " + uri + " -> " + resp.statusCode() + " " + b);
+                        }
+                        return b;
+                    })))
+                    .onComplete(ar -> {
+                        if (ar.failed()) {
+                            errors.incrementAndGet();
+                            error.compareAndSet(null, ar.cause().toString());
+                        }
+                        synchronized (histogram) {
+                            histogram.recordValue(Math.min(System.nanoTime() - sent, histogram.getHighestTrackableValue()));
+                        }
+                        inFlight.release();
+                    });
+            if (System.nanoTime() - report > 10_000_000_000L) {
+                report = System.nanoTime();
+                System.out.printf("  %,d requests, %,.0f/s, errors %d%n", i + 1, (i + 1) / ((report - start) / 1e9), errors.get());
             }
         }
+        if (!inFlight.tryAcquire(connections, 60, TimeUnit.SECONDS)) {
+            System.out.println("some requests did not finish within 60 s");
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Files.writeString(dir.resolve("bench-persons.txt"), (persons + newPersons) + " " + (recordOffset + sentRequests));
+        ObjectNode result = JSON.createObjectNode().put("requests", sentRequests).put("requestsAsked", requests)
+                .put("seconds", seconds).put("requestsPerSecond", sentRequests / seconds).put("connections", connections).put("errors", errors.get())
+                .put("eventsNewPerson", kinds[0].get()).put("eventsKnownPersonNewCookie", kinds[1].get())
+                .put("eventsKnownPersonEmailOnly", kinds[2].get()).put("filterChanges", kinds[3].get())
+                .put("deletes", kinds[4].get()).put("newPersons", newPersons)
+                .put("p50ms", histogram.getValueAtPercentile(50) / 1e6).put("p99ms", histogram.getValueAtPercentile(99) / 1e6)
+                .put("p999ms", histogram.getValueAtPercentile(99.9) / 1e6).put("maxMs", histogram.getMaxValue() / 1e6);
+        if (error.get() != null) {
+            result.put("firstError", error.get());
+        }
+        System.out.println(JSON.writeValueAsString(result));
+        if (o.containsKey("out")) {
+            Files.writeString(Path.of(o.get("out")), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
+        }
+        vertx.close().await();
     }
 
     // ---- lookup -----------------------------------------------------------------------------------------------

@@ -4,16 +4,22 @@
 #   bench/run-uid2.sh                      # 3 runs (about 4 minutes each) and a summary with medians
 #   RUNS=1 S1_WARMUP=10 S1_DURATION=5 S3_DURATION=5 S1_SWEEP= S3_SWEEP= bench/run-uid2.sh   # a quick look
 #
+#   SCENARIOS= RUNS=5 bench/run-uid2.sh    # start-up only (scenario 4, cold and reused PostgreSQL), 5 runs
+#
 # It makes a temporary data dir, generates a 1,048,576-bucket salt snapshot in the reference format (lastUpdated
 # spread over the past year, oldest first), imports it, creates a MAPPER key, then for every run: starts the server
-# (scenario 4: start-up to healthy), runs scenarios 1-3 with the server's VmRSS sampled (scenario 5), stops it.
+# with the store's embedded PostgreSQL stopped (scenario 4: start-up to healthy, pg_ctl start included), runs
+# scenarios 1-3 with the server's VmRSS sampled (scenario 5), kills the server with SIGKILL (which leaves its
+# PostgreSQL running), starts it again (4b: start-up reusing the running PostgreSQL) and stops it (SIGTERM, which
+# stops the PostgreSQL too). REUSE=0 leaves 4b out.
 # Settings (environment):
 #   JAR (target/idex.jar)  PORT (18080)  RUNS (3)  BUCKETS (1048576)  KEEP (0: 1 keeps the temp dir)
 #   SERVER_OPTS (-Xmx320m -Xmn64m -XX:+UseSerialGC)  SERVER_EXTRA (extra server JVM options, e.g. a JFR recording)
 #   CLIENT_OPTS (-Xmx1536m)  CLIENT_THREADS (1)
 #   S1_CONNECTIONS (8)  S1_WARMUP (60, at most)  S1_DURATION (20)  S1_SWEEP (1,4,16,32)  S1_SWEEP_DURATION (10)
 #   S2_RUNS (5)  S3_CONNECTIONS (4)  S3_WARMUP (40, at most)  S3_DURATION (20)  S3_SWEEP (2,8)  S3_SWEEP_DURATION (10)
-#   SCENARIOS (1,1b,2,2b,3: 1b and 2b repeat 1 and 2 with raw octet-stream envelopes instead of base64 text)
+#   SCENARIOS (1,1b,2,2b,3: 1b and 2b repeat 1 and 2 with raw octet-stream envelopes instead of base64 text;
+#   empty: start-up only)  REUSE (1)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +31,8 @@ KEEP=${KEEP:-0}
 SERVER_OPTS=${SERVER_OPTS:--Xmx320m -Xmn64m -XX:+UseSerialGC}
 SERVER_EXTRA=${SERVER_EXTRA:-}
 CLIENT_OPTS=${CLIENT_OPTS:--Xmx1536m}
-SCENARIOS=${SCENARIOS:-1,1b,2,2b,3}
+SCENARIOS=${SCENARIOS-1,1b,2,2b,3}
+REUSE=${REUSE:-1}
 
 [ -f "$JAR" ] || { echo "no $JAR: build it first (mvn -B -q -DskipTests package)" >&2; exit 1; }
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
@@ -39,6 +46,9 @@ cleanup() {
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill "$SERVER_PID" 2>/dev/null || true
         wait_gone "$SERVER_PID" 30 || kill -9 "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [ -f "$WORK/data/postgres/postmaster.pid" ]; then # a killed server's PostgreSQL: stop it, not leave it orphaned
+        java -cp "$JAR" "$ROOT/bench/Uid2Bench.java" stop-store "$WORK/data" || true
     fi
     if [ "$KEEP" = 1 ]; then
         echo "kept $WORK"
@@ -77,7 +87,8 @@ echo
 echo "== salt snapshot ($BUCKETS buckets) and store"
 bench salts --out "$WORK/snapshot" --buckets "$BUCKETS"
 start=$(date +%s%N)
-# The JVM's exception log is kept to explain a failed import (seen once: an H2 "IO Exception" with no cause shown).
+# The JVM's exception log is kept to explain a failed import (seen once with the H2 store: an "IO Exception" with
+# no cause shown).
 import_salts() {
     java -Xlog:exceptions=info:file="$WORK/import-exceptions-$1.log" -jar "$JAR" \
         uid2 salts import "$WORK/snapshot" --data-dir "$WORK/data"
@@ -92,7 +103,8 @@ if ! import_salts 1; then
     start=$(date +%s%N)
     import_salts 2
 fi
-echo "import took $(( ($(date +%s%N) - start) / 1000000 )) ms; store $(du -sh "$WORK/data" | cut -f1)"
+echo "import took $(( ($(date +%s%N) - start) / 1000000 )) ms; store $(du -sh "$WORK/data" | cut -f1)" \
+    "(PostgreSQL cluster $(du -sh "$WORK/data/postgres" | cut -f1), WAL $(du -sh "$WORK/data/postgres/pg_wal" | cut -f1))"
 creds=$(idex uid2 client create --name bench --roles MAPPER --json --data-dir "$WORK/data")
 BENCH_KEY=$(printf '%s' "$creds" | sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
 BENCH_SECRET=$(printf '%s' "$creds" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
@@ -111,23 +123,42 @@ for ((run = 1; run <= RUNS; run++)); do
         java $SERVER_OPTS $SERVER_EXTRA -jar "$JAR" serve --data-dir "$WORK/data" --port "$PORT" --rotation-schedule off
     SERVER_PID=$(cat "$WORK/server.pid")
     results+=("$WORK/startup-$run.json")
+    grep -o 'idex listening.*' "$WORK/server-$run.log" | head -1 || true
     # scenarios 1-3 and 5
     status=0
-    bench load --port "$PORT" --pid "$SERVER_PID" --snapshot "$WORK/snapshot" --out "$WORK/load-$run.json" \
+    [ -z "$SCENARIOS" ] || bench load --port "$PORT" --pid "$SERVER_PID" --snapshot "$WORK/snapshot" --out "$WORK/load-$run.json" \
         --scenarios "$SCENARIOS" --client-threads "${CLIENT_THREADS:-1}" \
         --s1-connections "${S1_CONNECTIONS:-8}" --s1-warmup "${S1_WARMUP:-60}" --s1-duration "${S1_DURATION:-20}" \
         --s1-sweep "${S1_SWEEP-1,4,16,32}" --s1-sweep-duration "${S1_SWEEP_DURATION:-10}" \
         --s2-runs "${S2_RUNS:-5}" \
         --s3-connections "${S3_CONNECTIONS:-4}" --s3-warmup "${S3_WARMUP:-40}" --s3-duration "${S3_DURATION:-20}" \
         --s3-sweep "${S3_SWEEP-2,8}" --s3-sweep-duration "${S3_SWEEP_DURATION:-10}" || status=$?
-    results+=("$WORK/load-$run.json")
-    kill "$SERVER_PID"
-    wait_gone "$SERVER_PID" 30 || { echo "server did not stop within 30 s; killing it" >&2; kill -9 "$SERVER_PID"; }
-    SERVER_PID=
-    if grep -qiE 'ERROR|Exception' "$WORK/server-$run.log"; then
-        echo "server log of run $run has errors:"
-        grep -iE 'ERROR|Exception' "$WORK/server-$run.log" | head -20
+    [ -z "$SCENARIOS" ] || results+=("$WORK/load-$run.json")
+    if [ "$REUSE" = 1 ]; then
+        # scenario 4b: a server killed outright leaves its PostgreSQL running; the next start reuses it
+        kill -9 "$SERVER_PID"
+        wait_gone "$SERVER_PID" 30 || true
+        # shellcheck disable=SC2086
+        bench startup --port "$PORT" --pid-file "$WORK/server.pid" --log "$WORK/server-$run-reuse.log" \
+            --out "$WORK/startup-reuse-$run.json" --key startup_reuse_seconds -- \
+            java $SERVER_OPTS $SERVER_EXTRA -jar "$JAR" serve --data-dir "$WORK/data" --port "$PORT" --rotation-schedule off
+        SERVER_PID=$(cat "$WORK/server.pid")
+        results+=("$WORK/startup-reuse-$run.json")
+        grep -o 'idex listening.*' "$WORK/server-$run-reuse.log" | head -1 || true
     fi
+    kill "$SERVER_PID"
+    wait_gone "$SERVER_PID" 60 || { echo "server did not stop within 60 s; killing it" >&2; kill -9 "$SERVER_PID"; }
+    SERVER_PID=
+    if [ -f "$WORK/data/postgres/postmaster.pid" ]; then
+        echo "PostgreSQL still running after the server stopped; stopping it" >&2
+        java -cp "$JAR" "$ROOT/bench/Uid2Bench.java" stop-store "$WORK/data" || true
+    fi
+    for log in "$WORK/server-$run.log" "$WORK/server-$run-reuse.log"; do
+        if [ -f "$log" ] && grep -qiE 'ERROR|Exception' "$log"; then
+            echo "server log $(basename "$log") has errors:"
+            grep -iE 'ERROR|Exception' "$log" | head -20
+        fi
+    done
     if [ "$status" -gt 128 ]; then
         echo "run $run: the load driver was stopped by signal $((status - 128)) (not by the benchmark); its results so far are kept"
     elif [ "$status" != 0 ]; then
