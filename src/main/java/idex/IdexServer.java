@@ -30,6 +30,7 @@ import idex.exchange.jobs.schedule.ScheduledJobTask;
 import idex.exchange.jobs.schedule.ScheduledJobTaskData;
 import idex.exchange.jobs.schedule.ScheduledJobs;
 import idex.files.FileIo;
+import idex.http.ApiDocs;
 import idex.http.ApiServer;
 import idex.http.BodyBudget;
 import idex.store.Database;
@@ -194,6 +195,7 @@ public final class IdexServer implements AutoCloseable {
                     .mount(router -> new ScheduledJobRoutes(scheduledJobs, endpoints).mount(router, exchange))
                     .mount(router -> new IdentityFilterRoutes(new IdentityFilterStore(db.jdbi()), endpoints)
                             .mount(router, exchange));
+            api.mount(ApiDocs::mount);
             StoreChanges changes = new StoreChanges(keyStore, keys, apiKeyStore, apiKeys, salts, optOuts);
             ScheduledExecutorService refresher = refreshPeriodically(changes);
             undo.push(() -> stop(refresher));
@@ -371,6 +373,11 @@ public final class IdexServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** Every method and path the HTTP server serves ({@link ApiServer#routes}). */
+    public java.util.List<ApiServer.ServedRoute> routes() {
+        return api.routes();
     }
 
     public Database database() {

@@ -108,6 +108,29 @@ public final class ApiServer {
         return vertx;
     }
 
+    /** A method a path serves: `path` as mounted (`:name` a path parameter, a trailing `*` any rest of the path). */
+    public record ServedRoute(String method, String path) {
+    }
+
+    /**
+     * Every method and path the router serves, HEAD included wherever GET is, in mounting order: what the OpenAPI
+     * document must describe. Routes for any method (the 405 answers, request measuring) serve no operation and are
+     * left out.
+     */
+    public List<ServedRoute> routes() {
+        List<ServedRoute> served = new ArrayList<>();
+        for (Route route : router.getRoutes()) {
+            if (route.getPath() == null || route.methods() == null || route.methods().isEmpty()) {
+                continue;
+            }
+            String path = route.isExactPath() ? route.getPath() : route.getPath() + "*";
+            for (HttpMethod method : route.methods()) {
+                served.add(new ServedRoute(method.name(), path));
+            }
+        }
+        return served;
+    }
+
     /**
      * Listens with one HTTP server per event loop, so that requests use every core: a server created outside a
      * verticle would serve all connections from a single event loop. Vert.x shares one socket among servers

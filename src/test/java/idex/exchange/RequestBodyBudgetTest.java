@@ -4,6 +4,7 @@ import idex.support.Eventually;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
 import idex.support.ExchangeAccounts.TestEndpoint;
+import idex.support.OpenApiDocument;
 import idex.support.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -118,7 +119,11 @@ class RequestBodyBudgetTest {
                     .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
                     .timeout(Duration.ofSeconds(60))
                     .POST(HttpRequest.BodyPublishers.ofByteArray(eventBody("load-" + i, 2 * MIB))).build();
-            answers.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofString()));
+            answers.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                    .thenApply(r -> {
+                        OpenApiDocument.check(request, r);
+                        return r;
+                    }));
         }
         int ok = 0;
         for (CompletableFuture<HttpResponse<String>> a : answers) {

@@ -5,6 +5,7 @@ import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
 import idex.support.ExchangeAccounts.TestEndpoint;
 import idex.support.ExchangeClient.Answer;
+import idex.support.OpenApiDocument;
 import idex.support.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,7 +77,9 @@ class ApiAnswersTest {
             b.header("Authorization", "Bearer " + key);
         }
         try {
-            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            HttpRequest request = b.build();
+            HttpResponse<String> r = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+            OpenApiDocument.check(request, r);
             return new Raw(r.statusCode(), r);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

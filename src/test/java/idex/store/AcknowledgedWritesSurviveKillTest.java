@@ -6,6 +6,7 @@ import idex.exchange.jobs.JobStatus;
 import idex.http.Json;
 import idex.store.embedded.EmbeddedPostgres;
 import idex.support.Eventually;
+import idex.support.OpenApiDocument;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -1097,7 +1098,9 @@ class AcknowledgedWritesSurviveKillTest {
                 b.header("Content-Type", contentType);
             }
             try {
-                HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+                HttpRequest request = b.build();
+                HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+                OpenApiDocument.check(request, r);
                 return new Answer(r.statusCode(), r.body());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

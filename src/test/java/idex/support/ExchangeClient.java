@@ -109,7 +109,10 @@ public final class ExchangeClient {
             b.setHeader("Authorization", "Bearer " + key);
         }
         try {
-            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            HttpRequest request = b.build();
+            HttpResponse<String> r = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+            // Every answer a test sees is one the OpenAPI document allows.
+            OpenApiDocument.check(request, r);
             return new Answer(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -195,6 +195,11 @@ public final class TestServer implements AutoCloseable {
         return "http://127.0.0.1:" + server.port() + path;
     }
 
+    /** Every method and path the server serves. */
+    public java.util.List<idex.http.ApiServer.ServedRoute> routes() {
+        return server.routes();
+    }
+
     public Database database() {
         return server.database();
     }

@@ -61,6 +61,7 @@ public final class Uid2Http {
             throw new AssertionError("HTTP " + a.status() + ": " + a.text());
         }
         byte[] plain = EnvelopeCodec.decryptResponse(Base64.getDecoder().decode(a.body()), secretBytes, nonce);
+        OpenApiDocument.get().checkDecrypted(path, new String(plain, StandardCharsets.UTF_8));
         try {
             return JSON.readTree(plain);
         } catch (IOException e) {
@@ -96,6 +97,8 @@ public final class Uid2Http {
     private static Answer send(HttpRequest request) {
         try {
             HttpResponse<byte[]> r = HTTP.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            // Every answer a test sees is one the OpenAPI document allows (a 200's envelope is checked as base64).
+            OpenApiDocument.check(request, r);
             return new Answer(r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(null),
                     r.headers().firstValue("Allow").orElse(null));
         } catch (IOException e) {

@@ -7,6 +7,7 @@ import idex.support.ExchangeAccounts.TestAccount;
 import idex.support.ExchangeAccounts.TestEndpoint;
 import idex.support.ExchangeClient;
 import idex.support.ExchangeClient.Answer;
+import idex.support.OpenApiDocument;
 import idex.support.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -299,9 +300,10 @@ class IdentityFiltersTest {
 
     /** The Allow header of a 405 (ExchangeClient.Answer does not keep headers). */
     private static String allow(String path, String method) throws Exception {
-        HttpResponse<Void> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.url(path)))
-                        .method(method, HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.discarding());
+        HttpRequest request = HttpRequest.newBuilder(URI.create(server.url(path)))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build();
+        HttpResponse<Void> r = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.discarding());
+        OpenApiDocument.check(request, r);
         assertThat(r.statusCode()).isEqualTo(405);
         return r.headers().firstValue("Allow").orElse(null);
     }

@@ -6,6 +6,7 @@ import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
 import idex.support.ExchangeAccounts.TestEndpoint;
 import idex.support.ExchangeClient;
+import idex.support.OpenApiDocument;
 import idex.support.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -90,7 +91,9 @@ class SegmentDataFilesApiTest {
             b.header(headers[i], headers[i + 1]);
         }
         try {
-            HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpRequest request = b.build();
+            HttpResponse<byte[]> r = HTTP.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            OpenApiDocument.check(request, r);
             return new Fetched(r.statusCode(), r);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -204,6 +207,7 @@ class SegmentDataFilesApiTest {
         HttpRequest first = HttpRequest.newBuilder(URI.create(server.url(path(jobId, "big.csv"))))
                 .header("Authorization", "Bearer " + destination.client().key()).GET().build();
         HttpResponse<InputStream> cut = HTTP.send(first, HttpResponse.BodyHandlers.ofInputStream());
+        OpenApiDocument.check(first, cut); // status and content type: the body is read below, and cut off
         assertThat(cut.statusCode()).isEqualTo(200);
         String etag = cut.headers().firstValue("ETag").orElseThrow();
         ByteArrayOutputStream received = new ByteArrayOutputStream();

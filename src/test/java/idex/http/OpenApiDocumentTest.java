@@ -1,0 +1,199 @@
+package idex.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import idex.support.OpenApiDocument;
+import idex.support.OpenApiDocument.PathTemplate;
+import idex.support.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The OpenAPI document and the server agree on what is served: every route the server registers is documented with
+ * its method, every documented operation is served, and the document is served at /openapi.yaml and browsable at
+ * /docs from the classpath.
+ */
+class OpenApiDocumentTest {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static final OpenApiDocument DOCUMENT = OpenApiDocument.get();
+
+    @TempDir
+    static Path dir;
+    static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(dir, 16);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void everyRouteIsDocumentedAndEveryDocumentedOperationIsServed() {
+        Set<String> served = new TreeSet<>();
+        for (ApiServer.ServedRoute route : server.routes()) {
+            String path = shape(route.path());
+            if (route.method().equals("HEAD")) {
+                // HEAD is served wherever GET is, and the document says so once (info.description).
+                assertThat(server.routes()).as("HEAD " + route.path() + " without GET")
+                        .contains(new ApiServer.ServedRoute("GET", route.path()));
+                continue;
+            }
+            served.add(route.method() + " " + path);
+        }
+        Set<String> documented = new TreeSet<>();
+        for (PathTemplate template : DOCUMENT.paths()) {
+            for (String method : DOCUMENT.methods(template.template())) {
+                documented.add(method.toUpperCase(Locale.ROOT) + " " + shape(template.template()));
+            }
+        }
+        Set<String> undocumented = new TreeSet<>(served);
+        undocumented.removeAll(documented);
+        Set<String> notServed = new TreeSet<>(documented);
+        notServed.removeAll(served);
+        assertThat(undocumented).as("routes the server registers that openapi.yaml does not document").isEmpty();
+        assertThat(notServed).as("operations openapi.yaml documents that the server does not serve").isEmpty();
+        assertThat(served).hasSizeGreaterThan(30);
+    }
+
+    /**
+     * A path's shape, parameters unnamed: `/v1/jobs/:jobId/data` and `/v1/jobs/{jobId}/data` alike. OpenAPI gives one
+     * name to a position (the server's GET and DELETE on `/v1/scheduledjobs/:x` name it differently), and a
+     * trailing `*` (a prefix route: Swagger UI's files) is one parameter.
+     */
+    private static String shape(String path) {
+        return path.replaceAll(":[A-Za-z0-9_]+", "{}").replaceAll("\\{[^}]+}", "{}").replaceAll("/\\*$", "/{}");
+    }
+
+    @Test
+    void everyOperationSaysWhoMayCallItAndWhatItAnswers() {
+        List<String> incomplete = new ArrayList<>();
+        Set<String> operationIds = new TreeSet<>();
+        for (PathTemplate template : DOCUMENT.paths()) {
+            for (String method : DOCUMENT.methods(template.template())) {
+                JsonNode op = DOCUMENT.operation(method.toUpperCase(Locale.ROOT),
+                        template.template().replaceAll("\\{[^}]+}", "x")).orElseThrow().node();
+                String name = method + " " + template.template();
+                if (!op.has("security")) {
+                    incomplete.add(name + ": no security");
+                }
+                if (!op.path("responses").fieldNames().hasNext()) {
+                    incomplete.add(name + ": no responses");
+                }
+                if (op.path("tags").isEmpty() || op.path("summary").asText().isBlank()) {
+                    incomplete.add(name + ": no tag or summary");
+                }
+                if (op.has("operationId") && !operationIds.add(op.get("operationId").asText())) {
+                    incomplete.add(name + ": operationId " + op.get("operationId").asText() + " used twice");
+                }
+                boolean bearer = false;
+                for (JsonNode requirement : op.path("security")) {
+                    bearer |= requirement.fieldNames().hasNext();
+                }
+                if (bearer && !op.path("responses").has("401")) {
+                    incomplete.add(name + ": needs a key but documents no 401");
+                }
+            }
+        }
+        assertThat(incomplete).isEmpty();
+        assertThat(DOCUMENT.root().path("openapi").asText()).isEqualTo("3.1.0");
+    }
+
+    @Test
+    void everyReferenceResolves() {
+        List<String> broken = new ArrayList<>();
+        references(DOCUMENT.root(), "", broken);
+        assertThat(broken).as("$refs that point nowhere in openapi.yaml").isEmpty();
+    }
+
+    private static void references(JsonNode node, String at, List<String> broken) {
+        if (node.has("$ref") && node.get("$ref").isTextual()) {
+            String ref = node.get("$ref").asText();
+            if (!ref.startsWith("#/") || DOCUMENT.root().at(ref.substring(1)).isMissingNode()) {
+                broken.add(at + ": " + ref);
+            }
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            references(e.getValue(), at + "/" + e.getKey(), broken);
+        }
+        for (int i = 0; node.isArray() && i < node.size(); i++) {
+            references(node.get(i), at + "/" + i, broken);
+        }
+    }
+
+    @Test
+    void theDocumentIsServedAsItIsInTheJar() throws Exception {
+        HttpResponse<byte[]> r = get("/openapi.yaml");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/yaml; charset=utf-8");
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream("openapi.yaml")) {
+            assertThat(r.body()).isEqualTo(in.readAllBytes());
+        }
+    }
+
+    @Test
+    void swaggerUiIsServedFromTheClasspathOnThisDocument() throws Exception {
+        HttpResponse<byte[]> page = get("/docs");
+        assertThat(page.statusCode()).isEqualTo(200);
+        String html = new String(page.body(), StandardCharsets.UTF_8);
+        assertThat(html).contains("/docs/swagger-ui-bundle.js").contains("/docs/swagger-initializer.js")
+                .doesNotContain("http://").doesNotContain("https://");
+        assertThat(get("/docs/").body()).as("/docs/ is the same page").isEqualTo(page.body());
+        String initializer = new String(get("/docs/swagger-initializer.js").body(), StandardCharsets.UTF_8);
+        assertThat(initializer).contains("url: \"/openapi.yaml\"").doesNotContain("petstore");
+        for (String file : List.of("/docs/swagger-ui-bundle.js", "/docs/swagger-ui-standalone-preset.js",
+                "/docs/swagger-ui.css", "/docs/favicon-32x32.png")) {
+            HttpResponse<byte[]> r = get(file);
+            assertThat(r.statusCode()).as(file).isEqualTo(200);
+            assertThat(r.body().length).as(file).isGreaterThan(100);
+        }
+        assertThat(get("/docs/no-such-file.js").statusCode()).isEqualTo(404);
+        HttpRequest head = HttpRequest.newBuilder(URI.create(server.url("/docs")))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build();
+        HttpResponse<byte[]> r = HTTP.send(head, HttpResponse.BodyHandlers.ofByteArray());
+        OpenApiDocument.check(head, r);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Length")).hasValue(Integer.toString(page.body().length));
+    }
+
+    @Test
+    void aMethodTheDocsDoNotServeIs405() throws Exception {
+        HttpRequest post = HttpRequest.newBuilder(URI.create(server.url("/openapi.yaml")))
+                .POST(HttpRequest.BodyPublishers.noBody()).build();
+        HttpResponse<byte[]> r = HTTP.send(post, HttpResponse.BodyHandlers.ofByteArray());
+        OpenApiDocument.check(post, r);
+        assertThat(r.statusCode()).isEqualTo(405);
+        assertThat(r.headers().firstValue("Allow")).hasValue("GET, HEAD");
+    }
+
+    private static HttpResponse<byte[]> get(String path) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(server.url(path))).GET().build();
+        HttpResponse<byte[]> r = HTTP.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        OpenApiDocument.check(request, r);
+        return r;
+    }
+}
