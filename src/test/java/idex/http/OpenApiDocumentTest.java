@@ -122,6 +122,43 @@ class OpenApiDocumentTest {
         assertThat(DOCUMENT.root().path("openapi").asText()).isEqualTo("3.1.0");
     }
 
+    /** The check the test clients run on every answer refuses what the document does not allow. */
+    @Test
+    void theCheckRefusesAnswersTheDocumentDoesNotAllow() {
+        String filter = "{\"endpointFilterId\":1,\"endpointId\":2,\"identifierName\":\"email\",\"publishFilter\":true,"
+                + "\"subscribeFilter\":false}";
+        DOCUMENT.check("GET", "/v1/identityfilters", 200, "application/json", bytes("[" + filter + "]"));
+        DOCUMENT.check("GET", "/v1/identityFilters/email", 200, "application/json", bytes("[" + filter + "]"));
+        DOCUMENT.check("GET", "/v1/nothing", 404, "application/json", bytes("{\"message\":\"There is no /v1/nothing\"}"));
+        assertRefused("GET", "/v1/identityfilters", 200, "application/json",
+                "[" + filter.replace("true", "\"yes\"") + "]", "publishFilter");
+        assertRefused("GET", "/v1/identityfilters", 200, "application/json", "[{\"identifierName\":\"email\"}]", "required");
+        assertRefused("GET", "/v1/identityfilters", 200, "text/html", "[]", "allows only [application/json]");
+        assertRefused("GET", "/v1/identityfilters", 418, "application/json", "[]", "lists no 418");
+        assertRefused("GET", "/v1/identityfilters", 400, "application/json", "{\"error\":\"x\"}", "message");
+        assertRefused("GET", "/v1/nothing", 200, "application/json", "{}", "documents no GET /v1/nothing");
+        assertRefused("GET", "/v1/jobs/SEGMENT_EXPORT", 200, "application/json", "[{\"jobId\":1,\"status\":\"DONE\"}]",
+                "status");
+        assertRefused("DELETE", "/v1/identity", 200, "text/plain; charset=utf-8", "deleted", "pattern");
+        assertRefused("POST", "/v2/identity/map", 200, "text/plain", "not base64!", "pattern");
+        assertRefused("POST", "/v2/identity/map", 401, "application/json", "{\"status\":\"nope\"}", "unauthorized");
+    }
+
+    private static void assertRefused(String method, String path, int status, String contentType, String body,
+                                      String says) {
+        try {
+            DOCUMENT.check(method, path, status, contentType, bytes(body));
+        } catch (AssertionError e) {
+            assertThat(e.getMessage()).contains(says);
+            return;
+        }
+        throw new AssertionError(method + " " + path + " " + status + " " + body + " passed the check");
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
     @Test
     void everyReferenceResolves() {
         List<String> broken = new ArrayList<>();
