@@ -141,7 +141,27 @@ class OpenApiDocumentTest {
                 "status");
         assertRefused("DELETE", "/v1/identity", 200, "text/plain; charset=utf-8", "deleted", "pattern");
         assertRefused("POST", "/v2/identity/map", 200, "text/plain", "not base64!", "pattern");
+        String endpoint = "{\"endpointId\":7,\"accountId\":1,\"name\":\"CRM\",\"description\":null,\"providerName\":null,"
+                + "\"url\":null,\"endpointTypes\":{\"event\":{\"source\":{\"enabled\":true}}},\"identifiers\":[],"
+                + "\"attributes\":[],\"created\":1,\"updated\":1";
+        DOCUMENT.check("POST", "/v1/endpoint", 201, "application/json", bytes(endpoint + ",\"key\":\"idex_1_x\"}"));
+        DOCUMENT.check("GET", "/v1/endpoint", 200, "application/json", bytes(endpoint + "}"));
+        assertRefused("GET", "/v1/endpoint", 200, "application/json", endpoint + ",\"key\":\"idex_1_x\"}", "key");
         assertRefused("POST", "/v2/identity/map", 401, "application/json", "{\"status\":\"nope\"}", "unauthorized");
+    }
+
+    @Test
+    void theCheckOfADecryptedAnswerRefusesWhatTheDocumentDoesNotAllow() {
+        DOCUMENT.checkDecrypted("/v2/identity/buckets",
+                "{\"body\":[{\"bucket_id\":\"bKaoveQoPR\",\"last_updated\":\"2027-03-30T00:00:00.001\"}],\"status\":\"success\"}");
+        try {
+            DOCUMENT.checkDecrypted("/v2/identity/buckets",
+                    "{\"body\":[{\"bucket_id\":\"bKaoveQoPR\",\"last_updated\":\"2027-03-30T00:00:00Z\"}],\"status\":\"success\"}");
+        } catch (AssertionError e) {
+            assertThat(e.getMessage()).contains("Uid2BucketsResponse").contains("last_updated");
+            return;
+        }
+        throw new AssertionError("a time with an offset passed the check");
     }
 
     private static void assertRefused(String method, String path, int status, String contentType, String body,
