@@ -152,10 +152,10 @@ class OpenApiDocumentTest {
 
     @Test
     void theCheckOfADecryptedAnswerRefusesWhatTheDocumentDoesNotAllow() {
-        DOCUMENT.checkDecrypted("/v2/identity/buckets",
+        DOCUMENT.checkDecrypted("/v2/identity/buckets", "x-decrypted-response",
                 "{\"body\":[{\"bucket_id\":\"bKaoveQoPR\",\"last_updated\":\"2027-03-30T00:00:00.001\"}],\"status\":\"success\"}");
         try {
-            DOCUMENT.checkDecrypted("/v2/identity/buckets",
+            DOCUMENT.checkDecrypted("/v2/identity/buckets", "x-decrypted-response",
                     "{\"body\":[{\"bucket_id\":\"bKaoveQoPR\",\"last_updated\":\"2027-03-30T00:00:00Z\"}],\"status\":\"success\"}");
         } catch (AssertionError e) {
             assertThat(e.getMessage()).contains("Uid2BucketsResponse").contains("last_updated");

@@ -101,7 +101,9 @@ public final class ExchangeClient {
         if (json != null) {
             b.header("Content-Type", "application/json");
         }
-        return send(b);
+        Answer answer = send(b);
+        OpenApiDocument.get().checkAccepted(method, URI.create(url.apply(path)).getRawPath(), answer.status(), json);
+        return answer;
     }
 
     private Answer send(HttpRequest.Builder b) {

@@ -185,16 +185,41 @@ public final class OpenApiDocument {
         checkBody(call, schema, media, contentType, method, body);
     }
 
-    /** Checks the JSON inside a UID2 envelope against the operation's `x-decrypted-response` schema. */
-    public void checkDecrypted(String path, String json) {
+    /**
+     * Checks a JSON request body the server accepted (answered 2xx) against the operation's request schema: what the
+     * server takes, the document must allow. Refused bodies are not checked: tests send those on purpose.
+     */
+    public void checkAccepted(String method, String path, int status, String json) {
+        Optional<Operation> op = operation(method, path);
+        if (status / 100 != 2 || json == null || op.isEmpty()) {
+            return;
+        }
+        String schema = resolve(op.get().pointer() + "/requestBody").pointer() + "/content/application~1json/schema";
+        if (resolve(schema).node().isMissingNode()) {
+            throw new AssertionError(method + " " + path + " took a JSON body (" + status + "), yet openapi.yaml documents"
+                    + " none for it" + excerpt(json.getBytes(StandardCharsets.UTF_8)));
+        }
+        List<Error> errors = schema(schema).validate(json, InputFormat.JSON);
+        if (!errors.isEmpty()) {
+            throw new AssertionError(method + " " + path + " took (" + status + ") a body that openapi.yaml (" + schema
+                    + ") does not allow:\n  " + String.join("\n  ", errors.stream().map(Error::toString).toList())
+                    + excerpt(json.getBytes(StandardCharsets.UTF_8)));
+        }
+    }
+
+    /**
+     * Checks the JSON inside a UID2 envelope against the schema the operation names in `extension`
+     * (`x-decrypted-request` for a request the server took, `x-decrypted-response` for its answer).
+     */
+    public void checkDecrypted(String path, String extension, String json) {
         Operation op = operation("POST", path).orElseThrow(() -> new AssertionError("openapi.yaml documents no POST " + path));
-        JsonNode name = op.node().path("x-decrypted-response");
+        JsonNode name = op.node().path(extension);
         if (!name.isTextual()) {
-            throw new AssertionError("openapi.yaml gives POST " + path + " no x-decrypted-response schema");
+            throw new AssertionError("openapi.yaml gives POST " + path + " no " + extension + " schema");
         }
         List<Error> errors = schema("/components/schemas/" + escape(name.textValue())).validate(json, InputFormat.JSON);
         if (!errors.isEmpty()) {
-            throw new AssertionError("POST " + path + " answered (decrypted) JSON that openapi.yaml's " + name.textValue()
+            throw new AssertionError("POST " + path + ": decrypted JSON that openapi.yaml's " + name.textValue()
                     + " does not allow:\n  " + String.join("\n  ", errors.stream().map(Error::toString).toList())
                     + excerpt(json.getBytes(StandardCharsets.UTF_8)));
         }

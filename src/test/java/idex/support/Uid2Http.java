@@ -61,7 +61,8 @@ public final class Uid2Http {
             throw new AssertionError("HTTP " + a.status() + ": " + a.text());
         }
         byte[] plain = EnvelopeCodec.decryptResponse(Base64.getDecoder().decode(a.body()), secretBytes, nonce);
-        OpenApiDocument.get().checkDecrypted(path, new String(plain, StandardCharsets.UTF_8));
+        OpenApiDocument.get().checkDecrypted(path, "x-decrypted-request", json);
+        OpenApiDocument.get().checkDecrypted(path, "x-decrypted-response", new String(plain, StandardCharsets.UTF_8));
         try {
             return JSON.readTree(plain);
         } catch (IOException e) {
