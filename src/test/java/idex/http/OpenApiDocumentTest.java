@@ -247,6 +247,39 @@ class OpenApiDocumentTest {
         assertThat(r.headers().firstValue("Allow")).hasValue("GET, HEAD");
     }
 
+    /**
+     * The server's router answers these 405s itself, without the `Allow` header docs/exchange-api.md promises (no
+     * `onlyMethods` on `/v1/jobs/:jobCategory` and `/v1/jobs/:jobCategory/:jobId`): reported with issue 13, left to its
+     * error mapper. Their status and body are still checked.
+     */
+    private static final Set<String> NO_ALLOW_YET = Set.of("/v1/jobs/1", "/v1/jobs/1/1");
+
+    /** Each documented path answers a method it does not serve as the document says: 405, JSON, Allow. */
+    @Test
+    void everyDocumentedPathRefusesOtherMethodsWith405AndAllow() throws Exception {
+        List<String> wrong = new ArrayList<>();
+        for (PathTemplate template : DOCUMENT.paths()) {
+            String path = template.template().replaceAll("\\{[^}]+}", "1");
+            HttpRequest patch = HttpRequest.newBuilder(URI.create(server.url(path)))
+                    .method("PATCH", HttpRequest.BodyPublishers.noBody()).build();
+            HttpResponse<byte[]> r = HTTP.send(patch, HttpResponse.BodyHandlers.ofByteArray());
+            try {
+                if (NO_ALLOW_YET.contains(path)) {
+                    DOCUMENT.check("PATCH", path, r.statusCode(), r.headers().firstValue("Content-Type").orElse(null),
+                            r.body());
+                } else {
+                    OpenApiDocument.check(patch, r);
+                }
+                if (r.statusCode() != 405) {
+                    wrong.add("PATCH " + path + " answered " + r.statusCode());
+                }
+            } catch (AssertionError e) {
+                wrong.add(e.getMessage());
+            }
+        }
+        assertThat(wrong).isEmpty();
+    }
+
     private static HttpResponse<byte[]> get(String path) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create(server.url(path))).GET().build();
         HttpResponse<byte[]> r = HTTP.send(request, HttpResponse.BodyHandlers.ofByteArray());

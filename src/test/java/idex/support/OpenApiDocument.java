@@ -23,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -135,8 +136,39 @@ public final class OpenApiDocument {
     public static void check(HttpRequest request, HttpResponse<?> response) {
         Object body = response.body();
         byte[] bytes = body instanceof byte[] b ? b : body instanceof String s ? s.getBytes(StandardCharsets.UTF_8) : null;
-        INSTANCE.check(request.method(), request.uri().getRawPath(), response.statusCode(),
-                response.headers().firstValue("Content-Type").orElse(null), bytes);
+        String method = request.method();
+        String path = request.uri().getRawPath();
+        INSTANCE.check(method, path, response.statusCode(), response.headers().firstValue("Content-Type").orElse(null),
+                bytes);
+        INSTANCE.checkHeaders(method, path, response.statusCode(), name -> response.headers().firstValue(name));
+    }
+
+    /**
+     * Fails when an answer lacks a header the document says it has (`required: true`: Allow on a 405,
+     * WWW-Authenticate on a 401, Retry-After on a 503, the range headers of a download).
+     */
+    public void checkHeaders(String method, String path, int status, Function<String, Optional<String>> header) {
+        Optional<Operation> found = operation(method, path);
+        String response;
+        if (found.isPresent()) {
+            JsonNode responses = found.get().node().path("responses");
+            if (!responses.has(Integer.toString(status))) {
+                return;
+            }
+            response = resolve(found.get().pointer() + "/responses/" + status).pointer();
+        } else if (status == 405) {
+            response = "/components/responses/MethodNotAllowed"; // what a path answers a method it does not serve
+        } else {
+            return;
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.at(response + "/headers").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> h = it.next();
+            JsonNode definition = resolve(response + "/headers/" + escape(h.getKey())).node();
+            if (definition.path("required").asBoolean(false) && header.apply(h.getKey()).isEmpty()) {
+                throw new AssertionError(method + " " + path + " answered " + status + " without the " + h.getKey()
+                        + " header openapi.yaml (" + response + ") says it has");
+            }
+        }
     }
 
     /**
