@@ -200,13 +200,14 @@ public final class IdexServer implements AutoCloseable {
 
             scheduler.start();
             scheduledJobs.resume();
-            CryptoWarmUp.startInBackground();
             int port = api.start(config.host(), config.port(), eventLoops);
             LOG.info("idex listening on http://{}:{} ({} {}, {} salt buckets, store {}, {} transport) in {} ms",
                     config.host(), port, deployment.scope(), deployment.environment().name().toLowerCase(),
                     salts.current().count(), config.store().display(),
                     vertx.isNativeTransportEnabled() ? "epoll" : "NIO", (System.nanoTime() - started) / 1_000_000);
             processor.start();
+            // Once listening: on two cores its JIT work would otherwise hold up the start it exists to shorten.
+            CryptoWarmUp.startInBackground();
             return new IdexServer(db, vertx, api, scheduler, processor, port, changes, refresher);
         } catch (Throwable e) { // Vert.x's await() may rethrow a checked exception unchecked
             while (!undo.isEmpty()) {
