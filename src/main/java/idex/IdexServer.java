@@ -83,6 +83,8 @@ public final class IdexServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IdexServer.class);
     /** Where a first start without a terminal leaves the bootstrap client key and secret, in the data dir. */
     public static final String BOOTSTRAP_FILE = "bootstrap-client.txt";
+    /** This server's copy of the salt set, in the data dir. */
+    static final String SALT_SET_COPY = "salt-set.copy";
     /** How often a server picks up changes made by admin commands or other nodes. */
     private static final long REFRESH_MS = 1000;
     /** Fewer buckets are created in a moment: no progress lines. */
@@ -124,7 +126,8 @@ public final class IdexServer implements AutoCloseable {
             // Job files hold identifiers of people: owner-only, and refused if another account can write the directory.
             Path filesDir = OwnerOnly.directory(config.filesDir());
             DeploymentSettings deployment = DeploymentSettings.resolve(db.jdbi(), config.scope(), config.environment(), true);
-            SaltStore saltStore = new SaltStore(db.jdbi());
+            // The server keeps a copy of the salt set beside the store, for a start that reads a file, not 133 MB of rows.
+            SaltStore saltStore = new SaltStore(db.jdbi(), config.store().dataDir().resolve(SALT_SET_COPY));
             ClientKeyStore keyStore = new ClientKeyStore(db.jdbi(), SecretsKey.load(config.store().dataDir()));
             int sealed = keyStore.sealPlainSecrets();
             if (sealed > 0) {
