@@ -400,41 +400,44 @@ public final class SaltBuckets {
     /** Values per chunk of the bulk codecs below: a server start decodes millions of them, so not one call each. */
     private static final int CHUNK = 8192;
 
+    /** Moves `n` values from index `from` of an array into a chunk's buffer, or out of it. */
+    private interface ChunkCopy {
+        void copy(ByteBuffer chunk, int from, int n);
+    }
+
     /** As {@link DataOutputStream#writeLong} each, big-endian, a chunk at a time. */
     private static void writeLongs(DataOutputStream out, long[] values) throws IOException {
-        byte[] chunk = new byte[CHUNK * Long.BYTES];
-        for (int done = 0; done < values.length; done += CHUNK) {
-            int n = Math.min(CHUNK, values.length - done);
-            ByteBuffer.wrap(chunk).asLongBuffer().put(values, done, n);
-            out.write(chunk, 0, n * Long.BYTES);
-        }
+        writeChunks(out, values.length, Long.BYTES, (chunk, from, n) -> chunk.asLongBuffer().put(values, from, n));
     }
 
     private static void readLongs(DataInputStream in, long[] into) throws IOException {
-        byte[] chunk = new byte[CHUNK * Long.BYTES];
-        for (int done = 0; done < into.length; done += CHUNK) {
-            int n = Math.min(CHUNK, into.length - done);
-            in.readFully(chunk, 0, n * Long.BYTES);
-            ByteBuffer.wrap(chunk).asLongBuffer().get(into, done, n);
-        }
+        readChunks(in, into.length, Long.BYTES, (chunk, from, n) -> chunk.asLongBuffer().get(into, from, n));
     }
 
     /** As {@link DataOutputStream#writeInt} each, big-endian, a chunk at a time. */
     private static void writeInts(DataOutputStream out, int[] values) throws IOException {
-        byte[] chunk = new byte[CHUNK * Integer.BYTES];
-        for (int done = 0; done < values.length; done += CHUNK) {
-            int n = Math.min(CHUNK, values.length - done);
-            ByteBuffer.wrap(chunk).asIntBuffer().put(values, done, n);
-            out.write(chunk, 0, n * Integer.BYTES);
-        }
+        writeChunks(out, values.length, Integer.BYTES, (chunk, from, n) -> chunk.asIntBuffer().put(values, from, n));
     }
 
     private static void readInts(DataInputStream in, int[] into) throws IOException {
-        byte[] chunk = new byte[CHUNK * Integer.BYTES];
-        for (int done = 0; done < into.length; done += CHUNK) {
-            int n = Math.min(CHUNK, into.length - done);
-            in.readFully(chunk, 0, n * Integer.BYTES);
-            ByteBuffer.wrap(chunk).asIntBuffer().get(into, done, n);
+        readChunks(in, into.length, Integer.BYTES, (chunk, from, n) -> chunk.asIntBuffer().get(into, from, n));
+    }
+
+    private static void writeChunks(DataOutputStream out, int count, int width, ChunkCopy fill) throws IOException {
+        byte[] chunk = new byte[CHUNK * width];
+        for (int done = 0; done < count; done += CHUNK) {
+            int n = Math.min(CHUNK, count - done);
+            fill.copy(ByteBuffer.wrap(chunk), done, n);
+            out.write(chunk, 0, n * width);
+        }
+    }
+
+    private static void readChunks(DataInputStream in, int count, int width, ChunkCopy drain) throws IOException {
+        byte[] chunk = new byte[CHUNK * width];
+        for (int done = 0; done < count; done += CHUNK) {
+            int n = Math.min(CHUNK, count - done);
+            in.readFully(chunk, 0, n * width);
+            drain.copy(ByteBuffer.wrap(chunk), done, n);
         }
     }
 
