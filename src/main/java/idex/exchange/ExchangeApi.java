@@ -7,7 +7,7 @@ import idex.exchange.accounts.Caller;
 import idex.http.ApiError;
 import idex.http.BodyBudget;
 import idex.http.BoundedBody;
-import idex.http.Json;
+import idex.json.Json;
 import idex.http.Reply;
 import idex.http.StorableText;
 import io.vertx.core.Handler;

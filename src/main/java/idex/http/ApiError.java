@@ -1,5 +1,7 @@
 package idex.http;
 
+import idex.json.Json;
+
 /** An answer other than success, with the sentence that tells the caller what to fix: `{"message":"…"}`. */
 public final class ApiError extends RuntimeException {
 

@@ -1,5 +1,6 @@
 package idex.http;
 
+import idex.json.Json;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;

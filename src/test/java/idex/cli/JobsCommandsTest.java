@@ -2,7 +2,7 @@ package idex.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.exchange.jobs.JobFiles;
-import idex.http.Json;
+import idex.json.Json;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
 import idex.support.ExchangeAccounts.TestEndpoint;

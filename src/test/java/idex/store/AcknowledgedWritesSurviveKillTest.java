@@ -3,7 +3,7 @@ package idex.store;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.Main;
 import idex.exchange.jobs.JobStatus;
-import idex.http.Json;
+import idex.json.Json;
 import idex.store.embedded.EmbeddedPostgres;
 import idex.support.Eventually;
 import org.junit.jupiter.api.AfterEach;

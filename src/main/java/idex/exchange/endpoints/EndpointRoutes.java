@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import idex.exchange.ExchangeApi;
 import idex.exchange.accounts.Caller;
 import idex.http.ApiServer;
-import idex.http.Json;
+import idex.json.Json;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
 

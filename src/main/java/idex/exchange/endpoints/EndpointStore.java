@@ -3,7 +3,7 @@ package idex.exchange.endpoints;
 import idex.exchange.accounts.ApiKeyStore;
 import idex.exchange.accounts.IssuedApiKey;
 import idex.http.ApiError;
-import idex.http.Json;
+import idex.json.Json;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.mapper.RowMapper;
 

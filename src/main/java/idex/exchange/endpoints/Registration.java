@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.http.ApiError;
-import idex.http.Json;
+import idex.json.Json;
 
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -12,7 +12,7 @@ import idex.exchange.identity.Resolution;
 import idex.exchange.identity.X1Ids;
 import idex.http.ApiError;
 import idex.http.ApiServer;
-import idex.http.Json;
+import idex.json.Json;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
 

@@ -1,7 +1,7 @@
 package idex.exchange.events;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import idex.http.Json;
+import idex.json.Json;
 
 /**
  * An event that fails validation, by its 0-based index in `events` (0 for a single event). Not an ApiError,

@@ -8,7 +8,7 @@ import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.EndpointStore;
 import idex.http.ApiError;
 import idex.http.ApiServer;
-import idex.http.Json;
+import idex.json.Json;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
 

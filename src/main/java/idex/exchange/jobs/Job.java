@@ -3,7 +3,7 @@ package idex.exchange.jobs;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import idex.http.Json;
+import idex.json.Json;
 
 import java.util.List;
 

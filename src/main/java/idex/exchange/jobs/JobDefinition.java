@@ -3,7 +3,7 @@ package idex.exchange.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.http.ApiError;
-import idex.http.Json;
+import idex.json.Json;
 
 import java.math.BigInteger;
 import java.util.ArrayList;

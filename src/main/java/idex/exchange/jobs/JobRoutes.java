@@ -10,7 +10,7 @@ import idex.exchange.jobs.schedule.ScheduleDetails;
 import idex.exchange.jobs.schedule.ScheduledJobs;
 import idex.http.ApiError;
 import idex.http.ApiServer;
-import idex.http.Json;
+import idex.json.Json;
 import idex.http.Reply;
 import idex.uid2.Uid2Scope;
 import io.vertx.ext.web.Router;

@@ -1,6 +1,6 @@
 package idex.exchange.jobs;
 
-import idex.http.Json;
+import idex.json.Json;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.mapper.RowMapper;

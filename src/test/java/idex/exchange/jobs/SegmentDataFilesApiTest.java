@@ -1,7 +1,7 @@
 package idex.exchange.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import idex.http.Json;
+import idex.json.Json;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
 import idex.support.ExchangeAccounts.TestEndpoint;

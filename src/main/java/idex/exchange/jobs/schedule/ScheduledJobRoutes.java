@@ -9,7 +9,7 @@ import idex.exchange.jobs.JobCategory;
 import idex.exchange.jobs.JobRoutes;
 import idex.http.ApiError;
 import idex.http.ApiServer;
-import idex.http.Json;
+import idex.json.Json;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
 

@@ -1,11 +1,11 @@
-package idex.http;
+package idex.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-/** The one ObjectMapper of the process, and small helpers for error bodies. */
+/** The one ObjectMapper of the process (JSON bodies, stored definitions, the CLI), and small helpers to build JSON. */
 public final class Json {
 
     /**
