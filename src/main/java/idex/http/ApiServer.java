@@ -1,6 +1,5 @@
 package idex.http;
 
-import idex.json.Json;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -60,9 +59,9 @@ public final class ApiServer {
         onlyMethods(router, "/metrics", "GET");
         router.route().failureHandler(this::failure);
         // No route for the path at all: the same JSON as every other error, not Vert.x's HTML page.
-        router.errorHandler(404, ctx -> answer(ctx, 404, "There is no " + ctx.request().path()
+        router.errorHandler(404, ctx -> ErrorAnswers.send(ctx, 404, "There is no " + ctx.request().path()
                 + " in this API: see docs/exchange-api.md and docs/uid2-operator.md for the paths there are."));
-        router.errorHandler(405, ctx -> answer(ctx, 405, "Method " + ctx.request().method().name()
+        router.errorHandler(405, ctx -> ErrorAnswers.send(ctx, 405, "Method " + ctx.request().method().name()
                 + " is not allowed on " + ctx.request().path() + "."));
         headLikeGet();
     }
@@ -182,21 +181,12 @@ public final class ApiServer {
      */
     public static void onlyMethods(Router router, String path, String allow) {
         String allowed = allowWithHead(allow);
-        router.route(path).handler(ctx -> {
-            ctx.response().putHeader("Allow", allowed);
-            answer(ctx, 405, "Method " + ctx.request().method().name() + " is not allowed on " + ctx.request().path()
-                    + ": use " + allowed + ".");
-        });
+        router.route(path).handler(ctx -> ErrorAnswers.methodNotAllowed(ctx, allowed));
     }
 
     /** The Allow value for `allow`: HEAD follows GET, as {@link #headLikeGet} makes it. */
     public static String allowWithHead(String allow) {
         return allow.matches("(.*, )?GET(, .*)?") && !allow.contains("HEAD") ? allow.replace("GET", "GET, HEAD") : allow;
-    }
-
-    private static void answer(RoutingContext ctx, int status, String message) {
-        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
-                .end(Json.write(Json.object().put("message", message)));
     }
 
     private void measure(RoutingContext ctx) {
@@ -216,8 +206,8 @@ public final class ApiServer {
     }
 
     private void failure(RoutingContext ctx) {
-        if (ctx.failure() instanceof ApiError error && !ctx.response().headWritten()) {
-            ctx.response().setStatusCode(error.status()).putHeader("Content-Type", "application/json").end(error.body());
+        if (ErrorAnswers.isRefusal(ctx.failure()) && !ctx.response().headWritten()) {
+            ErrorAnswers.send(ctx, ctx.failure());
             return;
         }
         int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
@@ -230,7 +220,6 @@ public final class ApiServer {
         }
         String message = status == 404 ? "Not found." : status == 405 ? "Method not allowed." : status < 500
                 ? "Bad request." : "Internal server error.";
-        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
-                .end("{\"message\":\"" + message + "\"}");
+        ErrorAnswers.send(ctx, status, message);
     }
 }

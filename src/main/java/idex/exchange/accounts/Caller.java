@@ -1,6 +1,6 @@
 package idex.exchange.accounts;
 
-import idex.http.ApiError;
+import idex.errors.Refusal;
 
 /**
  * Who is calling, as its bearer key says: an account-level key (endpointId null) acts across the account, an
@@ -21,13 +21,13 @@ public record Caller(String keyId, long accountId, Long endpointId) {
         Long named = parseEndpointId(endpointIdParam);
         if (endpointId != null) {
             if (named != null && !named.equals(endpointId)) {
-                throw ApiError.forbidden("This key belongs to endpoint " + endpointId + " and cannot act for endpoint "
+                throw Refusal.forbidden("This key belongs to endpoint " + endpointId + " and cannot act for endpoint "
                         + named + "; use that endpoint's key or an account-level key.");
             }
             return endpointId;
         }
         if (named == null) {
-            throw ApiError.badRequest("An account-level key must name the endpoint: add ?endpointId=….");
+            throw Refusal.invalid("An account-level key must name the endpoint: add ?endpointId=….");
         }
         return named;
     }
@@ -35,7 +35,7 @@ public record Caller(String keyId, long accountId, Long endpointId) {
     /** Only endpoint-level keys may call this. */
     public long requireEndpointKey(String what) {
         if (endpointId == null) {
-            throw ApiError.forbidden(what + " needs an endpoint-level key: the endpoint acts as itself.");
+            throw Refusal.forbidden(what + " needs an endpoint-level key: the endpoint acts as itself.");
         }
         return endpointId;
     }
@@ -43,7 +43,7 @@ public record Caller(String keyId, long accountId, Long endpointId) {
     /** Only account-level keys may call this. */
     public void requireAccountKey(String what) {
         if (endpointId != null) {
-            throw ApiError.forbidden(what + " needs an account-level key.");
+            throw Refusal.forbidden(what + " needs an account-level key.");
         }
     }
 
@@ -58,7 +58,7 @@ public record Caller(String keyId, long accountId, Long endpointId) {
             }
             return id;
         } catch (NumberFormatException e) {
-            throw ApiError.badRequest("endpointId must be a positive whole number, not '" + text + "'.");
+            throw Refusal.invalid("endpointId must be a positive whole number, not '" + text + "'.");
         }
     }
 }

@@ -1,5 +1,6 @@
 package idex.exchange.events;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.exchange.ExchangeApi;
@@ -10,7 +11,6 @@ import idex.exchange.identity.IdentityStore;
 import idex.exchange.identity.Rejection;
 import idex.exchange.identity.Resolution;
 import idex.exchange.identity.X1Ids;
-import idex.http.ApiError;
 import idex.http.ApiServer;
 import idex.json.Json;
 import idex.http.Reply;
@@ -46,12 +46,7 @@ public final class EventRoutes {
 
     private Reply receive(ApiRequest req) {
         Endpoint source = eventSource(req);
-        EventBatch batch;
-        try {
-            batch = EventParser.parse(req.json(), source.registration());
-        } catch (InvalidEvent e) {
-            return Reply.json(400, e.toJson());
-        }
+        EventBatch batch = EventParser.parse(req.json(), source.registration());
         Resolution resolution = identities.resolve(source.accountId(), source.endpointId(),
                 source.registration().uniqueIdentifierNames(), batch.records(), clock.getAsLong());
 
@@ -80,7 +75,7 @@ public final class EventRoutes {
         long endpointId = req.caller().endpointFor(req.query("endpointId"));
         Endpoint endpoint = endpoints.require(req.caller().accountId(), endpointId);
         if (!endpoint.registration().eventSource()) {
-            throw ApiError.forbidden("Endpoint " + endpointId + " is not an event source: enable"
+            throw Refusal.forbidden("Endpoint " + endpointId + " is not an event source: enable"
                     + " endpointTypes.event.source in its registration (PUT /v1/endpoint) before sending events.");
         }
         return endpoint;

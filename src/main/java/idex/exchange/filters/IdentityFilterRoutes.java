@@ -1,10 +1,10 @@
 package idex.exchange.filters;
 
+import idex.errors.Refusal;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.endpoints.Registration;
-import idex.http.ApiError;
 import idex.http.ApiServer;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
@@ -50,7 +50,7 @@ public final class IdentityFilterRoutes {
         String name = identifierNameOf(req);
         // The seed fixes this answer: no filter for the identifier is 400 "Invalid request", not 404.
         IdentityFilter filter = store.find(req.caller().accountId(), endpoint, name)
-                .orElseThrow(() -> ApiError.badRequest("Invalid request"));
+                .orElseThrow(() -> Refusal.invalid("Invalid request"));
         return Reply.json(IdentityFilter.toJson(List.of(filter)));
     }
 
@@ -70,7 +70,7 @@ public final class IdentityFilterRoutes {
         long endpoint = endpointOf(req);
         String name = identifierNameOf(req);
         if (!store.delete(req.caller().accountId(), endpoint, name)) {
-            throw ApiError.notFound("Endpoint " + endpoint + " has no filter for \"" + name + "\": list its filters with"
+            throw Refusal.notFound("Endpoint " + endpoint + " has no filter for \"" + name + "\": list its filters with"
                     + " GET /v1/identityfilters.");
         }
         return Reply.json(true);
@@ -86,7 +86,7 @@ public final class IdentityFilterRoutes {
     private static String identifierNameOf(ApiRequest req) {
         String name = req.path("identifierName");
         if (!Registration.isValidName(name)) {
-            throw ApiError.badRequest("\"" + name + "\" is not an identifier name: " + Registration.NAME_RULE + ".");
+            throw Refusal.invalid("\"" + name + "\" is not an identifier name: " + Registration.NAME_RULE + ".");
         }
         return name;
     }

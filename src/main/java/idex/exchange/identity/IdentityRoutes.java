@@ -1,12 +1,12 @@
 package idex.exchange.identity;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.EndpointStore;
-import idex.http.ApiError;
 import idex.http.ApiServer;
 import idex.json.Json;
 import idex.http.Reply;
@@ -107,7 +107,7 @@ public final class IdentityRoutes {
         String trimmed = identifier.value().trim();
         String stored = trimmed.isEmpty() ? null : form.normalize(trimmed);
         if (stored == null) {
-            throw ApiError.badRequest(trimmed.isEmpty() ? "The identifier '" + identifier.name() + "' needs a value: ?"
+            throw Refusal.invalid(trimmed.isEmpty() ? "The identifier '" + identifier.name() + "' needs a value: ?"
                     + identifier.name() + "=…." : "?" + identifier.name() + "=" + ValueForm.notAPhone(identifier.name(), trimmed) + ".");
         }
         return stored.equals(identifier.value()) ? identifier : new Identifier(identifier.name(), stored);
@@ -121,21 +121,21 @@ public final class IdentityRoutes {
                 continue;
             }
             if (found != null) {
-                throw ApiError.badRequest("Name exactly one identifier as ?{identifierName}={identifierValue} (besides"
+                throw Refusal.invalid("Name exactly one identifier as ?{identifierName}={identifierValue} (besides"
                         + " endpointId); this request names more.");
             }
             if (e.getValue() == null || e.getValue().isEmpty()) {
-                throw ApiError.badRequest("The identifier '" + e.getKey() + "' needs a value: ?" + e.getKey() + "=….");
+                throw Refusal.invalid("The identifier '" + e.getKey() + "' needs a value: ?" + e.getKey() + "=….");
             }
             found = new Identifier(e.getKey(), e.getValue());
         }
         if (found == null) {
-            throw ApiError.badRequest("Name the identifier as ?{identifierName}={identifierValue}, e.g. ?email=someone%40example.com.");
+            throw Refusal.invalid("Name the identifier as ?{identifierName}={identifierValue}, e.g. ?email=someone%40example.com.");
         }
         return found;
     }
 
-    private static ApiError unknown(String x1Id) {
-        return ApiError.notFound("There is no x1Id " + x1Id + " in this account.");
+    private static Refusal unknown(String x1Id) {
+        return Refusal.notFound("There is no x1Id " + x1Id + " in this account.");
     }
 }

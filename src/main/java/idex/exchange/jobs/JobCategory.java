@@ -1,6 +1,6 @@
 package idex.exchange.jobs;
 
-import idex.http.ApiError;
+import idex.errors.Refusal;
 
 import java.util.Arrays;
 import java.util.stream.Collectors;
@@ -28,7 +28,7 @@ public enum JobCategory {
                 return c;
             }
         }
-        throw ApiError.badRequest("Unknown job category '" + text + "': use one of "
+        throw Refusal.invalid("Unknown job category '" + text + "': use one of "
                 + Arrays.stream(values()).map(Enum::name).collect(Collectors.joining(", ")) + ".");
     }
 }

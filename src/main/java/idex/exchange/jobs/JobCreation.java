@@ -1,5 +1,6 @@
 package idex.exchange.jobs;
 
+import idex.errors.Refusal;
 import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.AudienceRole;
 import idex.exchange.endpoints.Endpoint;
@@ -7,7 +8,6 @@ import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.endpoints.Registration;
 import idex.exchange.jobs.translate.InvalidMappingException;
 import idex.exchange.jobs.translate.JobMapping;
-import idex.http.ApiError;
 import idex.uid2.Uid2Scope;
 
 
@@ -36,14 +36,14 @@ public final class JobCreation {
         Endpoint producer = endpoints.require(caller.accountId(), producerId);
         Registration p = producer.registration();
         if (p.audienceRole() != AudienceRole.SOURCE) {
-            throw ApiError.badRequest("Endpoint " + producerId + " is not an audience source: register it with"
+            throw Refusal.invalid("Endpoint " + producerId + " is not an audience source: register it with"
                     + " endpointTypes.audience.source.enabled true to produce jobs.");
         }
         Endpoint destination = null;
         if (category == JobCategory.SEGMENT_EXPORT) {
             destination = endpoints.require(caller.accountId(), d.destinationEndpointId());
             if (destination.registration().audienceRole() != AudienceRole.DESTINATION) {
-                throw ApiError.badRequest("Endpoint " + d.destinationEndpointId() + " is not an audience destination.");
+                throw Refusal.invalid("Endpoint " + d.destinationEndpointId() + " is not an audience destination.");
             }
         }
         try {
@@ -51,7 +51,7 @@ public final class JobCreation {
             new JobMapping(d.identityMappings(), d.sourceIdentifiers(), d.destinationIdentifier(), d.attributeMappings())
                     .validate(p, destination == null ? null : destination.registration(), scope);
         } catch (InvalidMappingException e) {
-            throw ApiError.badRequest(e.getMessage());
+            throw Refusal.invalid(e.getMessage());
         }
         return new Parties(producer, destination);
     }

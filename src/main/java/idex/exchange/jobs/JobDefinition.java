@@ -1,8 +1,8 @@
 package idex.exchange.jobs;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import idex.http.ApiError;
 import idex.json.Json;
 
 import java.math.BigInteger;
@@ -36,12 +36,12 @@ public record JobDefinition(Long producerEndpointId, Long producerSegmentId, Str
 
     public static JobDefinition parse(JsonNode body, JobCategory category) {
         if (!body.isObject()) {
-            throw ApiError.badRequest("The job must be a JSON object with \"producerEndpointID\" and its mappings.");
+            throw Refusal.invalid("The job must be a JSON object with \"producerEndpointID\" and its mappings.");
         }
         for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!FIELDS.contains(name)) {
-                throw ApiError.badRequest("Unknown field \"" + name + "\": the job fields are " + String.join(", ",
+                throw Refusal.invalid("Unknown field \"" + name + "\": the job fields are " + String.join(", ",
                         FIELDS.stream().sorted().toList()) + " (names are case-sensitive).");
             }
         }
@@ -59,23 +59,23 @@ public record JobDefinition(Long producerEndpointId, Long producerSegmentId, Str
         }
         Long destination = export ? id(body, "destinationEndpointID") : null;
         if (export && destination == null) {
-            throw ApiError.badRequest("\"destinationEndpointID\" is required: the audience destination endpoint.");
+            throw Refusal.invalid("\"destinationEndpointID\" is required: the audience destination endpoint.");
         }
         if (!export) {
             for (String f : List.of("destinationEndpointID", "destinationSegmentName", "destinationSegmentDescription",
                     "shareAction", "destinationIdentifier")) {
                 if (body.has(f) && !body.get(f).isNull()) {
-                    throw ApiError.badRequest("An identity import has no destination: remove \"" + f + "\".");
+                    throw Refusal.invalid("An identity import has no destination: remove \"" + f + "\".");
                 }
             }
         }
         String shareAction = text(body, "shareAction", 16);
         if (shareAction != null && !SHARE_ACTIONS.contains(shareAction)) {
-            throw ApiError.badRequest("\"shareAction\" must be ADD, REPLACE or REMOVE, not \"" + shareAction + "\".");
+            throw Refusal.invalid("\"shareAction\" must be ADD, REPLACE or REMOVE, not \"" + shareAction + "\".");
         }
         JsonNode update = body.path("updateIdentities");
         if (!update.isMissingNode() && !update.isNull() && !update.isBoolean()) {
-            throw ApiError.badRequest("\"updateIdentities\" must be true or false.");
+            throw Refusal.invalid("\"updateIdentities\" must be true or false.");
         }
         Map<String, String> identityMappings = stringMap(body, "identityMappings");
         List<String> sourceIdentifiers = stringList(body, "sourceIdentifiers");
@@ -83,11 +83,11 @@ public record JobDefinition(Long producerEndpointId, Long producerSegmentId, Str
         // Whether the mappings fit together and fit the endpoints is JobMapping.validate's, at creation.
         boolean graph = destinationIdentifier != null || !sourceIdentifiers.isEmpty();
         if (graph && !export) {
-            throw ApiError.badRequest("An identity import has no destination identifier: use \"identityMappings\".");
+            throw Refusal.invalid("An identity import has no destination identifier: use \"identityMappings\".");
         }
         JsonNode schedule = body.path("scheduleDetails");
         if (!schedule.isMissingNode() && !schedule.isNull() && !schedule.isObject()) {
-            throw ApiError.badRequest("\"scheduleDetails\" must be an object.");
+            throw Refusal.invalid("\"scheduleDetails\" must be an object.");
         }
         return new JobDefinition(producer, segmentId, segmentIdString, destination,
                 text(body, "destinationSegmentName", 256), text(body, "destinationSegmentDescription", 4096),
@@ -152,7 +152,7 @@ public record JobDefinition(Long producerEndpointId, Long producerSegmentId, Str
                 // reported below
             }
         }
-        throw ApiError.badRequest("\"" + field + "\" must be a positive whole number, not " + v + ".");
+        throw Refusal.invalid("\"" + field + "\" must be a positive whole number, not " + v + ".");
     }
 
     private static String text(JsonNode body, String field, int max) {
@@ -161,11 +161,11 @@ public record JobDefinition(Long producerEndpointId, Long producerSegmentId, Str
             return null;
         }
         if (!v.isTextual() && !v.isNumber()) {
-            throw ApiError.badRequest("\"" + field + "\" must be a string.");
+            throw Refusal.invalid("\"" + field + "\" must be a string.");
         }
         String s = v.asText().trim();
         if (s.length() > max) {
-            throw ApiError.badRequest("\"" + field + "\" has more than " + max + " characters.");
+            throw Refusal.invalid("\"" + field + "\" has more than " + max + " characters.");
         }
         return s.isEmpty() ? null : s;
     }
@@ -177,11 +177,11 @@ public record JobDefinition(Long producerEndpointId, Long producerSegmentId, Str
             return map;
         }
         if (!v.isObject()) {
-            throw ApiError.badRequest("\"" + field + "\" must be an object of {\"source\":\"destination\"} names.");
+            throw Refusal.invalid("\"" + field + "\" must be an object of {\"source\":\"destination\"} names.");
         }
         v.fields().forEachRemaining(e -> {
             if (!e.getValue().isTextual() || e.getValue().textValue().isBlank()) {
-                throw ApiError.badRequest("\"" + field + "\"." + e.getKey() + " must name a destination as a string.");
+                throw Refusal.invalid("\"" + field + "\"." + e.getKey() + " must name a destination as a string.");
             }
             map.put(e.getKey(), e.getValue().textValue().trim());
         });
@@ -195,11 +195,11 @@ public record JobDefinition(Long producerEndpointId, Long producerSegmentId, Str
             return list;
         }
         if (!v.isArray()) {
-            throw ApiError.badRequest("\"" + field + "\" must be an array of identifier names.");
+            throw Refusal.invalid("\"" + field + "\" must be an array of identifier names.");
         }
         v.forEach(n -> {
             if (!n.isTextual() || n.textValue().isBlank()) {
-                throw ApiError.badRequest("\"" + field + "\" must hold identifier names as strings.");
+                throw Refusal.invalid("\"" + field + "\" must hold identifier names as strings.");
             }
             list.add(n.textValue().trim());
         });

@@ -1,5 +1,6 @@
 package idex.exchange.jobs;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import idex.exchange.ExchangeApi;
@@ -8,7 +9,6 @@ import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.jobs.schedule.ScheduleDetails;
 import idex.exchange.jobs.schedule.ScheduledJobs;
-import idex.http.ApiError;
 import idex.http.ApiServer;
 import idex.json.Json;
 import idex.http.Reply;
@@ -62,7 +62,7 @@ public final class JobRoutes {
         long now = clock.getAsLong();
         ScheduleDetails schedule = ScheduleDetails.parse(definition.scheduleDetails(), Instant.ofEpochMilli(now));
         if (!schedule.onlyNow() && category != JobCategory.SEGMENT_EXPORT) {
-            throw ApiError.badRequest("Only segment exports are scheduled: an identity import runs now. Remove"
+            throw Refusal.invalid("Only segment exports are scheduled: an identity import runs now. Remove"
                     + " scheduleDetails, or set runNow true and runRepeat false.");
         }
         JobCreation.Parties parties = creation.check(req.caller(), category, definition);
@@ -143,7 +143,7 @@ public final class JobRoutes {
         requireParty(req.caller(), job.producerEndpointId(), "Failing a job", "source");
         JsonNode message = req.json().path("errorMessage");
         if (!message.isTextual() || message.textValue().isBlank()) {
-            throw ApiError.badRequest("Say why the job failed: {\"errorMessage\":\"…\"}.");
+            throw Refusal.invalid("Say why the job failed: {\"errorMessage\":\"…\"}.");
         }
         String text = message.textValue().trim();
         boolean failed = jobs.jdbi().withHandle(h -> jobs.fail(h, job.jobId(), JobStatus.WAITING_TO_RECIEVE_DATA,
@@ -163,7 +163,7 @@ public final class JobRoutes {
 
     static void requireParty(Caller caller, Long endpointId, String what, String role) {
         if (!caller.isAccountKey() && !caller.endpointId().equals(endpointId)) {
-            throw ApiError.forbidden(what + " is for the job's " + role + " endpoint or an account-level key.");
+            throw Refusal.forbidden(what + " is for the job's " + role + " endpoint or an account-level key.");
         }
     }
 
@@ -184,7 +184,7 @@ public final class JobRoutes {
         } catch (NumberFormatException ignored) {
             // answered below
         }
-        throw ApiError.notFound("There is no job " + text + ".");
+        throw Refusal.notFound("There is no job " + text + ".");
     }
 
     private static boolean flag(ApiRequest req, String name) {
@@ -193,12 +193,12 @@ public final class JobRoutes {
             return false;
         }
         if (!v.equals("true") && !v.equals("false")) {
-            throw ApiError.badRequest(name + " must be true or false.");
+            throw Refusal.invalid(name + " must be true or false.");
         }
         return v.equals("true");
     }
 
-    private static ApiError unknown(long jobId) {
-        return ApiError.notFound("There is no job " + jobId + " in this account.");
+    private static Refusal unknown(long jobId) {
+        return Refusal.notFound("There is no job " + jobId + " in this account.");
     }
 }

@@ -1,6 +1,6 @@
 package idex.exchange.jobs;
 
-import idex.http.ApiError;
+import idex.errors.Refusal;
 
 import java.util.Arrays;
 import java.util.stream.Collectors;
@@ -29,7 +29,7 @@ public enum JobStatus {
                 return s;
             }
         }
-        throw ApiError.badRequest("Unknown job status '" + text + "': use one of "
+        throw Refusal.invalid("Unknown job status '" + text + "': use one of "
                 + Arrays.stream(values()).map(Enum::name).collect(Collectors.joining(", ")) + ".");
     }
 }

@@ -1,10 +1,11 @@
 package idex.exchange.jobs;
 
+import idex.errors.Refusal;
 import idex.exchange.ExchangeApi;
 import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.EndpointStore;
 import idex.files.AlignedFileOutput;
-import idex.http.ApiError;
+import idex.http.ErrorAnswers;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -71,10 +72,10 @@ public final class JobUpload {
     private Job waitingJob(Caller caller, String jobIdText) {
         Job job = routes.visible(caller, JobRoutes.parseId(jobIdText));
         if (!caller.isAccountKey() && caller.endpointId() != job.producerEndpointId()) {
-            throw ApiError.forbidden("Only the job's source endpoint (or an account-level key) uploads its data.");
+            throw Refusal.forbidden("Only the job's source endpoint (or an account-level key) uploads its data.");
         }
         if (job.status() != JobStatus.WAITING_TO_RECIEVE_DATA) {
-            throw ApiError.conflict("Job " + job.jobId() + " is " + job.status() + ", not WAITING_TO_RECIEVE_DATA: it"
+            throw Refusal.conflict("Job " + job.jobId() + " is " + job.status() + ", not WAITING_TO_RECIEVE_DATA: it"
                     + " takes no more data.");
         }
         return job;
@@ -112,7 +113,7 @@ public final class JobUpload {
                             }, false);
                         }
                         LOG.info("Upload to job {} cut off: {}", job.jobId(), piped.cause().toString());
-                        refuse(ctx, ApiError.badRequest("The upload was cut off before its end; send it again."), false);
+                        refuse(ctx, Refusal.invalid("The upload was cut off before its end; send it again."), false);
                         return;
                     }
                     vertx.executeBlocking(() -> accept(job, part, gzip, progress[0]), false).onComplete(ar -> {
@@ -148,7 +149,7 @@ public final class JobUpload {
             if (!accepted) {
                 // Another upload or a fail call won the race: this file is not the job's.
                 JobFiles.deleteQuietly(target);
-                throw ApiError.conflict("Job " + job.jobId() + " no longer waits for data: another upload or a"
+                throw Refusal.conflict("Job " + job.jobId() + " no longer waits for data: another upload or a"
                         + " status change came first.");
             }
             progress.accepted(target);
@@ -163,14 +164,10 @@ public final class JobUpload {
     }
 
     private static void refuse(RoutingContext ctx, Throwable cause, boolean bodyRead) {
-        ApiError e = cause instanceof ApiError a ? a : new ApiError(500, "Internal server error.");
-        if (!(cause instanceof ApiError)) {
-            LOG.error("Upload failed", cause);
-        }
         if (bodyRead) {
-            ExchangeApi.fail(ctx, e);
+            ErrorAnswers.send(ctx, cause);
         } else {
-            ExchangeApi.refuseUnreadBody(ctx, e);
+            ErrorAnswers.sendDroppingBody(ctx, cause);
         }
     }
 }

@@ -1,5 +1,6 @@
 package idex.exchange.jobs;
 
+import idex.errors.Refusal;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.accounts.Caller;
@@ -7,6 +8,7 @@ import idex.files.AlignedFileInput;
 import idex.http.ApiError;
 import idex.http.ApiServer;
 import idex.http.ByteRange;
+import idex.http.ErrorAnswers;
 import idex.http.FileBodyPump;
 import idex.http.Reply;
 import io.vertx.core.Vertx;
@@ -92,14 +94,10 @@ public final class SegmentDataFiles {
                 send(ctx.response(), ar.result());
             } else if (ar.cause() instanceof OutsideTheFile e) {
                 ctx.response().putHeader("Content-Range", "bytes */" + e.size);
-                ExchangeApi.fail(ctx, new ApiError(416, "The range is outside the file's " + e.size + " bytes: ask"
+                ErrorAnswers.send(ctx, new ApiError(416, "The range is outside the file's " + e.size + " bytes: ask"
                         + " for bytes=N- with N below " + e.size + "."));
             } else {
-                ApiError e = ar.cause() instanceof ApiError a ? a : new ApiError(500, "Internal server error.");
-                if (!(ar.cause() instanceof ApiError)) {
-                    LOG.error("Download of {} from job {} failed", fileName, jobIdText, ar.cause());
-                }
-                ExchangeApi.fail(ctx, e);
+                ErrorAnswers.send(ctx, ar.cause());
             }
         });
     }
@@ -168,7 +166,7 @@ public final class SegmentDataFiles {
         Job job = routes.visible(caller, JobRoutes.parseId(jobIdText));
         JobRoutes.requireParty(caller, job.destinationEndpointId(), what, "destination");
         if (job.status() != JobStatus.READY_FOR_DOWNLOAD) {
-            throw ApiError.conflict("Job " + job.jobId() + " is " + job.status() + ", not READY_FOR_DOWNLOAD: "
+            throw Refusal.conflict("Job " + job.jobId() + " is " + job.status() + ", not READY_FOR_DOWNLOAD: "
                     + (job.status() == JobStatus.COMPLETE ? "it was completed and its files deleted."
                     : "it has no files to download" + (job.status().isFinal() ? "." : " yet; ask again when it is ready.")));
         }
@@ -190,8 +188,8 @@ public final class SegmentDataFiles {
         return path;
     }
 
-    private static ApiError unknownFile(long jobId, String fileName) {
-        return ApiError.notFound("Job " + jobId + " has no segment data file '" + fileName + "': its segmentDataFiles"
+    private static Refusal unknownFile(long jobId, String fileName) {
+        return Refusal.notFound("Job " + jobId + " has no segment data file '" + fileName + "': its segmentDataFiles"
                 + " list the names there are.");
     }
 }

@@ -1,10 +1,10 @@
 package idex.exchange.jobs;
 
+import idex.errors.Refusal;
 import de.siegmar.fastcsv.reader.CsvReader;
 import de.siegmar.fastcsv.reader.CsvRecord;
 import idex.exchange.endpoints.DeclaredIdentifier;
 import idex.exchange.endpoints.Registration;
-import idex.http.ApiError;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -53,17 +53,17 @@ final class UploadCheck {
             throw new UncheckedIOException(e);
         }
         if (prefix.length == 0) {
-            throw ApiError.badRequest("The upload is empty: send a CSV file whose first row names its columns.");
+            throw Refusal.invalid("The upload is empty: send a CSV file whose first row names its columns.");
         }
         for (byte b : prefix) {
             if (b == 0) {
-                throw ApiError.badRequest("The upload is binary, not a CSV file: send UTF-8 text with a header row.");
+                throw Refusal.invalid("The upload is binary, not a CSV file: send UTF-8 text with a header row.");
             }
         }
         String text = utf8(prefix, prefix.length < PREFIX);
         int end = text.indexOf('\n');
         if (end < 0 && prefix.length == PREFIX) {
-            throw ApiError.badRequest("The first line is longer than " + PREFIX / 1024 + " KiB: the upload must start"
+            throw Refusal.invalid("The first line is longer than " + PREFIX / 1024 + " KiB: the upload must start"
                     + " with a header row naming its columns.");
         }
         String headerLine = end < 0 ? text : text.substring(0, end);
@@ -72,10 +72,10 @@ final class UploadCheck {
             Iterator<CsvRecord> it = reader.iterator();
             header = it.hasNext() ? it.next().getFields().stream().map(String::trim).toList() : List.of();
         } catch (IOException | RuntimeException e) {
-            throw ApiError.badRequest("The header row is not valid CSV: " + e.getMessage());
+            throw Refusal.invalid("The header row is not valid CSV: " + e.getMessage());
         }
         if (header.stream().noneMatch(h -> producer.identifier(h).isPresent())) {
-            throw ApiError.badRequest("The header row (" + String.join(",", header) + ") names none of endpoint "
+            throw Refusal.invalid("The header row (" + String.join(",", header) + ") names none of endpoint "
                     + producerId + "'s identifiers (" + String.join(", ", producer.identifiers().stream()
                     .map(DeclaredIdentifier::name).toList()) + "): the first row must name the columns.");
         }
@@ -102,17 +102,17 @@ final class UploadCheck {
         }
     }
 
-    private static ApiError endsEarly() {
-        return ApiError.badRequest("The gzip stream ends early: the file was cut off before its end (an interrupted"
+    private static Refusal endsEarly() {
+        return Refusal.invalid("The gzip stream ends early: the file was cut off before its end (an interrupted"
                 + " compression or copy). Compress the whole file again and send it; the job still waits for data.");
     }
 
-    private static ApiError notGzip(ZipException e) {
+    private static Refusal notGzip(ZipException e) {
         if ("Not in GZIP format".equals(e.getMessage())) {
-            return ApiError.badRequest("The body is sent as Content-Encoding: gzip but is not gzip data: send it"
+            return Refusal.invalid("The body is sent as Content-Encoding: gzip but is not gzip data: send it"
                     + " uncompressed or compress it with gzip.");
         }
-        return ApiError.badRequest("The gzip data is corrupt (" + e.getMessage() + "): compress the file again and"
+        return Refusal.invalid("The gzip data is corrupt (" + e.getMessage() + "): compress the file again and"
                 + " send it; the job still waits for data.");
     }
 
@@ -124,7 +124,7 @@ final class UploadCheck {
         ByteBuffer in = ByteBuffer.wrap(bytes);
         var result = decoder.decode(in, out, whole);
         if (result.isError() || (whole && in.hasRemaining())) {
-            throw ApiError.badRequest("The upload is not UTF-8 text: save the CSV as UTF-8 and send it again.");
+            throw Refusal.invalid("The upload is not UTF-8 text: save the CSV as UTF-8 and send it again.");
         }
         out.flip();
         String s = out.toString();

@@ -1,5 +1,6 @@
 package idex.exchange.jobs.schedule;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
@@ -7,7 +8,6 @@ import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.jobs.JobCategory;
 import idex.exchange.jobs.JobRoutes;
-import idex.http.ApiError;
 import idex.http.ApiServer;
 import idex.json.Json;
 import idex.http.Reply;
@@ -37,7 +37,7 @@ public final class ScheduledJobRoutes {
     private Reply list(ApiRequest req) {
         JobCategory category = JobCategory.parse(req.path("jobCategory"));
         if (category != JobCategory.SEGMENT_EXPORT) {
-            throw ApiError.badRequest("Only segment exports are scheduled: use /v1/scheduledjobs/SEGMENT_EXPORT.");
+            throw Refusal.invalid("Only segment exports are scheduled: use /v1/scheduledjobs/SEGMENT_EXPORT.");
         }
         Caller caller = req.caller();
         Long endpoint = JobRoutes.endpointScope(req, endpoints);
@@ -72,7 +72,7 @@ public final class ScheduledJobRoutes {
         throw unknown(text);
     }
 
-    private static ApiError unknown(String id) {
-        return ApiError.notFound("There is no scheduled job " + id + " in this account.");
+    private static Refusal unknown(String id) {
+        return Refusal.notFound("There is no scheduled job " + id + " in this account.");
     }
 }

@@ -1,5 +1,6 @@
 package idex.exchange.jobs.schedule;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.kagkarlsson.scheduler.SchedulerClient;
@@ -9,7 +10,6 @@ import com.github.kagkarlsson.scheduler.task.Task;
 import idex.exchange.jobs.JobCategory;
 import idex.exchange.jobs.JobDefinition;
 import idex.exchange.jobs.JobStore;
-import idex.http.ApiError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,7 +87,7 @@ public final class ScheduledJobs {
     public void delete(ScheduledJob scheduled) {
         long id = scheduled.scheduledJobId();
         if (!store.jdbi().inTransaction(h -> store.cancel(h, id, clock.getAsLong()))) {
-            throw ApiError.notFound("There is no scheduled job " + id + " in this account.");
+            throw Refusal.notFound("There is no scheduled job " + id + " in this account.");
         }
         try {
             scheduler.cancel(ScheduledJobTask.instanceId(id));
