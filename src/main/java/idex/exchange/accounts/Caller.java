@@ -1,6 +1,7 @@
 package idex.exchange.accounts;
 
 import idex.errors.Refusal;
+import idex.http.PositiveId;
 
 /**
  * Who is calling, as its bearer key says: an account-level key (endpointId null) acts across the account, an
@@ -47,18 +48,26 @@ public record Caller(String keyId, long accountId, Long endpointId) {
         }
     }
 
+    /**
+     * Whether the caller may see what an endpoint produces or receives: an account key all of its account's, an
+     * endpoint key what its endpoint is the producer or destination of.
+     */
+    public boolean isPartyTo(long producerEndpointId, Long destinationEndpointId) {
+        return endpointId == null || endpointId == producerEndpointId || endpointId.equals(destinationEndpointId);
+    }
+
+    /** Only `endpoint`'s key or an account key may do `what`: 403 otherwise. */
+    public void requireActingFor(Long endpoint, String what, String role) {
+        if (endpointId != null && !endpointId.equals(endpoint)) {
+            throw Refusal.forbidden(what + " is for the job's " + role + " endpoint or an account-level key.");
+        }
+    }
+
     public static Long parseEndpointId(String text) {
         if (text == null) {
             return null;
         }
-        try {
-            long id = Long.parseLong(text.trim());
-            if (id <= 0) {
-                throw new NumberFormatException();
-            }
-            return id;
-        } catch (NumberFormatException e) {
-            throw Refusal.invalid("endpointId must be a positive whole number, not '" + text + "'.");
-        }
+        return PositiveId.parse(text.trim()).orElseThrow(() ->
+                Refusal.invalid("endpointId must be a positive whole number, not '" + text + "'."));
     }
 }

@@ -70,8 +70,7 @@ public final class JobRoutes {
         if (!schedule.onlyNow()) {
             return Reply.json(201, scheduledJobs.create(req.caller().accountId(), category, stored, schedule));
         }
-        long id = jobs.jdbi().inTransaction(h -> jobs.create(h, req.caller().accountId(), category,
-                JobStatus.WAITING_TO_RECIEVE_DATA, stored, null, null, now));
+        long id = jobs.createJob(req.caller().accountId(), category, stored, now);
         Job job = jobs.find(req.caller().accountId(), id).orElseThrow();
         return Reply.json(201, job.toJson(true, true));
     }
@@ -123,13 +122,7 @@ public final class JobRoutes {
     private Reply complete(ApiRequest req) {
         Job job = visible(req.caller(), parseId(req.path("jobId")));
         requireParty(req.caller(), job.destinationEndpointId(), "Completing a job", "destination");
-        boolean done = jobs.jdbi().inTransaction(h -> {
-            if (!jobs.transition(h, job.jobId(), JobStatus.READY_FOR_DOWNLOAD, JobStatus.COMPLETE, clock.getAsLong())) {
-                return false;
-            }
-            h.createUpdate("DELETE FROM exchange_job_file WHERE job_id = :id").bind("id", job.jobId()).execute();
-            return true;
-        });
+        boolean done = jobs.completeJob(job.jobId(), clock.getAsLong());
         if (done) {
             // After the commit, so that a download never finds a listed file gone; a crash before this line leaves
             // only unlisted files of a COMPLETE job.
@@ -146,8 +139,8 @@ public final class JobRoutes {
             throw Refusal.invalid("Say why the job failed: {\"errorMessage\":\"…\"}.");
         }
         String text = message.textValue().trim();
-        boolean failed = jobs.jdbi().withHandle(h -> jobs.fail(h, job.jobId(), JobStatus.WAITING_TO_RECIEVE_DATA,
-                text.length() > 4000 ? text.substring(0, 4000) : text, clock.getAsLong()));
+        boolean failed = jobs.failWaitingJob(job.jobId(), text.length() > 4000 ? text.substring(0, 4000) : text,
+                clock.getAsLong());
         return Reply.json(failed);
     }
 

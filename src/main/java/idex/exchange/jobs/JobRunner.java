@@ -172,20 +172,8 @@ final class JobRunner {
                     counts.destinationRecords(), translated.skipped(), details(translation.notes(), counts.badRecords(),
                     translated.firstBadRows(), List.of()));
             long child = d.updateIdentities() ? linkUploadForChild(job, upload) : 0;
-            boolean finished = jobs.jdbi().inTransaction(h -> {
-                if (!jobs.finishRun(h, job.jobId(), node, JobStatus.READY_FOR_DOWNLOAD, result, clock.getAsLong())) {
-                    return false;
-                }
-                for (OutputFile f : writer.files()) {
-                    jobs.addFile(h, job.jobId(), f);
-                }
-                if (child != 0) {
-                    jobs.insert(h, child, job.accountId(), JobCategory.SEGMENT_POPULATE_DB, JobStatus.PENDING, d,
-                            job.scheduledJobId(), null, job.jobId(), clock.getAsLong());
-                    jobs.setUpload(h, child, upload.getFileName().toString());
-                }
-                return true;
-            });
+            boolean finished = jobs.finishExport(job, node, result, writer.files(), child,
+                    upload.getFileName().toString(), clock.getAsLong());
             if (!finished) {
                 if (child != 0) {
                     JobFiles.deleteTree(files.jobDir(child));
@@ -250,8 +238,7 @@ final class JobRunner {
                     details(translation.notes(), counts.badRecords(), checker.firstBadRows(),
                             rejectedCount[0] == 0 ? List.of() : List.of(rejectedCount[0] + " rows could not be placed"
                                     + " in the identity store: " + joined(rejections) + ".")));
-            if (!jobs.jdbi().inTransaction(h -> jobs.finishRun(h, job.jobId(), node, JobStatus.COMPLETE, result,
-                    clock.getAsLong()))) {
+            if (!jobs.finishRun(job.jobId(), node, JobStatus.COMPLETE, result, clock.getAsLong())) {
                 throw new ClaimLost();
             }
             JobFiles.deleteTree(files.jobDir(job.jobId()));
@@ -271,7 +258,7 @@ final class JobRunner {
 
     /** The spawned job's own name for the upload (a hard link where the file system has them), before its row exists. */
     private long linkUploadForChild(Job job, Path upload) throws IOException {
-        long child = jobs.jdbi().withHandle(jobs::nextId);
+        long child = jobs.nextId();
         Path target = files.upload(child, upload.getFileName().toString());
         JobFiles.createDirectories(target.getParent());
         try {

@@ -41,8 +41,90 @@ public final class JobStore {
         this.jdbi = jdbi;
     }
 
-    public Jdbi jdbi() {
-        return jdbi;
+    /** A job created now, waiting for its producer's data; answers its id. */
+    public long createJob(long accountId, JobCategory category, JobDefinition definition, long now) {
+        return jdbi.inTransaction(h -> create(h, accountId, category, JobStatus.WAITING_TO_RECIEVE_DATA, definition,
+                null, null, now));
+    }
+
+    /**
+     * The destination is done with a job: READY_FOR_DOWNLOAD to COMPLETE, its files unlisted in the same transaction.
+     * False when the job was not ready (someone else moved it). Its files on disk are the caller's to delete, after.
+     */
+    public boolean completeJob(long jobId, long now) {
+        return jdbi.inTransaction(h -> {
+            if (!transition(h, jobId, JobStatus.READY_FOR_DOWNLOAD, JobStatus.COMPLETE, now)) {
+                return false;
+            }
+            unlistFiles(h, jobId, null);
+            return true;
+        });
+    }
+
+    /** The producer gives up on a job that waits for its data: ERROR with its reason; false when it no longer waits. */
+    public boolean failWaitingJob(long jobId, String reason, long now) {
+        return jdbi.withHandle(h -> fail(h, jobId, JobStatus.WAITING_TO_RECIEVE_DATA, reason, now));
+    }
+
+    /**
+     * An upload becomes the job's data: WAITING_TO_RECIEVE_DATA to PENDING with its file, and, in the same
+     * transaction, claimed by the run that followed the upload if that run goes on ({@link UploadProgress#claim}).
+     * False when the job no longer waited (another upload or a status change came first).
+     */
+    public boolean acceptUpload(long jobId, String fileName, UploadProgress progress, long now) {
+        return jdbi.inTransaction(h -> {
+            if (!transition(h, jobId, JobStatus.WAITING_TO_RECIEVE_DATA, JobStatus.PENDING, now)) {
+                return false;
+            }
+            setUpload(h, jobId, fileName);
+            progress.claim(h, now);
+            return true;
+        });
+    }
+
+    /** Unlists one output file of a job; false when it was not listed (a concurrent removal or completion won). */
+    public boolean removeFile(long jobId, String fileName) {
+        return jdbi.inTransaction(h -> unlistFiles(h, jobId, fileName)) > 0;
+    }
+
+    /** Unlists a job's output files: the one named, or all of them when `fileName` is null. */
+    private static int unlistFiles(Handle h, long jobId, String fileName) {
+        return h.createUpdate("DELETE FROM exchange_job_file WHERE job_id = :id"
+                        + (fileName == null ? "" : " AND file_name = :name"))
+                .bind("id", jobId).bind("name", fileName).execute();
+    }
+
+    /**
+     * An export run's end, in one transaction, if this node still holds the job: READY_FOR_DOWNLOAD with its counts,
+     * its files listed and, when the run updates identities, the spawned SEGMENT_POPULATE_DB job `child` (an id from
+     * {@link #nextId()}, 0 for none) created PENDING on the same upload. False when the claim was lost.
+     */
+    public boolean finishExport(Job job, String node, RunResult result, List<OutputFile> files, long child,
+                                String upload, long now) {
+        return jdbi.inTransaction(h -> {
+            if (!finishRun(h, job.jobId(), node, JobStatus.READY_FOR_DOWNLOAD, result, now)) {
+                return false;
+            }
+            for (OutputFile f : files) {
+                addFile(h, job.jobId(), f);
+            }
+            if (child != 0) {
+                insert(h, child, job.accountId(), JobCategory.SEGMENT_POPULATE_DB, JobStatus.PENDING, job.definition(),
+                        job.scheduledJobId(), null, job.jobId(), now);
+                setUpload(h, child, upload);
+            }
+            return true;
+        });
+    }
+
+    /** A run's end in `to` with its counts, if this node still holds the job; false when the claim was lost. */
+    public boolean finishRun(long jobId, String node, JobStatus to, RunResult result, long now) {
+        return jdbi.inTransaction(h -> finishRun(h, jobId, node, to, result, now));
+    }
+
+    /** A new job id, for a job whose files must exist before its row does. */
+    public long nextId() {
+        return jdbi.withHandle(this::nextId);
     }
 
     /** Creates a job in its first status; answers its id. */
@@ -197,7 +279,7 @@ public final class JobStore {
      * Ends a run: the job leaves RUNNING for `to` with its counts and errorDetails, if this node still holds it.
      * Called inside the run's final transaction, which also registers the run's files; false (roll back) otherwise.
      */
-    public boolean finishRun(Handle h, long jobId, String node, JobStatus to, RunResult result, long now) {
+    private boolean finishRun(Handle h, long jobId, String node, JobStatus to, RunResult result, long now) {
         return h.createUpdate("UPDATE exchange_job SET status = :to, source_record_count = :source,"
                         + " translated_record_count = :translated, destination_record_count = :destination,"
                         + " skipped_record_count = :skipped, skipped_records = :skippedByReason,"
@@ -220,7 +302,7 @@ public final class JobStore {
     }
 
     /** Registers one output file of a run (inside the run's final transaction). */
-    public void addFile(Handle h, long jobId, OutputFile file) {
+    private void addFile(Handle h, long jobId, OutputFile file) {
         h.createUpdate("INSERT INTO exchange_job_file (job_id, file_name, seq, row_count, byte_count)"
                         + " VALUES (:id, :name, :seq, :rows, :bytes)")
                 .bind("id", jobId).bind("name", file.name()).bind("seq", file.seq()).bind("rows", file.rows())

@@ -138,14 +138,7 @@ public final class JobUpload {
             Path target = files.upload(job.jobId(), name);
             JobFiles.sync(part); // on disk before the job says it has data
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
-            boolean accepted = jobs.jdbi().inTransaction(h -> {
-                if (!jobs.transition(h, job.jobId(), JobStatus.WAITING_TO_RECIEVE_DATA, JobStatus.PENDING, clock.getAsLong())) {
-                    return false;
-                }
-                jobs.setUpload(h, job.jobId(), name);
-                progress.claim(h, clock.getAsLong()); // for the run that followed the upload, if it goes on
-                return true;
-            });
+            boolean accepted = jobs.acceptUpload(job.jobId(), name, progress, clock.getAsLong());
             if (!accepted) {
                 // Another upload or a fail call won the race: this file is not the job's.
                 JobFiles.deleteQuietly(target);

@@ -149,10 +149,7 @@ public final class SegmentDataFiles {
         Job job = readyJob(req.caller(), req.path("jobId"), "Deleting segment data files");
         String fileName = req.path("fileName");
         Path path = registered(job, fileName);
-        int removed = jobs.jdbi().inTransaction(h -> h.createUpdate(
-                        "DELETE FROM exchange_job_file WHERE job_id = :id AND file_name = :name")
-                .bind("id", job.jobId()).bind("name", fileName).execute());
-        if (removed == 0) {
+        if (!jobs.removeFile(job.jobId(), fileName)) {
             // a concurrent DELETE or completion removed it first
             throw unknownFile(job.jobId(), fileName);
         }

@@ -42,12 +42,7 @@ public final class OccurrenceJobs implements ScheduledJobTask.OccurrenceHandler 
     @Override
     public Optional<Instant> run(long scheduledJobId, Instant occurrence, ScheduleDetails details) {
         long now = clock.getAsLong();
-        return store.jdbi().inTransaction(h -> {
-            Optional<ScheduledJob> active = store.lockIfActive(h, scheduledJobId, now);
-            if (active.isEmpty()) {
-                return Optional.empty();
-            }
-            ScheduledJob scheduled = active.get();
+        return store.whileActive(scheduledJobId, now, (h, scheduled) -> {
             long at = occurrence.toEpochMilli();
             boolean hasJob = false;
             Long planned = null;

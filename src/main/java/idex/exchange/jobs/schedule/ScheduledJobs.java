@@ -59,12 +59,8 @@ public final class ScheduledJobs {
         long now = clock.getAsLong();
         record Created(long id, Optional<Instant> first) {
         }
-        Created created = store.jdbi().inTransaction(h -> {
-            long id = store.create(h, accountId, category, definition, now);
-            ScheduledJob stored = new ScheduledJob(id, accountId, category, ScheduledJob.State.SCHEDULED,
-                    definition.producerEndpointId(), definition.destinationEndpointId(), definition, null, now, now);
-            return new Created(id, occurrences.begin(h, stored, details, now));
-        });
+        Created created = store.createScheduledJob(accountId, category, definition, now,
+                (h, stored) -> new Created(stored.scheduledJobId(), occurrences.begin(h, stored, details, now)));
         created.first().ifPresent(first ->
                 scheduler.scheduleIfNotExists(ScheduledJobTask.instanceAt(task, created.id(), details, first)));
         ScheduledJob scheduled = store.find(accountId, created.id()).orElseThrow();
@@ -86,7 +82,7 @@ public final class ScheduledJobs {
      */
     public void delete(ScheduledJob scheduled) {
         long id = scheduled.scheduledJobId();
-        if (!store.jdbi().inTransaction(h -> store.cancel(h, id, clock.getAsLong()))) {
+        if (!store.cancel(id, clock.getAsLong())) {
             throw Refusal.notFound("There is no scheduled job " + id + " in this account.");
         }
         try {
@@ -117,7 +113,7 @@ public final class ScheduledJobs {
                 scheduler.scheduleIfNotExists(ScheduledJobTask.instanceAt(task, s.scheduledJobId(), details, next.get()));
                 resumed++;
             } else {
-                store.jdbi().useTransaction(h -> store.complete(h, s.scheduledJobId(), now.toEpochMilli()));
+                store.complete(s.scheduledJobId(), now.toEpochMilli());
             }
         }
         if (resumed > 0) {
