@@ -56,9 +56,14 @@ public record Caller(String keyId, long accountId, Long endpointId) {
         return endpointId == null || endpointId == producerEndpointId || endpointId.equals(destinationEndpointId);
     }
 
-    /** Only `endpoint`'s key or an account key may do `what`: 403 otherwise. */
+    /** Whether the caller may act for `endpoint`: it is its key, or an account key. */
+    public boolean actsFor(Long endpoint) {
+        return endpointId == null || endpointId.equals(endpoint);
+    }
+
+    /** Only `endpoint`'s key or an account key may do `what` as the job's `role`: 403 otherwise. */
     public void requireActingFor(Long endpoint, String what, String role) {
-        if (endpointId != null && !endpointId.equals(endpoint)) {
+        if (!actsFor(endpoint)) {
             throw Refusal.forbidden(what + " is for the job's " + role + " endpoint or an account-level key.");
         }
     }

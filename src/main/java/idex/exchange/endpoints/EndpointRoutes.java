@@ -33,7 +33,7 @@ public final class EndpointRoutes {
                 endpoints.list(caller.accountId()).forEach(e -> all.add(e.toJson()));
                 return Reply.json(all);
             }
-            return Reply.json(endpoints.require(caller.accountId(), caller.endpointFor(named)).toJson());
+            return Reply.json(new EndpointScope(endpoints).endpoint(caller, named).toJson());
         }));
         router.put("/v1/endpoint").handler(api.withBody(req -> {
             long endpointId = req.caller().requireEndpointKey("Updating a registration");

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.endpoints.Endpoint;
+import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.identity.IdentityStore;
 import idex.exchange.identity.Rejection;
@@ -27,13 +28,13 @@ import java.util.function.LongSupplier;
  */
 public final class EventRoutes {
 
-    private final EndpointStore endpoints;
+    private final EndpointScope scope;
     private final IdentityStore identities;
     private final X1Ids x1Ids;
     private final LongSupplier clock;
 
     public EventRoutes(EndpointStore endpoints, IdentityStore identities, X1Ids x1Ids, LongSupplier clock) {
-        this.endpoints = endpoints;
+        this.scope = new EndpointScope(endpoints);
         this.identities = identities;
         this.x1Ids = x1Ids;
         this.clock = clock;
@@ -72,10 +73,9 @@ public final class EventRoutes {
      * with an account key; it must be in the caller's account (404) and registered as an event source (403).
      */
     private Endpoint eventSource(ApiRequest req) {
-        long endpointId = req.caller().endpointFor(req.query("endpointId"));
-        Endpoint endpoint = endpoints.require(req.caller().accountId(), endpointId);
+        Endpoint endpoint = scope.endpoint(req.caller(), req.query("endpointId"));
         if (!endpoint.registration().eventSource()) {
-            throw Refusal.forbidden("Endpoint " + endpointId + " is not an event source: enable"
+            throw Refusal.forbidden("Endpoint " + endpoint.endpointId() + " is not an event source: enable"
                     + " endpointTypes.event.source in its registration (PUT /v1/endpoint) before sending events.");
         }
         return endpoint;

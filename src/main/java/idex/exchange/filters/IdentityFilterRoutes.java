@@ -3,6 +3,7 @@ package idex.exchange.filters;
 import idex.errors.Refusal;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
+import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.endpoints.Registration;
 import idex.http.ApiServer;
@@ -21,11 +22,11 @@ public final class IdentityFilterRoutes {
     private static final String[] LISTS = {"/v1/identityfilters", "/v1/identityFilters"};
 
     private final IdentityFilterStore store;
-    private final EndpointStore endpoints;
+    private final EndpointScope scope;
 
     public IdentityFilterRoutes(IdentityFilterStore store, EndpointStore endpoints) {
         this.store = store;
-        this.endpoints = endpoints;
+        this.scope = new EndpointScope(endpoints);
     }
 
     public void mount(Router router, ExchangeApi api) {
@@ -76,11 +77,8 @@ public final class IdentityFilterRoutes {
         return Reply.json(true);
     }
 
-    /** The endpoint the call is about, which must exist in the caller's account. */
     private long endpointOf(ApiRequest req) {
-        long endpoint = req.caller().endpointFor(req.query("endpointId"));
-        endpoints.require(req.caller().accountId(), endpoint);
-        return endpoint;
+        return scope.endpointId(req.caller(), req.query("endpointId"));
     }
 
     private static String identifierNameOf(ApiRequest req) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.accounts.Caller;
+import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
 import idex.http.ApiServer;
 import idex.json.Json;
@@ -25,11 +26,13 @@ public final class IdentityRoutes {
     private final IdentityStore store;
     private final X1Ids x1Ids;
     private final EndpointStore endpoints;
+    private final EndpointScope scope;
 
     public IdentityRoutes(IdentityStore store, X1Ids x1Ids, EndpointStore endpoints) {
         this.store = store;
         this.x1Ids = x1Ids;
         this.endpoints = endpoints;
+        this.scope = new EndpointScope(endpoints);
     }
 
     public void mount(Router router, ExchangeApi api) {
@@ -43,10 +46,7 @@ public final class IdentityRoutes {
     private Reply x1(ApiRequest req) {
         Caller caller = req.caller();
         String x1Id = req.path("x1Id");
-        Long endpoint = null;
-        if (!caller.isAccountKey() || req.query("endpointId") != null) {
-            endpoint = endpointOf(req);
-        }
+        Long endpoint = scope.narrowing(caller, req.query("endpointId"));
         long x1 = x1Ids.decode(x1Id).stream().boxed()
                 .flatMap(n -> store.survivor(caller.accountId(), n).stream())
                 .findFirst().orElseThrow(() -> unknown(x1Id));
@@ -64,7 +64,7 @@ public final class IdentityRoutes {
     }
 
     private Reply find(ApiRequest req) {
-        long endpoint = endpointOf(req);
+        long endpoint = scope.endpointId(req.caller(), req.query("endpointId"));
         Identifier identifier = storedForm(req, endpoint, identifierOf(req));
         ArrayNode answer = Json.MAPPER.createArrayNode();
         for (long x1 : store.holders(req.caller().accountId(), endpoint, identifier)) {
@@ -75,7 +75,7 @@ public final class IdentityRoutes {
     }
 
     private Reply delete(ApiRequest req) {
-        long endpoint = endpointOf(req);
+        long endpoint = scope.endpointId(req.caller(), req.query("endpointId"));
         Identifier identifier = storedForm(req, endpoint, identifierOf(req));
         int updated = store.delete(req.caller().accountId(), endpoint, identifier);
         return Reply.text("A number of updated Identities: " + updated);
@@ -85,16 +85,6 @@ public final class IdentityRoutes {
         ObjectNode p = answer.addObject();
         p.put("x1Id", x1Ids.encode(x1));
         return p.putArray("identifiers");
-    }
-
-    /** The endpoint the call is about, which must exist in the caller's account. */
-    private long endpointOf(ApiRequest req) {
-        long endpoint = req.caller().endpointFor(req.query("endpointId"));
-        if (req.caller().isAccountKey()) {
-            // An endpoint key's own endpoint exists by construction; an id named by an account key may not.
-            endpoints.requireExists(req.caller().accountId(), endpoint);
-        }
-        return endpoint;
     }
 
     /**

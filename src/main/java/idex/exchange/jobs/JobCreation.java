@@ -4,6 +4,7 @@ import idex.errors.Refusal;
 import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.AudienceRole;
 import idex.exchange.endpoints.Endpoint;
+import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.endpoints.Registration;
 import idex.exchange.jobs.translate.InvalidMappingException;
@@ -19,10 +20,12 @@ import idex.uid2.Uid2Scope;
 public final class JobCreation {
 
     private final EndpointStore endpoints;
+    private final EndpointScope endpointScope;
     private final Uid2Scope scope;
 
     public JobCreation(EndpointStore endpoints, Uid2Scope scope) {
         this.endpoints = endpoints;
+        this.endpointScope = new EndpointScope(endpoints);
         this.scope = scope;
     }
 
@@ -32,8 +35,8 @@ public final class JobCreation {
 
     public Parties check(Caller caller, JobCategory category, JobDefinition d) {
         Long named = d.producerEndpointId();
-        long producerId = caller.endpointFor(named == null ? null : named.toString());
-        Endpoint producer = endpoints.require(caller.accountId(), producerId);
+        Endpoint producer = endpointScope.endpoint(caller, named == null ? null : named.toString());
+        long producerId = producer.endpointId();
         Registration p = producer.registration();
         if (p.audienceRole() != AudienceRole.SOURCE) {
             throw Refusal.invalid("Endpoint " + producerId + " is not an audience source: register it with"

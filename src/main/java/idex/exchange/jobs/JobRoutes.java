@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.accounts.Caller;
+import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
+import idex.http.PositiveId;
 import idex.exchange.jobs.schedule.ScheduleDetails;
 import idex.exchange.jobs.schedule.ScheduledJobs;
 import idex.http.ApiServer;
@@ -23,7 +25,7 @@ public final class JobRoutes {
 
     private final JobStore jobs;
     private final JobCreation creation;
-    private final EndpointStore endpoints;
+    private final EndpointScope endpointScope;
     private final JobFiles files;
     private final ScheduledJobs scheduledJobs;
     private final LongSupplier clock;
@@ -33,7 +35,7 @@ public final class JobRoutes {
         this.jobs = jobs;
         this.files = files;
         this.creation = new JobCreation(endpoints, scope);
-        this.endpoints = endpoints;
+        this.endpointScope = new EndpointScope(endpoints);
         this.scheduledJobs = scheduledJobs;
         this.clock = clock;
     }
@@ -79,7 +81,7 @@ public final class JobRoutes {
         JobCategory category = JobCategory.parse(req.path("jobCategory"));
         JobStatus status = req.query("status") == null ? null : JobStatus.parse(req.query("status"));
         Caller caller = req.caller();
-        Long endpoint = endpointScope(req, endpoints);
+        Long endpoint = endpointScope.narrowing(caller, endpointIdOf(req));
         boolean extra = flag(req, "extraFields");
         boolean withString = flag(req, "includeProducerSegmentIDString");
         ArrayNode answer = Json.MAPPER.createArrayNode();
@@ -91,21 +93,9 @@ public final class JobRoutes {
         return Reply.json(answer);
     }
 
-    /**
-     * Which endpoint's jobs a listing is about: an endpoint key's own; for an account key the `endpointId` it names
-     * (which must exist in its account), or null for all of the account's.
-     */
-    public static Long endpointScope(ApiRequest req, EndpointStore endpoints) {
-        Caller caller = req.caller();
-        String named = req.query("endpointId") != null ? req.query("endpointId") : req.query("endpointID");
-        if (caller.isAccountKey() && named == null) {
-            return null;
-        }
-        long endpoint = caller.endpointFor(named);
-        if (caller.isAccountKey()) {
-            endpoints.requireExists(caller.accountId(), endpoint);
-        }
-        return endpoint;
+    /** The endpoint a listing of jobs names: seed 004 spells it `endpointID` too. */
+    public static String endpointIdOf(ApiRequest req) {
+        return req.query("endpointId") != null ? req.query("endpointId") : req.query("endpointID");
     }
 
     private Reply one(ApiRequest req) {
@@ -121,7 +111,7 @@ public final class JobRoutes {
 
     private Reply complete(ApiRequest req) {
         Job job = visible(req.caller(), parseId(req.path("jobId")));
-        requireParty(req.caller(), job.destinationEndpointId(), "Completing a job", "destination");
+        req.caller().requireActingFor(job.destinationEndpointId(), "Completing a job", "destination");
         boolean done = jobs.completeJob(job.jobId(), clock.getAsLong());
         if (done) {
             // After the commit, so that a download never finds a listed file gone; a crash before this line leaves
@@ -133,7 +123,7 @@ public final class JobRoutes {
 
     private Reply fail(ApiRequest req) {
         Job job = visible(req.caller(), parseId(req.path("jobId")));
-        requireParty(req.caller(), job.producerEndpointId(), "Failing a job", "source");
+        req.caller().requireActingFor(job.producerEndpointId(), "Failing a job", "source");
         JsonNode message = req.json().path("errorMessage");
         if (!message.isTextual() || message.textValue().isBlank()) {
             throw Refusal.invalid("Say why the job failed: {\"errorMessage\":\"…\"}.");
@@ -147,17 +137,10 @@ public final class JobRoutes {
     /** The job if the caller may see it: its account's, and for an endpoint key its producer's or destination's. */
     Job visible(Caller caller, long jobId) {
         Job job = jobs.find(caller.accountId(), jobId).orElseThrow(() -> unknown(jobId));
-        if (!caller.isAccountKey() && caller.endpointId() != job.producerEndpointId()
-                && !caller.endpointId().equals(job.destinationEndpointId())) {
+        if (!caller.isPartyTo(job.producerEndpointId(), job.destinationEndpointId())) {
             throw unknown(jobId);
         }
         return job;
-    }
-
-    static void requireParty(Caller caller, Long endpointId, String what, String role) {
-        if (!caller.isAccountKey() && !caller.endpointId().equals(endpointId)) {
-            throw Refusal.forbidden(what + " is for the job's " + role + " endpoint or an account-level key.");
-        }
     }
 
     /** The definition as stored: its producer named, its scheduleDetails as parsed (null when absent). */
@@ -169,15 +152,7 @@ public final class JobRoutes {
     }
 
     static long parseId(String text) {
-        try {
-            long id = Long.parseLong(text);
-            if (id > 0) {
-                return id;
-            }
-        } catch (NumberFormatException ignored) {
-            // answered below
-        }
-        throw Refusal.notFound("There is no job " + text + ".");
+        return PositiveId.parse(text).orElseThrow(() -> Refusal.notFound("There is no job " + text + "."));
     }
 
     private static boolean flag(ApiRequest req, String name) {

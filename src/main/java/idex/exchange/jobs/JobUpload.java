@@ -71,7 +71,7 @@ public final class JobUpload {
 
     private Job waitingJob(Caller caller, String jobIdText) {
         Job job = routes.visible(caller, JobRoutes.parseId(jobIdText));
-        if (!caller.isAccountKey() && caller.endpointId() != job.producerEndpointId()) {
+        if (!caller.actsFor(job.producerEndpointId())) {
             throw Refusal.forbidden("Only the job's source endpoint (or an account-level key) uploads its data.");
         }
         if (job.status() != JobStatus.WAITING_TO_RECIEVE_DATA) {

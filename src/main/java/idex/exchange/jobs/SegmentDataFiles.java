@@ -161,7 +161,7 @@ public final class SegmentDataFiles {
     /** The job if the caller may fetch its files: 404 unknown or not the caller's, 403 its source, 409 not ready. */
     private Job readyJob(Caller caller, String jobIdText, String what) {
         Job job = routes.visible(caller, JobRoutes.parseId(jobIdText));
-        JobRoutes.requireParty(caller, job.destinationEndpointId(), what, "destination");
+        caller.requireActingFor(job.destinationEndpointId(), what, "destination");
         if (job.status() != JobStatus.READY_FOR_DOWNLOAD) {
             throw Refusal.conflict("Job " + job.jobId() + " is " + job.status() + ", not READY_FOR_DOWNLOAD: "
                     + (job.status() == JobStatus.COMPLETE ? "it was completed and its files deleted."

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.accounts.Caller;
+import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
+import idex.http.PositiveId;
 import idex.exchange.jobs.JobCategory;
 import idex.exchange.jobs.JobRoutes;
 import idex.http.ApiServer;
@@ -21,11 +23,11 @@ import io.vertx.ext.web.Router;
 public final class ScheduledJobRoutes {
 
     private final ScheduledJobs scheduledJobs;
-    private final EndpointStore endpoints;
+    private final EndpointScope endpointScope;
 
     public ScheduledJobRoutes(ScheduledJobs scheduledJobs, EndpointStore endpoints) {
         this.scheduledJobs = scheduledJobs;
-        this.endpoints = endpoints;
+        this.endpointScope = new EndpointScope(endpoints);
     }
 
     public void mount(Router router, ExchangeApi api) {
@@ -40,7 +42,7 @@ public final class ScheduledJobRoutes {
             throw Refusal.invalid("Only segment exports are scheduled: use /v1/scheduledjobs/SEGMENT_EXPORT.");
         }
         Caller caller = req.caller();
-        Long endpoint = JobRoutes.endpointScope(req, endpoints);
+        Long endpoint = endpointScope.narrowing(caller, JobRoutes.endpointIdOf(req));
         ArrayNode answer = Json.MAPPER.createArrayNode();
         for (ScheduledJob s : scheduledJobs.store().list(caller.accountId(), category, endpoint)) {
             answer.add(s.toJson());
@@ -50,26 +52,13 @@ public final class ScheduledJobRoutes {
 
     private Reply delete(ApiRequest req) {
         String text = req.path("scheduledJobId");
-        long id = parseId(text);
+        long id = PositiveId.parse(text).orElseThrow(() -> unknown(text));
         Caller caller = req.caller();
         ScheduledJob scheduled = scheduledJobs.store().find(caller.accountId(), id)
-                .filter(s -> caller.isAccountKey() || caller.endpointId() == s.producerEndpointId()
-                        || caller.endpointId().equals(s.destinationEndpointId()))
+                .filter(s -> caller.isPartyTo(s.producerEndpointId(), s.destinationEndpointId()))
                 .orElseThrow(() -> unknown(text));
         scheduledJobs.delete(scheduled);
         return Reply.json(true);
-    }
-
-    private static long parseId(String text) {
-        try {
-            long id = Long.parseLong(text);
-            if (id > 0) {
-                return id;
-            }
-        } catch (NumberFormatException ignored) {
-            // answered below
-        }
-        throw unknown(text);
     }
 
     private static Refusal unknown(String id) {
