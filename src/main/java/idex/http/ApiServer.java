@@ -22,11 +22,11 @@ import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * The HTTP server: one router, the operational endpoints every deployment has (`/ops/healthcheck`, `/metrics`),
- * request metrics, and a last-resort error handler. Features add their routes through `mount`.
+ * request metrics, and a last-resort error handler. Features add their routes through `mount`; `routes` lists
+ * them all.
  */
 public final class ApiServer {
 
@@ -66,10 +66,29 @@ public final class ApiServer {
         headLikeGet();
     }
 
-    public ApiServer mount(Consumer<Router> feature) {
-        feature.accept(router);
+    public ApiServer mount(Feature feature) {
+        feature.mount(router);
         headLikeGet();
         return this;
+    }
+
+    /**
+     * Every route served, in the order it was mounted: method and path. HEAD is listed only where a route has it
+     * without GET, since every GET route answers HEAD too ({@link #headLikeGet}); the catch-all 405 routes of
+     * {@link #onlyMethods} name no method and are not listed.
+     */
+    public List<RouteInfo> routes() {
+        List<RouteInfo> out = new ArrayList<>();
+        for (Route route : router.getRoutes()) {
+            if (route.getPath() == null || route.methods() == null || route.methods().isEmpty()) {
+                continue;
+            }
+            route.methods().stream()
+                    .filter(m -> m != HttpMethod.HEAD || !route.methods().contains(HttpMethod.GET))
+                    .map(HttpMethod::name).sorted()
+                    .forEach(m -> out.add(new RouteInfo(m, route.getPath())));
+        }
+        return List.copyOf(out);
     }
 
     /**

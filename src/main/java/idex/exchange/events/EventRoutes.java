@@ -13,6 +13,7 @@ import idex.exchange.identity.Rejection;
 import idex.exchange.identity.Resolution;
 import idex.exchange.identity.X1Ids;
 import idex.http.ApiServer;
+import idex.http.Feature;
 import idex.json.Json;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
@@ -26,21 +27,24 @@ import java.util.function.LongSupplier;
  * (1000-identifier cap, unique conflicts) do not fail the request: they are answered as `rejected`, as a job's bad
  * rows are. Delivering events to event destinations is not done yet.
  */
-public final class EventRoutes {
+public final class EventRoutes implements Feature {
 
+    private final ExchangeApi api;
     private final EndpointScope scope;
     private final IdentityStore identities;
     private final X1Ids x1Ids;
     private final LongSupplier clock;
 
-    public EventRoutes(EndpointStore endpoints, IdentityStore identities, X1Ids x1Ids, LongSupplier clock) {
+    public EventRoutes(ExchangeApi api, EndpointStore endpoints, IdentityStore identities, X1Ids x1Ids, LongSupplier clock) {
+        this.api = api;
         this.scope = new EndpointScope(endpoints);
         this.identities = identities;
         this.x1Ids = x1Ids;
         this.clock = clock;
     }
 
-    public void mount(Router router, ExchangeApi api) {
+    @Override
+    public void mount(Router router) {
         router.post("/v1/event").handler(api.withBody(this::receive));
         ApiServer.onlyMethods(router, "/v1/event", "POST");
     }

@@ -7,6 +7,7 @@ import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.endpoints.Registration;
 import idex.http.ApiServer;
+import idex.http.Feature;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
 
@@ -16,20 +17,23 @@ import java.util.List;
  * The identityFilters API of seed 003. Every call acts on one endpoint: an endpoint key on its own, an account key
  * on the one it names with `?endpointId=`, which must be in its account (404 otherwise, as if it did not exist).
  */
-public final class IdentityFilterRoutes {
+public final class IdentityFilterRoutes implements Feature {
 
     /** The path as the API has it, and as the seed's heading spells it (`identityFilters`): both route alike. */
     private static final String[] LISTS = {"/v1/identityfilters", "/v1/identityFilters"};
 
+    private final ExchangeApi api;
     private final IdentityFilterStore store;
     private final EndpointScope scope;
 
-    public IdentityFilterRoutes(IdentityFilterStore store, EndpointStore endpoints) {
+    public IdentityFilterRoutes(ExchangeApi api, IdentityFilterStore store, EndpointStore endpoints) {
+        this.api = api;
         this.store = store;
         this.scope = new EndpointScope(endpoints);
     }
 
-    public void mount(Router router, ExchangeApi api) {
+    @Override
+    public void mount(Router router) {
         for (String list : LISTS) {
             String one = list + "/:identifierName";
             router.get(list).handler(api.handler(this::list));

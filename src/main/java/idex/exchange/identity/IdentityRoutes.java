@@ -9,6 +9,7 @@ import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
 import idex.http.ApiServer;
+import idex.http.Feature;
 import idex.json.Json;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
@@ -21,21 +22,24 @@ import java.util.Map;
  * An endpoint key sees only what its endpoint contributed; an account key sees the account, and names the
  * endpoint where the call is about one endpoint's contributions.
  */
-public final class IdentityRoutes {
+public final class IdentityRoutes implements Feature {
 
+    private final ExchangeApi api;
     private final IdentityStore store;
     private final X1Ids x1Ids;
     private final EndpointStore endpoints;
     private final EndpointScope scope;
 
-    public IdentityRoutes(IdentityStore store, X1Ids x1Ids, EndpointStore endpoints) {
+    public IdentityRoutes(ExchangeApi api, IdentityStore store, X1Ids x1Ids, EndpointStore endpoints) {
+        this.api = api;
         this.store = store;
         this.x1Ids = x1Ids;
         this.endpoints = endpoints;
         this.scope = new EndpointScope(endpoints);
     }
 
-    public void mount(Router router, ExchangeApi api) {
+    @Override
+    public void mount(Router router) {
         router.get("/v1/identity/:x1Id").handler(api.handler(this::x1));
         router.get("/v1/identity").handler(api.handler(this::find));
         router.delete("/v1/identity").handler(api.handler(this::delete));

@@ -8,10 +8,10 @@ import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
-import idex.http.PositiveId;
 import idex.exchange.jobs.schedule.ScheduleDetails;
 import idex.exchange.jobs.schedule.ScheduledJobs;
 import idex.http.ApiServer;
+import idex.http.Feature;
 import idex.json.Json;
 import idex.http.Reply;
 import idex.uid2.Uid2Scope;
@@ -21,18 +21,22 @@ import java.time.Instant;
 import java.util.function.LongSupplier;
 
 /** Creating, finding and ending jobs (seed 004, spec §4.1, §4.2, §4.4; scheduled ones §4.5). */
-public final class JobRoutes {
+public final class JobRoutes implements Feature {
 
+    private final ExchangeApi api;
     private final JobStore jobs;
+    private final VisibleJobs visible;
     private final JobCreation creation;
     private final EndpointScope endpointScope;
     private final JobFiles files;
     private final ScheduledJobs scheduledJobs;
     private final LongSupplier clock;
 
-    public JobRoutes(JobStore jobs, EndpointStore endpoints, JobFiles files, Uid2Scope scope, ScheduledJobs scheduledJobs,
-                     LongSupplier clock) {
+    public JobRoutes(ExchangeApi api, JobStore jobs, EndpointStore endpoints, JobFiles files, Uid2Scope scope,
+                     ScheduledJobs scheduledJobs, LongSupplier clock) {
+        this.api = api;
         this.jobs = jobs;
+        this.visible = new VisibleJobs(jobs);
         this.files = files;
         this.creation = new JobCreation(endpoints, scope);
         this.endpointScope = new EndpointScope(endpoints);
@@ -40,9 +44,8 @@ public final class JobRoutes {
         this.clock = clock;
     }
 
-    public void mount(Router router, ExchangeApi api, JobUpload upload) {
-        router.post("/v1/jobs/:jobId/data").handler(upload.handler());
-        ApiServer.onlyMethods(router, "/v1/jobs/:jobId/data", "POST");
+    @Override
+    public void mount(Router router) {
         router.post("/v1/jobs/segmentExport").handler(api.withBody(req -> create(req, JobCategory.SEGMENT_EXPORT)));
         router.post("/v1/jobs/identityImport").handler(api.withBody(req -> create(req, JobCategory.IDENTITY_IMPORT)));
         router.put("/v1/jobs/:jobId/status/complete").handler(api.handler(this::complete));
@@ -100,9 +103,9 @@ public final class JobRoutes {
 
     private Reply one(ApiRequest req) {
         JobCategory category = JobCategory.parse(req.path("jobCategory"));
-        Job job = visible(req.caller(), parseId(req.path("jobId")));
+        Job job = visible.find(req.caller(), req.path("jobId"));
         if (job.category() != category) {
-            throw unknown(job.jobId());
+            throw VisibleJobs.unknown(job.jobId());
         }
         ArrayNode answer = Json.MAPPER.createArrayNode();
         answer.add(job.toJson(true, flag(req, "includeProducerSegmentIDString")));
@@ -110,7 +113,7 @@ public final class JobRoutes {
     }
 
     private Reply complete(ApiRequest req) {
-        Job job = visible(req.caller(), parseId(req.path("jobId")));
+        Job job = visible.find(req.caller(), req.path("jobId"));
         req.caller().requireActingFor(job.destinationEndpointId(), "Completing a job", "destination");
         boolean done = jobs.completeJob(job.jobId(), clock.getAsLong());
         if (done) {
@@ -122,7 +125,7 @@ public final class JobRoutes {
     }
 
     private Reply fail(ApiRequest req) {
-        Job job = visible(req.caller(), parseId(req.path("jobId")));
+        Job job = visible.find(req.caller(), req.path("jobId"));
         req.caller().requireActingFor(job.producerEndpointId(), "Failing a job", "source");
         JsonNode message = req.json().path("errorMessage");
         if (!message.isTextual() || message.textValue().isBlank()) {
@@ -134,25 +137,12 @@ public final class JobRoutes {
         return Reply.json(failed);
     }
 
-    /** The job if the caller may see it: its account's, and for an endpoint key its producer's or destination's. */
-    Job visible(Caller caller, long jobId) {
-        Job job = jobs.find(caller.accountId(), jobId).orElseThrow(() -> unknown(jobId));
-        if (!caller.isPartyTo(job.producerEndpointId(), job.destinationEndpointId())) {
-            throw unknown(jobId);
-        }
-        return job;
-    }
-
     /** The definition as stored: its producer named, its scheduleDetails as parsed (null when absent). */
     private static JobDefinition withProducer(JobDefinition d, long producer, JsonNode scheduleDetails) {
         return new JobDefinition(producer, d.producerSegmentId(), d.producerSegmentIdString(), d.destinationEndpointId(),
                 d.destinationSegmentName(), d.destinationSegmentDescription(), d.exportCategory(), d.shareAction(),
                 d.updateIdentities(), d.identityMappings(), d.sourceIdentifiers(), d.destinationIdentifier(),
                 d.attributeMappings(), scheduleDetails.isNull() ? null : scheduleDetails);
-    }
-
-    static long parseId(String text) {
-        return PositiveId.parse(text).orElseThrow(() -> Refusal.notFound("There is no job " + text + "."));
     }
 
     private static boolean flag(ApiRequest req, String name) {
@@ -164,9 +154,5 @@ public final class JobRoutes {
             throw Refusal.invalid(name + " must be true or false.");
         }
         return v.equals("true");
-    }
-
-    private static Refusal unknown(long jobId) {
-        return Refusal.notFound("There is no job " + jobId + " in this account.");
     }
 }

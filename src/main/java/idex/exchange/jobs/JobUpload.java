@@ -5,7 +5,10 @@ import idex.exchange.ExchangeApi;
 import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.EndpointStore;
 import idex.files.AlignedFileOutput;
+import idex.http.ApiServer;
 import idex.http.ErrorAnswers;
+import idex.http.Feature;
+import io.vertx.ext.web.Router;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -25,13 +28,14 @@ import java.util.function.LongSupplier;
  * arrives, a run may already process it ({@link JobProcessor#follow}); that run gets the job only in the acceptance's
  * transaction.
  */
-public final class JobUpload {
+public final class JobUpload implements Feature {
 
     private static final Logger LOG = LoggerFactory.getLogger(JobUpload.class);
+    private static final String PATH = "/v1/jobs/:jobId/data";
 
     private final Vertx vertx;
     private final ExchangeApi api;
-    private final JobRoutes routes;
+    private final VisibleJobs visible;
     private final JobStore jobs;
     private final JobFiles files;
     private final EndpointStore endpoints;
@@ -39,11 +43,11 @@ public final class JobUpload {
     /** Follows an upload as it arrives, and is woken by each accepted one so that processing starts at once. */
     private final JobProcessor processor;
 
-    public JobUpload(Vertx vertx, ExchangeApi api, JobRoutes routes, JobStore jobs, JobFiles files,
+    public JobUpload(Vertx vertx, ExchangeApi api, JobStore jobs, JobFiles files,
                      EndpointStore endpoints, LongSupplier clock, JobProcessor processor) {
         this.vertx = vertx;
         this.api = api;
-        this.routes = routes;
+        this.visible = new VisibleJobs(jobs);
         this.jobs = jobs;
         this.files = files;
         this.endpoints = endpoints;
@@ -51,26 +55,30 @@ public final class JobUpload {
         this.processor = processor;
     }
 
-    public Handler<RoutingContext> handler() {
-        return ctx -> {
-            Caller caller = api.authenticateBeforeBody(ctx);
-            if (caller == null) {
-                return;
+    @Override
+    public void mount(Router router) {
+        router.post(PATH).handler(this::upload);
+        ApiServer.onlyMethods(router, PATH, "POST");
+    }
+
+    private void upload(RoutingContext ctx) {
+        Caller caller = api.authenticateBeforeBody(ctx);
+        if (caller == null) {
+            return;
+        }
+        ctx.request().pause();
+        String jobIdText = ctx.pathParam("jobId");
+        vertx.executeBlocking(() -> waitingJob(caller, jobIdText), false).onComplete(ar -> {
+            if (ar.failed()) {
+                refuse(ctx, ar.cause(), false);
+            } else {
+                receive(ctx, ar.result());
             }
-            ctx.request().pause();
-            String jobIdText = ctx.pathParam("jobId");
-            vertx.executeBlocking(() -> waitingJob(caller, jobIdText), false).onComplete(ar -> {
-                if (ar.failed()) {
-                    refuse(ctx, ar.cause(), false);
-                } else {
-                    receive(ctx, ar.result());
-                }
-            });
-        };
+        });
     }
 
     private Job waitingJob(Caller caller, String jobIdText) {
-        Job job = routes.visible(caller, JobRoutes.parseId(jobIdText));
+        Job job = visible.find(caller, jobIdText);
         if (!caller.actsFor(job.producerEndpointId())) {
             throw Refusal.forbidden("Only the job's source endpoint (or an account-level key) uploads its data.");
         }

@@ -9,6 +9,7 @@ import idex.http.ApiError;
 import idex.http.ApiServer;
 import idex.http.ByteRange;
 import idex.http.ErrorAnswers;
+import idex.http.Feature;
 import idex.http.FileBodyPump;
 import idex.http.Reply;
 import io.vertx.core.Vertx;
@@ -36,25 +37,26 @@ import java.util.Optional;
  * Files are immutable once registered (a processing run writes them before its final transaction names them), so
  * byte ranges of one file can be fetched in any order, and a cut download resumes with `Range: bytes=N-`.
  */
-public final class SegmentDataFiles {
+public final class SegmentDataFiles implements Feature {
 
     private static final Logger LOG = LoggerFactory.getLogger(SegmentDataFiles.class);
     private static final String PATH = "/v1/jobs/:jobId/segmentDataFiles/:fileName";
 
     private final Vertx vertx;
     private final ExchangeApi api;
-    private final JobRoutes routes;
+    private final VisibleJobs visible;
     private final JobStore jobs;
     private final JobFiles files;
 
-    public SegmentDataFiles(Vertx vertx, ExchangeApi api, JobRoutes routes, JobStore jobs, JobFiles files) {
+    public SegmentDataFiles(Vertx vertx, ExchangeApi api, JobStore jobs, JobFiles files) {
         this.vertx = vertx;
         this.api = api;
-        this.routes = routes;
+        this.visible = new VisibleJobs(jobs);
         this.jobs = jobs;
         this.files = files;
     }
 
+    @Override
     public void mount(Router router) {
         router.get(PATH).handler(this::download);
         router.delete(PATH).handler(api.handler(this::delete));
@@ -160,7 +162,7 @@ public final class SegmentDataFiles {
 
     /** The job if the caller may fetch its files: 404 unknown or not the caller's, 403 its source, 409 not ready. */
     private Job readyJob(Caller caller, String jobIdText, String what) {
-        Job job = routes.visible(caller, JobRoutes.parseId(jobIdText));
+        Job job = visible.find(caller, jobIdText);
         caller.requireActingFor(job.destinationEndpointId(), what, "destination");
         if (job.status() != JobStatus.READY_FOR_DOWNLOAD) {
             throw Refusal.conflict("Job " + job.jobId() + " is " + job.status() + ", not READY_FOR_DOWNLOAD: "

@@ -11,6 +11,7 @@ import idex.http.PositiveId;
 import idex.exchange.jobs.JobCategory;
 import idex.exchange.jobs.JobRoutes;
 import idex.http.ApiServer;
+import idex.http.Feature;
 import idex.json.Json;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
@@ -20,17 +21,20 @@ import io.vertx.ext.web.Router;
  * endpoint key sees, and may delete, the scheduled jobs its endpoint produces or receives (the seed lets either
  * endpoint's key delete); an account key all of the account's.
  */
-public final class ScheduledJobRoutes {
+public final class ScheduledJobRoutes implements Feature {
 
+    private final ExchangeApi api;
     private final ScheduledJobs scheduledJobs;
     private final EndpointScope endpointScope;
 
-    public ScheduledJobRoutes(ScheduledJobs scheduledJobs, EndpointStore endpoints) {
+    public ScheduledJobRoutes(ExchangeApi api, ScheduledJobs scheduledJobs, EndpointStore endpoints) {
+        this.api = api;
         this.scheduledJobs = scheduledJobs;
         this.endpointScope = new EndpointScope(endpoints);
     }
 
-    public void mount(Router router, ExchangeApi api) {
+    @Override
+    public void mount(Router router) {
         router.get("/v1/scheduledjobs/:jobCategory").handler(api.handler(this::list));
         router.delete("/v1/scheduledjobs/:scheduledJobId").handler(api.handler(this::delete));
         ApiServer.onlyMethods(router, "/v1/scheduledjobs/:scheduledJobId", "GET, DELETE");
