@@ -15,7 +15,7 @@ import java.util.Set;
 
 /**
  * What a job was asked to do (the body of `POST /v1/jobs/segmentExport` or `…/identityImport`), checked for shape.
- * Whether the endpoints and mappings fit the account's registrations is checked by {@link JobCreation}.
+ * Whether the endpoints and mappings fit the account's registrations is checked when a job is created (JobCreation).
  */
 public record JobDefinition(Long producerEndpointId, Long producerSegmentId, String producerSegmentIdString,
                             Long destinationEndpointId, String destinationSegmentName,

@@ -5,7 +5,7 @@ import org.jdbi.v3.core.Handle;
 import java.nio.file.Path;
 
 /**
- * What a run that processes an upload while it arrives (see {@link JobProcessor#follow}) is told by the upload. The
+ * What a run that processes an upload while it arrives (the engine's upload follower) is told by the upload. The
  * upload stays the judge: the run's work counts only if the upload is accepted and the run claims the job inside
  * the acceptance transaction; otherwise the run throws its output away and the job is processed as usual.
  */
