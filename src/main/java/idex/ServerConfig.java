@@ -1,6 +1,6 @@
 package idex;
 
-import idex.exchange.jobs.JobSettings;
+import idex.exchange.jobs.model.JobSettings;
 import idex.store.StoreLocation;
 import idex.uid2.IdentityEnvironment;
 import idex.uid2.Uid2Scope;

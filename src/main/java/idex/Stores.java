@@ -6,7 +6,7 @@ import idex.exchange.filters.IdentityFilterRules;
 import idex.exchange.filters.IdentityFilterStore;
 import idex.exchange.identity.IdentityStore;
 import idex.exchange.identity.X1Ids;
-import idex.exchange.jobs.JobStore;
+import idex.exchange.jobs.store.JobStore;
 import idex.exchange.jobs.schedule.ScheduledJobStore;
 import idex.store.Database;
 import idex.store.SecretsKey;

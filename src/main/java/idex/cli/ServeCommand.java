@@ -2,7 +2,7 @@ package idex.cli;
 
 import idex.IdexServer;
 import idex.ServerConfig;
-import idex.exchange.jobs.JobSettings;
+import idex.exchange.jobs.model.JobSettings;
 import idex.http.BodyBudget;
 import idex.uid2.IdentityEnvironment;
 import idex.uid2.Uid2Scope;

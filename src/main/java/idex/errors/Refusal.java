@@ -5,7 +5,7 @@ import idex.json.Json;
 
 /**
  * Domain code refusing a request, with the sentence that tells the caller what to fix. It says what kind of refusal
- * it is, not which HTTP status: {@link idex.http.ErrorAnswers} is the one place that turns it into an answer.
+ * it is, not which HTTP status: the HTTP edge (ErrorAnswers) is the one place that turns it into an answer.
  */
 public class Refusal extends RuntimeException {
 

@@ -44,6 +44,12 @@ public final class ExchangeApi {
             return query.get(name);
         }
 
+        /** A query parameter that seed 004 spells two ways (`endpointId`, `endpointID` in job listings). */
+        public String query(String name, String otherSpelling) {
+            String value = query.get(name);
+            return value != null ? value : query.get(otherSpelling);
+        }
+
         public String path(String name) {
             return path.get(name);
         }

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The one place where a failure becomes an HTTP answer of the exchange API and the operational endpoints: a
  * {@link Refusal} or an {@link ApiError} its status and `{"message":…}`, anything else a logged 500. (The UID2
- * operator paths answer in their own envelope, {@link idex.uid2.envelope.EncryptedEndpoint}.)
+ * operator paths answer in their own envelope: EncryptedEndpoint.)
  */
 public final class ErrorAnswers {
 

@@ -1,7 +1,7 @@
 package idex.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import idex.exchange.jobs.JobFiles;
+import idex.exchange.jobs.store.JobFiles;
 import idex.json.Json;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;

@@ -2,7 +2,7 @@ package idex.support;
 
 import idex.IdexServer;
 import idex.ServerConfig;
-import idex.exchange.jobs.JobSettings;
+import idex.exchange.jobs.model.JobSettings;
 import idex.http.BodyBudget;
 import idex.store.Database;
 import idex.store.SecretsKey;

@@ -1,5 +1,6 @@
 package idex.exchange.jobs;
 
+import idex.exchange.jobs.store.JobFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.json.Json;
 import idex.support.ExchangeAccounts;

@@ -1,7 +1,7 @@
 package idex.exchange.jobs.schedule;
 
-import idex.exchange.jobs.JobStatus;
-import idex.exchange.jobs.JobStore;
+import idex.exchange.jobs.model.JobStatus;
+import idex.exchange.jobs.store.JobStore;
 import org.jdbi.v3.core.Handle;
 
 import java.time.Instant;

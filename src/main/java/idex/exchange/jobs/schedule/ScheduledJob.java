@@ -1,8 +1,8 @@
 package idex.exchange.jobs.schedule;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import idex.exchange.jobs.JobCategory;
-import idex.exchange.jobs.JobDefinition;
+import idex.exchange.jobs.model.JobCategory;
+import idex.exchange.jobs.model.JobDefinition;
 import idex.json.Json;
 
 /**

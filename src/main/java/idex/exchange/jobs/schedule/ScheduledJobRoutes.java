@@ -8,8 +8,7 @@ import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
 import idex.http.PositiveId;
-import idex.exchange.jobs.JobCategory;
-import idex.exchange.jobs.JobRoutes;
+import idex.exchange.jobs.model.JobCategory;
 import idex.http.ApiServer;
 import idex.http.Feature;
 import idex.json.Json;
@@ -46,7 +45,7 @@ public final class ScheduledJobRoutes implements Feature {
             throw Refusal.invalid("Only segment exports are scheduled: use /v1/scheduledjobs/SEGMENT_EXPORT.");
         }
         Caller caller = req.caller();
-        Long endpoint = endpointScope.narrowing(caller, JobRoutes.endpointIdOf(req));
+        Long endpoint = endpointScope.narrowing(caller, req.query("endpointId", "endpointID"));
         ArrayNode answer = Json.MAPPER.createArrayNode();
         for (ScheduledJob s : scheduledJobs.store().list(caller.accountId(), category, endpoint)) {
             answer.add(s.toJson());

@@ -1,8 +1,8 @@
 package idex.exchange.jobs.schedule;
 
-import idex.exchange.jobs.JobCategory;
-import idex.exchange.jobs.JobDefinition;
-import idex.exchange.jobs.JobStatus;
+import idex.exchange.jobs.model.JobCategory;
+import idex.exchange.jobs.model.JobDefinition;
+import idex.exchange.jobs.model.JobStatus;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.mapper.RowMapper;

@@ -7,9 +7,9 @@ import com.github.kagkarlsson.scheduler.SchedulerClient;
 import com.github.kagkarlsson.scheduler.exceptions.TaskInstanceCurrentlyExecutingException;
 import com.github.kagkarlsson.scheduler.exceptions.TaskInstanceNotFoundException;
 import com.github.kagkarlsson.scheduler.task.Task;
-import idex.exchange.jobs.JobCategory;
-import idex.exchange.jobs.JobDefinition;
-import idex.exchange.jobs.JobStore;
+import idex.exchange.jobs.model.JobCategory;
+import idex.exchange.jobs.model.JobDefinition;
+import idex.exchange.jobs.store.JobStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,4 +1,4 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.model;
 
 import java.time.Duration;
 

@@ -1,5 +1,6 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.engine;
 
+import idex.exchange.jobs.model.OutputFile;
 import idex.exchange.endpoints.AudienceRole;
 import idex.exchange.endpoints.DeclaredIdentifier;
 import idex.exchange.endpoints.Registration;

@@ -1,4 +1,4 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.model;
 
 import org.jdbi.v3.core.Handle;
 

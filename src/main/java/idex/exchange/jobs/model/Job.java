@@ -1,4 +1,4 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;

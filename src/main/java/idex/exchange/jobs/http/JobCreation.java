@@ -1,5 +1,7 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.http;
 
+import idex.exchange.jobs.model.JobCategory;
+import idex.exchange.jobs.model.JobDefinition;
 import idex.errors.Refusal;
 import idex.exchange.accounts.Caller;
 import idex.exchange.endpoints.AudienceRole;

@@ -1,5 +1,11 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.engine;
 
+import idex.exchange.jobs.model.Job;
+import idex.exchange.jobs.model.JobStatus;
+import idex.exchange.jobs.model.JobDefinition;
+import idex.exchange.jobs.model.RunResult;
+import idex.exchange.jobs.store.JobStore;
+import idex.exchange.jobs.store.JobFiles;
 import de.siegmar.fastcsv.reader.CsvParseException;
 import de.siegmar.fastcsv.reader.CsvReader;
 import idex.exchange.endpoints.Endpoint;

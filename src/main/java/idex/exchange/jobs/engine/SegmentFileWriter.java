@@ -1,5 +1,7 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.engine;
 
+import idex.exchange.jobs.model.OutputFile;
+import idex.exchange.jobs.store.JobFiles;
 import de.siegmar.fastcsv.writer.CsvWriter;
 import idex.auth.KeyHash;
 import idex.exchange.jobs.translate.OutputRows;

@@ -1,5 +1,11 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.http;
 
+import idex.exchange.jobs.model.Job;
+import idex.exchange.jobs.model.JobStatus;
+import idex.exchange.jobs.model.UploadProgress;
+import idex.exchange.jobs.store.JobStore;
+import idex.exchange.jobs.store.JobFiles;
+import idex.exchange.jobs.engine.JobProcessor;
 import idex.errors.Refusal;
 import idex.exchange.ExchangeApi;
 import idex.exchange.accounts.Caller;

@@ -1,5 +1,7 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.http;
 
+import idex.exchange.jobs.model.UploadProgress;
+import idex.exchange.jobs.store.JobFiles;
 import idex.files.AlignedFileOutput;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;

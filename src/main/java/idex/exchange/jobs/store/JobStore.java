@@ -1,5 +1,12 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.store;
 
+import idex.exchange.jobs.model.Job;
+import idex.exchange.jobs.model.JobCategory;
+import idex.exchange.jobs.model.JobStatus;
+import idex.exchange.jobs.model.JobDefinition;
+import idex.exchange.jobs.model.OutputFile;
+import idex.exchange.jobs.model.RunResult;
+import idex.exchange.jobs.model.UploadProgress;
 import idex.json.Json;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;

@@ -1,4 +1,4 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.engine;
 
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;

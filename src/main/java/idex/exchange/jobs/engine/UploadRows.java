@@ -1,4 +1,4 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.engine;
 
 import de.siegmar.fastcsv.reader.AbstractBaseCsvCallbackHandler;
 import de.siegmar.fastcsv.reader.CsvParseException;

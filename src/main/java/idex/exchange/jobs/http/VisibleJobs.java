@@ -1,5 +1,7 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.http;
 
+import idex.exchange.jobs.model.Job;
+import idex.exchange.jobs.store.JobStore;
 import idex.errors.Refusal;
 import idex.exchange.accounts.Caller;
 import idex.http.PositiveId;

@@ -1,4 +1,4 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.engine;
 
 import idex.exchange.jobs.translate.BadRow;
 import idex.exchange.jobs.translate.OutputRows;

@@ -1,5 +1,8 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.engine;
 
+import idex.exchange.jobs.model.Job;
+import idex.exchange.jobs.model.JobSettings;
+import idex.exchange.jobs.store.JobStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,4 +1,4 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.store;
 
 import idex.auth.KeyHash;
 import idex.files.FileIo;

@@ -1,5 +1,11 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.http;
 
+import idex.exchange.jobs.model.Job;
+import idex.exchange.jobs.model.JobCategory;
+import idex.exchange.jobs.model.JobStatus;
+import idex.exchange.jobs.model.JobDefinition;
+import idex.exchange.jobs.store.JobStore;
+import idex.exchange.jobs.store.JobFiles;
 import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -84,7 +90,7 @@ public final class JobRoutes implements Feature {
         JobCategory category = JobCategory.parse(req.path("jobCategory"));
         JobStatus status = req.query("status") == null ? null : JobStatus.parse(req.query("status"));
         Caller caller = req.caller();
-        Long endpoint = endpointScope.narrowing(caller, endpointIdOf(req));
+        Long endpoint = endpointScope.narrowing(caller, req.query("endpointId", "endpointID"));
         boolean extra = flag(req, "extraFields");
         boolean withString = flag(req, "includeProducerSegmentIDString");
         ArrayNode answer = Json.MAPPER.createArrayNode();
@@ -94,11 +100,6 @@ public final class JobRoutes implements Feature {
             }
         }
         return Reply.json(answer);
-    }
-
-    /** The endpoint a listing of jobs names: seed 004 spells it `endpointID` too. */
-    public static String endpointIdOf(ApiRequest req) {
-        return req.query("endpointId") != null ? req.query("endpointId") : req.query("endpointID");
     }
 
     private Reply one(ApiRequest req) {

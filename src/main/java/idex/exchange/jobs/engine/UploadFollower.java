@@ -1,5 +1,11 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.engine;
 
+import idex.exchange.jobs.model.Job;
+import idex.exchange.jobs.model.JobCategory;
+import idex.exchange.jobs.model.JobSettings;
+import idex.exchange.jobs.model.UploadProgress;
+import idex.exchange.jobs.store.JobStore;
+import idex.exchange.jobs.store.JobFiles;
 import idex.files.AlignedFileInput;
 import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;

@@ -1,5 +1,9 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.engine;
 
+import idex.exchange.jobs.model.JobStatus;
+import idex.exchange.jobs.model.JobSettings;
+import idex.exchange.jobs.store.JobStore;
+import idex.exchange.jobs.store.JobFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

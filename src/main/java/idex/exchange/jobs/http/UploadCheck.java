@@ -1,4 +1,4 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.http;
 
 import idex.errors.Refusal;
 import de.siegmar.fastcsv.reader.CsvReader;

@@ -1,5 +1,10 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.engine;
 
+import idex.exchange.jobs.model.Job;
+import idex.exchange.jobs.model.JobSettings;
+import idex.exchange.jobs.model.UploadProgress;
+import idex.exchange.jobs.store.JobStore;
+import idex.exchange.jobs.store.JobFiles;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.filters.IdentityFilterRules;
 import idex.exchange.identity.IdentityStore;

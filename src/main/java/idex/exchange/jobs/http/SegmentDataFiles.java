@@ -1,5 +1,9 @@
-package idex.exchange.jobs;
+package idex.exchange.jobs.http;
 
+import idex.exchange.jobs.model.Job;
+import idex.exchange.jobs.model.JobStatus;
+import idex.exchange.jobs.store.JobStore;
+import idex.exchange.jobs.store.JobFiles;
 import idex.errors.Refusal;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
