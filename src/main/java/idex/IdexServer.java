@@ -23,6 +23,7 @@ import idex.exchange.jobs.schedule.ScheduledJobs;
 import idex.files.FileIo;
 import idex.http.ApiServer;
 import idex.http.BodyBudget;
+import idex.http.RouteInfo;
 import idex.store.Database;
 import idex.store.OwnerOnly;
 import idex.uid2.DeploymentSettings;
@@ -60,6 +61,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -315,6 +317,11 @@ public final class IdexServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** Every route this server serves (method and path), as its features mounted them. */
+    public List<RouteInfo> routes() {
+        return api.routes();
     }
 
     public Database database() {
