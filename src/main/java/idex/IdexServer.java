@@ -76,6 +76,8 @@ public final class IdexServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IdexServer.class);
     /** Where a first start without a terminal leaves the bootstrap client key and secret, in the data dir. */
     public static final String BOOTSTRAP_FILE = "bootstrap-client.txt";
+    /** This server's copy of the salt set, in the data dir. */
+    static final String SALT_SET_COPY = "salt-set.copy";
     /** How often a server picks up changes made by admin commands or other nodes. */
     private static final long REFRESH_MS = 1000;
     /** Fewer buckets are created in a moment: no progress lines. */
@@ -117,7 +119,8 @@ public final class IdexServer implements AutoCloseable {
             // Stores. Job files hold identifiers of people: owner-only, and refused if another account can write there.
             Path filesDir = OwnerOnly.directory(config.filesDir());
             DeploymentSettings deployment = DeploymentSettings.resolve(db.jdbi(), config.scope(), config.environment(), true);
-            Stores stores = Stores.open(db, config.store().dataDir());
+            // The server keeps a copy of the salt set beside the store, for a start that reads a file, not 133 MB of rows.
+            Stores stores = Stores.open(db, config.store().dataDir(), SALT_SET_COPY);
             sealPlainSecrets(stores.clientKeys());
             bootstrap(config, deployment, stores.salts(), stores.clientKeys(), console, consoleIsTerminal);
 
@@ -165,18 +168,19 @@ public final class IdexServer implements AutoCloseable {
                     .mount(new ScheduledJobRoutes(exchange, scheduledJobs, stores.endpoints()))
                     .mount(new IdentityFilterRoutes(exchange, stores.filters(), stores.endpoints()));
 
-            // Background work that reads the store: refreshing live state, occurrences, crypto warm-up, processing.
+            // Background work that reads the store: refreshing live state, occurrences, processing; then crypto warm-up.
             ScheduledExecutorService refresher = refreshPeriodically(live);
             undo.push(() -> stop(refresher));
             scheduler.start();
             scheduledJobs.resume();
-            CryptoWarmUp.startInBackground();
             int port = api.start(config.host(), config.port(), eventLoops);
             LOG.info("idex listening on http://{}:{} ({} {}, {} salt buckets, store {}, {} transport) in {} ms",
                     config.host(), port, deployment.scope(), deployment.environment().name().toLowerCase(),
                     salts.current().count(), config.store().display(),
                     vertx.isNativeTransportEnabled() ? "epoll" : "NIO", (System.nanoTime() - started) / 1_000_000);
             processor.start();
+            // Once listening: on two cores its JIT work would otherwise hold up the start it exists to shorten.
+            CryptoWarmUp.startInBackground();
             return new IdexServer(db, vertx, api, scheduler, processor, port, live, refresher);
         } catch (Throwable e) { // Vert.x's await() may rethrow a checked exception unchecked
             while (!undo.isEmpty()) {

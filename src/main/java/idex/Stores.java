@@ -22,10 +22,10 @@ record Stores(SaltStore salts, SaltRotation saltRotation, ClientKeyStore clientK
               ApiKeyStore apiKeys, EndpointStore endpoints, IdentityStore identities, X1Ids x1Ids, JobStore jobs,
               ScheduledJobStore scheduledJobs, IdentityFilterStore filters, IdentityFilterRules filterRules) {
 
-    /** `dataDir` holds the key that seals client secrets (null for a store without a data dir). */
-    static Stores open(Database db, Path dataDir) {
+    /** `dataDir` holds the key that seals client secrets and, as `saltSetCopy`, the server's copy of the salt set. */
+    static Stores open(Database db, Path dataDir, String saltSetCopy) {
         var jdbi = db.jdbi();
-        return new Stores(new SaltStore(jdbi), new SaltRotation(jdbi), new ClientKeyStore(jdbi, SecretsKey.load(dataDir)),
+        return new Stores(new SaltStore(jdbi, dataDir.resolve(saltSetCopy)), new SaltRotation(jdbi), new ClientKeyStore(jdbi, SecretsKey.load(dataDir)),
                 new OptOutStore(jdbi), new ApiKeyStore(jdbi), new EndpointStore(jdbi), new IdentityStore(jdbi),
                 X1Ids.of(jdbi), new JobStore(jdbi), new ScheduledJobStore(jdbi), new IdentityFilterStore(jdbi),
                 new IdentityFilterRules(jdbi));

@@ -216,6 +216,9 @@ public record Registration(String name, String description, String providerName,
         if (s.length() > max) {
             throw Refusal.invalid("\"" + field + "\" has more than " + max + " characters.");
         }
+        if (s.indexOf('\u0000') >= 0) { // PostgreSQL text cannot hold U+0000
+            throw Refusal.invalid("\"" + field + "\" contains U+0000 (NUL), which no text field can hold.");
+        }
         return s;
     }
 }

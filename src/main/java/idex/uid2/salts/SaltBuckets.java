@@ -5,6 +5,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -359,9 +360,7 @@ public final class SaltBuckets {
         }
         out.writeInt(keyText.length);
         out.write(keyText);
-        for (int offset : keyOffsets) {
-            out.writeInt(offset);
-        }
+        writeInts(out, keyOffsets);
         writeKeys(out, currentKeys);
         writeKeys(out, previousKeys);
     }
@@ -391,24 +390,51 @@ public final class SaltBuckets {
         b.keyText = new byte[in.readInt()];
         in.readFully(b.keyText);
         b.keyOffsets = new int[count + 1];
-        for (int i = 0; i <= count; i++) {
-            b.keyOffsets[i] = in.readInt();
-        }
+        readInts(in, b.keyOffsets);
         b.currentKeys = readKeys(in, count);
         b.previousKeys = readKeys(in, count);
         b.set = count;
         return b.build();
     }
 
+    /** Values per chunk of the bulk codecs below: a server start decodes millions of them, so not one call each. */
+    private static final int CHUNK = 8192;
+
+    /** As {@link DataOutputStream#writeLong} each, big-endian, a chunk at a time. */
     private static void writeLongs(DataOutputStream out, long[] values) throws IOException {
-        for (long v : values) {
-            out.writeLong(v);
+        byte[] chunk = new byte[CHUNK * Long.BYTES];
+        for (int done = 0; done < values.length; done += CHUNK) {
+            int n = Math.min(CHUNK, values.length - done);
+            ByteBuffer.wrap(chunk).asLongBuffer().put(values, done, n);
+            out.write(chunk, 0, n * Long.BYTES);
         }
     }
 
     private static void readLongs(DataInputStream in, long[] into) throws IOException {
-        for (int i = 0; i < into.length; i++) {
-            into[i] = in.readLong();
+        byte[] chunk = new byte[CHUNK * Long.BYTES];
+        for (int done = 0; done < into.length; done += CHUNK) {
+            int n = Math.min(CHUNK, into.length - done);
+            in.readFully(chunk, 0, n * Long.BYTES);
+            ByteBuffer.wrap(chunk).asLongBuffer().get(into, done, n);
+        }
+    }
+
+    /** As {@link DataOutputStream#writeInt} each, big-endian, a chunk at a time. */
+    private static void writeInts(DataOutputStream out, int[] values) throws IOException {
+        byte[] chunk = new byte[CHUNK * Integer.BYTES];
+        for (int done = 0; done < values.length; done += CHUNK) {
+            int n = Math.min(CHUNK, values.length - done);
+            ByteBuffer.wrap(chunk).asIntBuffer().put(values, done, n);
+            out.write(chunk, 0, n * Integer.BYTES);
+        }
+    }
+
+    private static void readInts(DataInputStream in, int[] into) throws IOException {
+        byte[] chunk = new byte[CHUNK * Integer.BYTES];
+        for (int done = 0; done < into.length; done += CHUNK) {
+            int n = Math.min(CHUNK, into.length - done);
+            in.readFully(chunk, 0, n * Integer.BYTES);
+            ByteBuffer.wrap(chunk).asIntBuffer().get(into, done, n);
         }
     }
 

@@ -167,6 +167,9 @@ public record JobDefinition(Long producerEndpointId, Long producerSegmentId, Str
         if (s.length() > max) {
             throw Refusal.invalid("\"" + field + "\" has more than " + max + " characters.");
         }
+        if (s.indexOf('\u0000') >= 0) { // a name given back to partners and shown in consoles: text, not binary
+            throw Refusal.invalid("\"" + field + "\" contains U+0000 (NUL), which no text field can hold.");
+        }
         return s.isEmpty() ? null : s;
     }
 
