@@ -1,9 +1,9 @@
 package idex.exchange.endpoints;
 
+import idex.errors.Refusal;
 import idex.exchange.accounts.ApiKeyStore;
 import idex.exchange.accounts.IssuedApiKey;
-import idex.http.ApiError;
-import idex.http.Json;
+import idex.json.Json;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.mapper.RowMapper;
 
@@ -136,8 +136,8 @@ public final class EndpointStore {
         return c;
     }
 
-    private static ApiError missing(long endpointId) {
-        return ApiError.notFound("There is no endpoint " + endpointId + " in this account.");
+    private static Refusal missing(long endpointId) {
+        return Refusal.notFound("There is no endpoint " + endpointId + " in this account.");
     }
 
     private static Registration parse(String json) {
