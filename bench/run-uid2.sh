@@ -20,6 +20,7 @@
 #   S2_RUNS (5)  S3_CONNECTIONS (4)  S3_WARMUP (40, at most)  S3_DURATION (20)  S3_SWEEP (2,8)  S3_SWEEP_DURATION (10)
 #   SCENARIOS (1,1b,2,2b,3: 1b and 2b repeat 1 and 2 with raw octet-stream envelopes instead of base64 text;
 #   empty: start-up only)  REUSE (1)
+#   CDS (1: as ./idex serve, on a class-data archive recorded by a first, unmeasured start; 0: plain java -jar)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +34,7 @@ SERVER_EXTRA=${SERVER_EXTRA:-}
 CLIENT_OPTS=${CLIENT_OPTS:--Xmx1536m}
 SCENARIOS=${SCENARIOS-1,1b,2,2b,3}
 REUSE=${REUSE:-1}
+CDS=${CDS:-1}
 
 [ -f "$JAR" ] || { echo "no $JAR: build it first (mvn -B -q -DskipTests package)" >&2; exit 1; }
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
@@ -111,6 +113,31 @@ BENCH_SECRET=$(printf '%s' "$creds" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
 [ -n "$BENCH_KEY" ] && [ -n "$BENCH_SECRET" ] || { echo "could not read the key from: $creds" >&2; exit 1; }
 export BENCH_KEY BENCH_SECRET
 echo "MAPPER key ${BENCH_KEY%%.*}.… created"
+
+if [ "$CDS" = 1 ]; then
+    # As ./idex serve runs it: the first server after a build records a class-data archive when it stops (and writes
+    # its copy of the salt set); the measured starts run on both. This start is not measured.
+    echo "first start (records the class-data archive; not measured)"
+    # shellcheck disable=SC2086
+    java $SERVER_OPTS -XX:ArchiveClassesAtExit="$WORK/idex-serve.jsa" '-Xlog:cds*=off' -jar "$JAR" serve \
+        --data-dir "$WORK/data" --port "$PORT" --rotation-schedule off > "$WORK/server-first.log" 2>&1 &
+    SERVER_PID=$!
+    for ((i = 0; i < 1200; i++)); do
+        curl -sf "http://127.0.0.1:$PORT/ops/healthcheck" > /dev/null 2>&1 && break
+        sleep 0.1
+    done
+    for ((i = 0; i < 600; i++)); do # the copy of the salt set is written in the background after the start
+        grep -q "copy of the salt set" "$WORK/server-first.log" && break
+        sleep 0.1
+    done
+    kill "$SERVER_PID"
+    wait_gone "$SERVER_PID" 60 || { echo "first server did not stop within 60 s" >&2; exit 1; }
+    SERVER_PID=
+    [ -s "$WORK/idex-serve.jsa" ] || { echo "no class-data archive was recorded" >&2; exit 1; }
+    SERVER_EXTRA="$SERVER_EXTRA -XX:SharedArchiveFile=$WORK/idex-serve.jsa -Xlog:cds*=off"
+    echo "cds:     measured starts run with -XX:SharedArchiveFile (recorded by the first start), as ./idex serve does" \
+        | tee -a "$WORK/machine.txt"
+fi
 
 results=()
 for ((run = 1; run <= RUNS; run++)); do

@@ -5,27 +5,18 @@ import com.github.kagkarlsson.scheduler.SchedulerBuilder;
 import com.github.kagkarlsson.scheduler.jdbc.PostgreSqlJdbcCustomization;
 import com.github.kagkarlsson.scheduler.task.helper.CustomTask;
 import idex.exchange.ExchangeApi;
-import idex.exchange.accounts.ApiKeyStore;
-import idex.exchange.accounts.ApiKeys;
 import idex.exchange.endpoints.EndpointRoutes;
-import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.events.EventRoutes;
 import idex.exchange.filters.IdentityFilterRoutes;
-import idex.exchange.filters.IdentityFilterStore;
 import idex.exchange.identity.IdentityRoutes;
-import idex.exchange.identity.IdentityStore;
-import idex.exchange.identity.X1Ids;
-import idex.exchange.jobs.JobFiles;
-import idex.exchange.jobs.JobProcessor;
+import idex.exchange.jobs.store.JobFiles;
+import idex.exchange.jobs.engine.JobProcessor;
 import idex.exchange.jobs.translate.UidSnapshot;
-import idex.exchange.filters.IdentityFilterRules;
-import idex.exchange.jobs.JobRoutes;
-import idex.exchange.jobs.JobUpload;
-import idex.exchange.jobs.JobStore;
-import idex.exchange.jobs.SegmentDataFiles;
+import idex.exchange.jobs.http.JobRoutes;
+import idex.exchange.jobs.http.JobUpload;
+import idex.exchange.jobs.http.SegmentDataFiles;
 import idex.exchange.jobs.schedule.OccurrenceJobs;
 import idex.exchange.jobs.schedule.ScheduledJobRoutes;
-import idex.exchange.jobs.schedule.ScheduledJobStore;
 import idex.exchange.jobs.schedule.ScheduledJobTask;
 import idex.exchange.jobs.schedule.ScheduledJobTaskData;
 import idex.exchange.jobs.schedule.ScheduledJobs;
@@ -33,21 +24,18 @@ import idex.files.FileIo;
 import idex.http.ApiDocs;
 import idex.http.ApiServer;
 import idex.http.BodyBudget;
+import idex.http.RouteInfo;
 import idex.store.Database;
 import idex.store.OwnerOnly;
-import idex.store.SecretsKey;
 import idex.uid2.DeploymentSettings;
 import idex.uid2.Uid2Routes;
 import idex.uid2.buckets.BucketsEndpoint;
 import idex.uid2.clients.ClientKeyStore;
-import idex.uid2.clients.ClientKeys;
 import idex.uid2.clients.IssuedClientKey;
 import idex.uid2.clients.Role;
 import idex.uid2.envelope.CryptoWarmUp;
 import idex.uid2.envelope.EncryptedEndpoint;
 import idex.uid2.map.IdentityMapEndpoints;
-import idex.uid2.map.LiveOptOuts;
-import idex.uid2.map.OptOutStore;
 import idex.uid2.salts.LiveSalts;
 import idex.uid2.salts.SaltRotation;
 import idex.uid2.salts.SaltRotationSchedule;
@@ -74,16 +62,23 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
-/** A running idex server, wired by hand: store, in-memory state, HTTP routes, background tasks. */
+/**
+ * A running idex server, wired by hand; {@link #start} reads as its table of contents: stores, live state,
+ * background work, features (each an {@link idex.http.Feature} mounted on the one {@link ApiServer}).
+ */
 public final class IdexServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(IdexServer.class);
     /** Where a first start without a terminal leaves the bootstrap client key and secret, in the data dir. */
     public static final String BOOTSTRAP_FILE = "bootstrap-client.txt";
+    /** This server's copy of the salt set, in the data dir. */
+    static final String SALT_SET_COPY = "salt-set.copy";
     /** How often a server picks up changes made by admin commands or other nodes. */
     private static final long REFRESH_MS = 1000;
     /** Fewer buckets are created in a moment: no progress lines. */
@@ -96,12 +91,11 @@ public final class IdexServer implements AutoCloseable {
     private final JobProcessor processor;
     private final ScheduledExecutorService refresher;
     private final int port;
-
-    private final StoreChanges changes;
+    private final LiveState live;
 
     private IdexServer(Database db, Vertx vertx, ApiServer api, Scheduler scheduler, JobProcessor processor, int port,
-                       StoreChanges changes, ScheduledExecutorService refresher) {
-        this.changes = changes;
+                       LiveState live, ScheduledExecutorService refresher) {
+        this.live = live;
         this.refresher = refresher;
         this.processor = processor;
         this.db = db;
@@ -118,39 +112,24 @@ public final class IdexServer implements AutoCloseable {
      */
     public static IdexServer start(ServerConfig config, PrintStream console, boolean consoleIsTerminal) {
         long started = System.nanoTime();
+        LongSupplier clock = config.clock();
         Database db = Database.open(config.store(), config.poolSize(), Database.Holder.SERVER);
         // What a failed start (a port in use…) has already started, stopped in reverse order before the store closes.
         Deque<Runnable> undo = new ArrayDeque<>();
         try {
-            // Job files hold identifiers of people: owner-only, and refused if another account can write the directory.
+            // Stores. Job files hold identifiers of people: owner-only, and refused if another account can write there.
             Path filesDir = OwnerOnly.directory(config.filesDir());
             DeploymentSettings deployment = DeploymentSettings.resolve(db.jdbi(), config.scope(), config.environment(), true);
-            SaltStore saltStore = new SaltStore(db.jdbi());
-            ClientKeyStore keyStore = new ClientKeyStore(db.jdbi(), SecretsKey.load(config.store().dataDir()));
-            int sealed = keyStore.sealPlainSecrets();
-            if (sealed > 0) {
-                LOG.info("Sealed {} client secrets stored in plain text by an older idex", sealed);
-            }
-            bootstrap(config, deployment, saltStore, keyStore, console, consoleIsTerminal);
+            // The server keeps a copy of the salt set beside the store, for a start that reads a file, not 133 MB of rows.
+            Stores stores = Stores.open(db, config.store().dataDir(), SALT_SET_COPY);
+            sealPlainSecrets(stores.clientKeys());
+            bootstrap(config, deployment, stores.salts(), stores.clientKeys(), console, consoleIsTerminal);
 
-            LiveSalts salts = new LiveSalts(saltStore);
+            // Live state, read by requests from memory.
+            LiveState live = LiveState.load(stores);
+            LiveSalts salts = live.salts();
             HeapCheck.warnIfShort(salts.current().count(), Runtime.getRuntime().maxMemory());
-            OptOutStore optOutStore = new OptOutStore(db.jdbi());
-            LiveOptOuts optOuts = new LiveOptOuts(optOutStore, salts.current());
-            ClientKeys keys = new ClientKeys();
-            keys.replace(keyStore.list());
-            ApiKeyStore apiKeyStore = new ApiKeyStore(db.jdbi());
-            ApiKeys apiKeys = new ApiKeys();
-            apiKeys.replace(apiKeyStore.list());
-
-            PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            new JvmMemoryMetrics().bindTo(metrics);
-            new JvmGcMetrics().bindTo(metrics);
-            new JvmThreadMetrics().bindTo(metrics);
-            new ProcessorMetrics().bindTo(metrics);
-            new UptimeMetrics().bindTo(metrics);
-            metrics.gauge("idex.uid2.salt.buckets", salts, s -> s.current().count());
-
+            PrometheusMeterRegistry metrics = metrics(salts);
             int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
             Vertx vertx = Vertx.vertx(new VertxOptions()
                     .setEventLoopPoolSize(eventLoops)
@@ -159,57 +138,52 @@ public final class IdexServer implements AutoCloseable {
             undo.push(() -> vertx.close().await());
             BodyBudget bodies = new BodyBudget(config.bodyBudget());
             metrics.gauge("idex.http.body.budget.reserved.bytes", bodies, BodyBudget::reserved);
-            EncryptedEndpoint envelope = new EncryptedEndpoint(keys, config.clock(), bodies);
-            ExchangeApi exchange = new ExchangeApi(vertx, apiKeys, bodies);
-            EndpointStore endpoints = new EndpointStore(db.jdbi());
-            IdentityStore identities = new IdentityStore(db.jdbi());
-            X1Ids x1Ids = X1Ids.of(db.jdbi());
-            JobStore jobStore = new JobStore(db.jdbi());
-            // Scheduled jobs: their occurrences fire from the task on the server's one db-scheduler Scheduler.
-            ScheduledJobStore scheduledJobStore = new ScheduledJobStore(db.jdbi());
-            OccurrenceJobs occurrences = new OccurrenceJobs(scheduledJobStore, jobStore, config.clock());
+
+            // Background work: scheduled jobs' occurrences (on the node's one db-scheduler Scheduler), job processing.
+            OccurrenceJobs occurrences = new OccurrenceJobs(stores.scheduledJobs(), stores.jobs(), clock);
             CustomTask<ScheduledJobTaskData> occurrenceTask = ScheduledJobTask.task(occurrences);
-            Scheduler scheduler = scheduler(config, db, occurrenceTask);
+            Scheduler scheduler = scheduler(config, stores.saltRotation(), db, occurrenceTask);
             undo.push(scheduler::stop);
-            ScheduledJobs scheduledJobs = new ScheduledJobs(scheduledJobStore, occurrences, jobStore, scheduler,
-                    occurrenceTask, config.clock());
+            ScheduledJobs scheduledJobs = new ScheduledJobs(stores.scheduledJobs(), occurrences, stores.jobs(), scheduler,
+                    occurrenceTask, clock);
             JobFiles jobFiles = new JobFiles(filesDir, FileIo.forDirectory(filesDir, config.jobs().directIo()));
-            JobProcessor processor = new JobProcessor(jobStore, endpoints, identities,
-                    new IdentityFilterRules(db.jdbi()), jobFiles, () -> UidSnapshot.current(deployment, salts, optOuts),
-                    deployment.scope(), config.jobs(), config.clock());
+            JobProcessor processor = new JobProcessor(stores.jobs(), stores.endpoints(), stores.identities(),
+                    stores.filterRules(), jobFiles, () -> UidSnapshot.current(deployment, salts, live.optOuts()),
+                    deployment.scope(), config.jobs(), clock);
             undo.push(processor::close);
             jobFiles.removePartials();
-            JobRoutes jobRoutes = new JobRoutes(jobStore, endpoints, jobFiles, deployment.scope(), scheduledJobs,
-                    config.clock());
-            ApiServer api = new ApiServer(vertx, metrics, config.accessLog())
-                    .mount(router -> Uid2Routes.mount(router, envelope, new BucketsEndpoint(salts),
-                            new IdentityMapEndpoints(salts, optOuts, deployment.scope().scopeBit(),
-                                    deployment.environment().envBits(), config.clock())))
-                    .mount(router -> EndpointRoutes.mount(router, exchange, endpoints, config.clock()))
-                    .mount(router -> new IdentityRoutes(identities, x1Ids, endpoints).mount(router, exchange))
-                    .mount(router -> new EventRoutes(endpoints, identities, x1Ids, config.clock()).mount(router, exchange))
-                    .mount(router -> jobRoutes.mount(router, exchange,
-                            new JobUpload(vertx, exchange, jobRoutes, jobStore, jobFiles, endpoints, config.clock(),
-                                    processor)))
-                    .mount(router -> new SegmentDataFiles(vertx, exchange, jobRoutes, jobStore, jobFiles).mount(router))
-                    .mount(router -> new ScheduledJobRoutes(scheduledJobs, endpoints).mount(router, exchange))
-                    .mount(router -> new IdentityFilterRoutes(new IdentityFilterStore(db.jdbi()), endpoints)
-                            .mount(router, exchange));
-            api.mount(ApiDocs::mount);
-            StoreChanges changes = new StoreChanges(keyStore, keys, apiKeyStore, apiKeys, salts, optOuts);
-            ScheduledExecutorService refresher = refreshPeriodically(changes);
-            undo.push(() -> stop(refresher));
 
+            // Features: every route the server serves, in the order they are matched.
+            ExchangeApi exchange = new ExchangeApi(vertx, live.apiKeys(), bodies);
+            ApiServer api = new ApiServer(vertx, metrics, config.accessLog())
+                    .mount(new Uid2Routes(new EncryptedEndpoint(live.clientKeys(), clock, bodies),
+                            new BucketsEndpoint(salts), new IdentityMapEndpoints(salts, live.optOuts(),
+                            deployment.scope().scopeBit(), deployment.environment().envBits(), clock)))
+                    .mount(new EndpointRoutes(exchange, stores.endpoints(), clock))
+                    .mount(new IdentityRoutes(exchange, stores.identities(), stores.x1Ids(), stores.endpoints()))
+                    .mount(new EventRoutes(exchange, stores.endpoints(), stores.identities(), stores.x1Ids(), clock))
+                    .mount(new JobUpload(vertx, exchange, stores.jobs(), jobFiles, stores.endpoints(), clock, processor))
+                    .mount(new JobRoutes(exchange, stores.jobs(), stores.endpoints(), jobFiles, deployment.scope(),
+                            scheduledJobs, clock))
+                    .mount(new SegmentDataFiles(vertx, exchange, stores.jobs(), jobFiles))
+                    .mount(new ScheduledJobRoutes(exchange, scheduledJobs, stores.endpoints()))
+                    .mount(new IdentityFilterRoutes(exchange, stores.filters(), stores.endpoints()))
+                    .mount(new ApiDocs());
+
+            // Background work that reads the store: refreshing live state, occurrences, processing; then crypto warm-up.
+            ScheduledExecutorService refresher = refreshPeriodically(live);
+            undo.push(() -> stop(refresher));
             scheduler.start();
             scheduledJobs.resume();
-            CryptoWarmUp.startInBackground();
             int port = api.start(config.host(), config.port(), eventLoops);
             LOG.info("idex listening on http://{}:{} ({} {}, {} salt buckets, store {}, {} transport) in {} ms",
                     config.host(), port, deployment.scope(), deployment.environment().name().toLowerCase(),
                     salts.current().count(), config.store().display(),
                     vertx.isNativeTransportEnabled() ? "epoll" : "NIO", (System.nanoTime() - started) / 1_000_000);
             processor.start();
-            return new IdexServer(db, vertx, api, scheduler, processor, port, changes, refresher);
+            // Once listening: on two cores its JIT work would otherwise hold up the start it exists to shorten.
+            CryptoWarmUp.startInBackground();
+            return new IdexServer(db, vertx, api, scheduler, processor, port, live, refresher);
         } catch (Throwable e) { // Vert.x's await() may rethrow a checked exception unchecked
             while (!undo.isEmpty()) {
                 try {
@@ -223,14 +197,34 @@ public final class IdexServer implements AutoCloseable {
         }
     }
 
+    private static void sealPlainSecrets(ClientKeyStore keyStore) {
+        int sealed = keyStore.sealPlainSecrets();
+        if (sealed > 0) {
+            LOG.info("Sealed {} client secrets stored in plain text by an older idex", sealed);
+        }
+    }
+
+    /** JVM and process metrics, and the salt bucket count, for `/metrics`. */
+    private static PrometheusMeterRegistry metrics(LiveSalts salts) {
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(metrics);
+        new JvmGcMetrics().bindTo(metrics);
+        new JvmThreadMetrics().bindTo(metrics);
+        new ProcessorMetrics().bindTo(metrics);
+        new UptimeMetrics().bindTo(metrics);
+        metrics.gauge("idex.uid2.salt.buckets", salts, s -> s.current().count());
+        return metrics;
+    }
+
     /**
      * The db-scheduler Scheduler of this node, on the server's clock (tests move it): the scheduled jobs' task always,
      * salt rotation when it is on. With several nodes on one database each execution runs on one of them.
      */
-    private static Scheduler scheduler(ServerConfig config, Database db, CustomTask<ScheduledJobTaskData> occurrenceTask) {
+    private static Scheduler scheduler(ServerConfig config, SaltRotation rotation, Database db,
+                                       CustomTask<ScheduledJobTaskData> occurrenceTask) {
         SchedulerBuilder builder = Scheduler.create(db.dataSource(), occurrenceTask);
         if (!ServerConfig.ROTATION_OFF.equalsIgnoreCase(config.rotationSchedule())) {
-            builder.startTasks(SaltRotationSchedule.task(config.rotationSchedule(), new SaltRotation(db.jdbi()), config.clock()));
+            builder.startTasks(SaltRotationSchedule.task(config.rotationSchedule(), rotation, config.clock()));
         }
         return builder
                 .threads(2)
@@ -292,56 +286,12 @@ public final class IdexServer implements AutoCloseable {
         console.println(manage);
     }
 
-    /** Picks up what admin commands and other nodes changed in the store. */
-    private static final class StoreChanges {
-        private final ClientKeyStore keyStore;
-        private final ClientKeys keys;
-        private final LiveSalts salts;
-        private final LiveOptOuts optOuts;
-        private final ApiKeyStore apiKeyStore;
-        private final ApiKeys apiKeys;
-        private String keyVersion;
-        private String apiKeyVersion;
-
-        StoreChanges(ClientKeyStore keyStore, ClientKeys keys, ApiKeyStore apiKeyStore, ApiKeys apiKeys, LiveSalts salts,
-                     LiveOptOuts optOuts) {
-            this.keyStore = keyStore;
-            this.keys = keys;
-            this.apiKeyStore = apiKeyStore;
-            this.apiKeys = apiKeys;
-            this.apiKeyVersion = apiKeyStore.version();
-            this.salts = salts;
-            this.optOuts = optOuts;
-            this.keyVersion = keyStore.version();
-        }
-
-        /** Stops what keeps the store up to date in the background (the salt snapshot writer). */
-        void close() {
-            salts.close();
-        }
-
-        synchronized void apply() {
-            String v = keyStore.version();
-            if (!v.equals(keyVersion)) {
-                keys.replace(keyStore.list());
-                keyVersion = v;
-            }
-            String a = apiKeyStore.version();
-            if (!a.equals(apiKeyVersion)) {
-                apiKeys.replace(apiKeyStore.list());
-                apiKeyVersion = a;
-            }
-            salts.refresh();
-            optOuts.refresh(salts.current());
-        }
-    }
-
     /**
      * On a thread of its own rather than a Vert.x timer and worker: a refresh in flight when Vert.x closes would
      * complete on a terminated event loop and print a stack trace on every normal stop. This thread is stopped,
      * and its refresh waited for, before Vert.x closes.
      */
-    private static ScheduledExecutorService refreshPeriodically(StoreChanges changes) {
+    private static ScheduledExecutorService refreshPeriodically(LiveState live) {
         ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "idex-store-refresh");
             t.setDaemon(true);
@@ -349,7 +299,7 @@ public final class IdexServer implements AutoCloseable {
         });
         refresher.scheduleWithFixedDelay(() -> {
             try {
-                changes.apply();
+                live.refresh();
             } catch (RuntimeException e) {
                 LOG.warn("Refreshing from the store failed: {}", e.toString());
             }
@@ -368,15 +318,15 @@ public final class IdexServer implements AutoCloseable {
 
     /** Applies store changes now rather than at the next periodic refresh (tests, and operators via signals later). */
     public void refreshNow() {
-        changes.apply();
+        live.refresh();
     }
 
     public int port() {
         return port;
     }
 
-    /** Every method and path the HTTP server serves ({@link ApiServer#routes}). */
-    public java.util.List<ApiServer.ServedRoute> routes() {
+    /** Every route this server serves (method and path), as its features mounted them. */
+    public List<RouteInfo> routes() {
         return api.routes();
     }
 
@@ -388,7 +338,7 @@ public final class IdexServer implements AutoCloseable {
     public void close() {
         api.stop();
         stop(refresher);
-        changes.close();
+        live.close();
         scheduler.stop();
         processor.close();
         vertx.close().await();

@@ -3,7 +3,7 @@ package idex.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import idex.exchange.accounts.Account;
 import idex.exchange.accounts.AccountStore;
-import idex.http.Json;
+import idex.json.Json;
 import idex.store.Database;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

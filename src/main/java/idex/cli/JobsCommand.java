@@ -1,7 +1,7 @@
 package idex.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import idex.http.Json;
+import idex.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.exchange.accounts.ApiKey;
 import idex.exchange.accounts.ApiKeyStore;
 import idex.exchange.accounts.IssuedApiKey;
-import idex.http.Json;
+import idex.json.Json;
 import idex.store.Database;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

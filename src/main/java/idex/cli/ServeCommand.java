@@ -2,7 +2,7 @@ package idex.cli;
 
 import idex.IdexServer;
 import idex.ServerConfig;
-import idex.exchange.jobs.JobSettings;
+import idex.exchange.jobs.model.JobSettings;
 import idex.http.BodyBudget;
 import idex.uid2.IdentityEnvironment;
 import idex.uid2.Uid2Scope;
@@ -94,13 +94,18 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        ServerConfig config = new ServerConfig(host, port, store.location(), store.poolSize(),
-                scope == null || scope.isBlank() ? null : Uid2Scope.parse(scope),
-                environment == null || environment.isBlank() ? null : IdentityEnvironment.parse(environment),
-                saltBuckets, rotationSchedule, ServerConfig.DEFAULT_SCHEDULER_POLLING, System::currentTimeMillis,
-                filesDir != null ? filesDir : store.dataDir().resolve("files"),
-                new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter, followUploads, directIo), accessLog,
-                bodyBudgetMib > 0 ? bodyBudgetMib * 1024L * 1024 : BodyBudget.ofHeap().bytes());
+        ServerConfig config = ServerConfig.builder()
+                .host(host).port(port)
+                .store(store.location()).poolSize(store.poolSize())
+                .scope(scope == null || scope.isBlank() ? null : Uid2Scope.parse(scope))
+                .environment(environment == null || environment.isBlank() ? null : IdentityEnvironment.parse(environment))
+                .saltBuckets(saltBuckets).rotationSchedule(rotationSchedule)
+                .schedulerPolling(ServerConfig.DEFAULT_SCHEDULER_POLLING).clock(System::currentTimeMillis)
+                .filesDir(filesDir != null ? filesDir : store.dataDir().resolve("files"))
+                .jobs(new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter, followUploads, directIo))
+                .accessLog(accessLog)
+                .bodyBudget(bodyBudgetMib > 0 ? bodyBudgetMib * 1024L * 1024 : BodyBudget.ofHeap().bytes())
+                .build();
         IdexServer server = IdexServer.start(config, System.out, onTerminal());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

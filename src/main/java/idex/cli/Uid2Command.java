@@ -1,7 +1,7 @@
 package idex.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import idex.http.Json;
+import idex.json.Json;
 import idex.store.Database;
 import idex.store.SecretsKey;
 import idex.uid2.DeploymentSettings;

@@ -1,24 +1,22 @@
 package idex.exchange;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.exchange.accounts.ApiKeys;
 import idex.exchange.accounts.Caller;
 import idex.http.ApiError;
 import idex.http.BodyBudget;
+import idex.http.ErrorAnswers;
 import idex.http.BoundedBody;
-import idex.http.Json;
+import idex.json.Json;
 import idex.http.Reply;
 import idex.http.StorableText;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.Map;
 
@@ -26,16 +24,12 @@ import java.util.Map;
  * The HTTP plumbing every exchange call shares: the bearer key is checked on the event loop (401 before a body is
  * read), the body is read up to a limit (413 beyond) within a budget shared by the process (503 when it does not
  * fit), and the call itself runs on the worker pool, which is sized
- * to the connection pool, so that JDBC never blocks an event loop. An {@link ApiError} becomes its status and
- * `{"message":…}`.
+ * to the connection pool, so that JDBC never blocks an event loop. Failures are answered by {@link ErrorAnswers}.
  */
 public final class ExchangeApi {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ExchangeApi.class);
     /** JSON bodies of the exchange API (registrations, filters, event batches) stay well below this. */
     public static final int JSON_LIMIT = 16 * 1024 * 1024;
-    /** HTTP/2 error code CANCEL: the stream is no longer needed. */
-    private static final long CANCEL = 0x8;
 
     /** One call of the API, run on a worker thread. */
     @FunctionalInterface
@@ -50,6 +44,12 @@ public final class ExchangeApi {
             return query.get(name);
         }
 
+        /** A query parameter that seed 004 spells two ways (`endpointId`, `endpointID` in job listings). */
+        public String query(String name, String otherSpelling) {
+            String value = query.get(name);
+            return value != null ? value : query.get(otherSpelling);
+        }
+
         public String path(String name) {
             return path.get(name);
         }
@@ -57,7 +57,7 @@ public final class ExchangeApi {
         /** The body as JSON; 400 when it is missing or not JSON. */
         public JsonNode json() {
             if (body == null || body.length() == 0) {
-                throw ApiError.badRequest("The request needs a JSON body.");
+                throw Refusal.invalid("The request needs a JSON body.");
             }
             try {
                 JsonNode tree = Json.MAPPER.readTree(body.getBytes());
@@ -65,12 +65,12 @@ public final class ExchangeApi {
                 return tree;
             } catch (JsonProcessingException e) {
                 if (e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Trailing token")) {
-                    throw ApiError.badRequest("The body goes on after its JSON value (line " + e.getLocation().getLineNr()
+                    throw Refusal.invalid("The body goes on after its JSON value (line " + e.getLocation().getLineNr()
                             + ", column " + e.getLocation().getColumnNr() + "): send exactly one JSON document.");
                 }
-                throw ApiError.badRequest("The body is not valid JSON: " + e.getOriginalMessage() + ".");
+                throw Refusal.invalid("The body is not valid JSON: " + e.getOriginalMessage() + ".");
             } catch (java.io.IOException e) {
-                throw ApiError.badRequest("The body could not be read as JSON.");
+                throw Refusal.invalid("The body could not be read as JSON.");
             }
         }
     }
@@ -114,13 +114,13 @@ public final class ExchangeApi {
             BoundedBody.read(ctx, JSON_LIMIT, bodies).onComplete(ar -> {
                 if (ar.failed()) {
                     if (ar.cause() instanceof BoundedBody.TooLarge) {
-                        refuseUnreadBody(ctx, new ApiError(413, "The body is larger than " + JSON_LIMIT / (1024 * 1024)
+                        ErrorAnswers.sendDroppingBody(ctx, new ApiError(413, "The body is larger than " + JSON_LIMIT / (1024 * 1024)
                                 + " MiB (" + JSON_LIMIT + " bytes), the limit of a request: send fewer items per"
                                 + " request."));
                     } else if (ar.cause() instanceof BoundedBody.OverBudget) {
                         // the body is being dropped as it arrives: the connection stays usable
                         ctx.response().putHeader("Retry-After", Integer.toString(BodyBudget.RETRY_AFTER_SECONDS));
-                        fail(ctx, bodies.busy());
+                        ErrorAnswers.send(ctx, bodies.busy());
                     } else {
                         ctx.fail(ar.cause());
                     }
@@ -138,7 +138,7 @@ public final class ExchangeApi {
 
     /**
      * The same for a request whose body is streamed later (an upload): a 401 then drops the unread body as
-     * {@link #refuseUnreadBody} does. A client that sent `Expect: 100-continue` has not sent its body and must not
+     * {@link ErrorAnswers#sendDroppingBody} does. A client that sent `Expect: 100-continue` has not sent its body and must not
      * be left on a connection where the server still expects it.
      */
     public Caller authenticateBeforeBody(RoutingContext ctx) {
@@ -148,14 +148,14 @@ public final class ExchangeApi {
     /** Also refuses (400) query and path parameters the store could not keep ({@link StorableText}). */
     private Caller authenticate(RoutingContext ctx, boolean bodyUnread) {
         Caller caller = keys.authenticate(ctx.request().getHeader("Authorization"));
-        ApiError refusal = null;
+        RuntimeException refusal = null;
         if (caller == null) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
             refusal = ApiError.unauthorized();
         } else {
             try {
                 StorableText.requireInParameters(ctx.queryParams(), ctx.pathParams());
-            } catch (ApiError e) {
+            } catch (Refusal e) {
                 refusal = e;
             }
         }
@@ -163,9 +163,9 @@ public final class ExchangeApi {
             return caller;
         }
         if (bodyUnread) {
-            refuseUnreadBody(ctx, refusal);
+            ErrorAnswers.sendDroppingBody(ctx, refusal);
         } else {
-            fail(ctx, refusal);
+            ErrorAnswers.send(ctx, refusal);
         }
         return null;
     }
@@ -175,43 +175,9 @@ public final class ExchangeApi {
             if (ar.succeeded()) {
                 Reply r = ar.result();
                 ctx.response().setStatusCode(r.status()).putHeader("Content-Type", r.contentType()).end(r.body());
-            } else if (ar.cause() instanceof ApiError e) {
-                fail(ctx, e);
             } else {
-                LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), ar.cause());
-                fail(ctx, new ApiError(500, "Internal server error."));
+                ErrorAnswers.send(ctx, ar.cause());
             }
         });
-    }
-
-    /**
-     * Answers an error and then drops the rest of a body that is never read: on HTTP/1.x the connection is closed
-     * (a client still sending would otherwise wait forever on a paused socket, and the connection could never
-     * carry another request); on HTTP/2 only the stream is reset.
-     */
-    public static void refuseUnreadBody(RoutingContext ctx, ApiError e) {
-        if (ctx.response().ended()) {
-            return;
-        }
-        boolean http2 = ctx.request().version() == HttpVersion.HTTP_2;
-        if (!http2) {
-            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-        }
-        ctx.response().setStatusCode(e.status()).putHeader("Content-Type", "application/json").end(e.body())
-                .onComplete(done -> {
-                    if (http2) {
-                        ctx.response().reset(CANCEL);
-                    } else {
-                        ctx.request().connection().close();
-                    }
-                });
-    }
-
-    /** Answers an error as `{"message":…}`, unless an answer was already sent. */
-    public static void fail(RoutingContext ctx, ApiError e) {
-        if (ctx.response().ended()) {
-            return;
-        }
-        ctx.response().setStatusCode(e.status()).putHeader("Content-Type", "application/json").end(e.body());
     }
 }

@@ -14,15 +14,13 @@ import java.util.Properties;
  * come from its WebJar on the classpath, so the page works where no CDN can be reached; our own page and initializer
  * point it at `/openapi.yaml` (the WebJar's own initializer would load the Petstore example from the internet).
  */
-public final class ApiDocs {
+public final class ApiDocs implements Feature {
 
     private static final String WEBJAR = "META-INF/resources/webjars/swagger-ui/";
 
-    private ApiDocs() {
-    }
-
     /** Reads the files now, at start, so that no request reads the classpath on an event loop. */
-    public static void mount(Router router) {
+    @Override
+    public void mount(Router router) {
         // Answered as text: Vert.x then sets a HEAD answer's Content-Length too (ApiServer#headLength).
         String document = resource("openapi.yaml");
         String page = resource("docs/index.html");

@@ -1,6 +1,9 @@
 package idex.http;
 
-/** An answer other than success, with the sentence that tells the caller what to fix: `{"message":"…"}`. */
+/**
+ * A refusal only the HTTP edge can make (no valid key, a body too large, no room for a body, a range outside a
+ * file), with its status: domain code throws {@link idex.errors.Refusal} instead.
+ */
 public final class ApiError extends RuntimeException {
 
     private final int status;
@@ -14,27 +17,7 @@ public final class ApiError extends RuntimeException {
         return status;
     }
 
-    public static ApiError badRequest(String message) {
-        return new ApiError(400, message);
-    }
-
     public static ApiError unauthorized() {
         return new ApiError(401, "Missing, unknown or revoked key: send Authorization: Bearer <key>.");
-    }
-
-    public static ApiError forbidden(String message) {
-        return new ApiError(403, message);
-    }
-
-    public static ApiError notFound(String message) {
-        return new ApiError(404, message);
-    }
-
-    public static ApiError conflict(String message) {
-        return new ApiError(409, message);
-    }
-
-    public String body() {
-        return Json.write(Json.object().put("message", getMessage()));
     }
 }

@@ -22,11 +22,11 @@ import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * The HTTP server: one router, the operational endpoints every deployment has (`/ops/healthcheck`, `/metrics`),
- * request metrics, and a last-resort error handler. Features add their routes through `mount`.
+ * request metrics, and a last-resort error handler. Features add their routes through `mount`; `routes` lists
+ * them all.
  */
 public final class ApiServer {
 
@@ -59,17 +59,37 @@ public final class ApiServer {
         onlyMethods(router, "/metrics", "GET");
         router.route().failureHandler(this::failure);
         // No route for the path at all: the same JSON as every other error, not Vert.x's HTML page.
-        router.errorHandler(404, ctx -> answer(ctx, 404, "There is no " + ctx.request().path()
+        router.errorHandler(404, ctx -> ErrorAnswers.send(ctx, 404, "There is no " + ctx.request().path()
                 + " in this API: see docs/exchange-api.md and docs/uid2-operator.md for the paths there are."));
-        router.errorHandler(405, ctx -> answer(ctx, 405, "Method " + ctx.request().method().name()
+        router.errorHandler(405, ctx -> ErrorAnswers.send(ctx, 405, "Method " + ctx.request().method().name()
                 + " is not allowed on " + ctx.request().path() + "."));
         headLikeGet();
     }
 
-    public ApiServer mount(Consumer<Router> feature) {
-        feature.accept(router);
+    public ApiServer mount(Feature feature) {
+        feature.mount(router);
         headLikeGet();
         return this;
+    }
+
+    /**
+     * Every route served, in the order it was mounted: method and path. HEAD is listed only where a route has it
+     * without GET, since every GET route answers HEAD too ({@link #headLikeGet}); the catch-all 405 routes of
+     * {@link #onlyMethods} name no method and are not listed.
+     */
+    public List<RouteInfo> routes() {
+        List<RouteInfo> out = new ArrayList<>();
+        for (Route route : router.getRoutes()) {
+            if (route.getPath() == null || route.methods() == null || route.methods().isEmpty()) {
+                continue;
+            }
+            route.methods().stream()
+                    .filter(m -> m != HttpMethod.HEAD || !route.methods().contains(HttpMethod.GET))
+                    .map(HttpMethod::name).sorted()
+                    // A prefix route (`/docs/*`) keeps its `*`: Vert.x gives its path without it.
+                    .forEach(m -> out.add(new RouteInfo(m, route.isExactPath() ? route.getPath() : route.getPath() + "*")));
+        }
+        return List.copyOf(out);
     }
 
     /**
@@ -106,29 +126,6 @@ public final class ApiServer {
 
     public Vertx vertx() {
         return vertx;
-    }
-
-    /** A method a path serves: `path` as mounted (`:name` a path parameter, a trailing `*` any rest of the path). */
-    public record ServedRoute(String method, String path) {
-    }
-
-    /**
-     * Every method and path the router serves, HEAD included wherever GET is, in mounting order: what the OpenAPI
-     * document must describe. Routes for any method (the 405 answers, request measuring) serve no operation and are
-     * left out.
-     */
-    public List<ServedRoute> routes() {
-        List<ServedRoute> served = new ArrayList<>();
-        for (Route route : router.getRoutes()) {
-            if (route.getPath() == null || route.methods() == null || route.methods().isEmpty()) {
-                continue;
-            }
-            String path = route.isExactPath() ? route.getPath() : route.getPath() + "*";
-            for (HttpMethod method : route.methods()) {
-                served.add(new ServedRoute(method.name(), path));
-            }
-        }
-        return served;
     }
 
     /**
@@ -204,21 +201,12 @@ public final class ApiServer {
      */
     public static void onlyMethods(Router router, String path, String allow) {
         String allowed = allowWithHead(allow);
-        router.route(path).handler(ctx -> {
-            ctx.response().putHeader("Allow", allowed);
-            answer(ctx, 405, "Method " + ctx.request().method().name() + " is not allowed on " + ctx.request().path()
-                    + ": use " + allowed + ".");
-        });
+        router.route(path).handler(ctx -> ErrorAnswers.methodNotAllowed(ctx, allowed));
     }
 
     /** The Allow value for `allow`: HEAD follows GET, as {@link #headLikeGet} makes it. */
     public static String allowWithHead(String allow) {
         return allow.matches("(.*, )?GET(, .*)?") && !allow.contains("HEAD") ? allow.replace("GET", "GET, HEAD") : allow;
-    }
-
-    private static void answer(RoutingContext ctx, int status, String message) {
-        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
-                .end(Json.write(Json.object().put("message", message)));
     }
 
     private void measure(RoutingContext ctx) {
@@ -238,8 +226,8 @@ public final class ApiServer {
     }
 
     private void failure(RoutingContext ctx) {
-        if (ctx.failure() instanceof ApiError error && !ctx.response().headWritten()) {
-            ctx.response().setStatusCode(error.status()).putHeader("Content-Type", "application/json").end(error.body());
+        if (ErrorAnswers.isRefusal(ctx.failure()) && !ctx.response().headWritten()) {
+            ErrorAnswers.send(ctx, ctx.failure());
             return;
         }
         int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
@@ -252,7 +240,6 @@ public final class ApiServer {
         }
         String message = status == 404 ? "Not found." : status == 405 ? "Method not allowed." : status < 500
                 ? "Bad request." : "Internal server error.";
-        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
-                .end("{\"message\":\"" + message + "\"}");
+        ErrorAnswers.send(ctx, status, message);
     }
 }

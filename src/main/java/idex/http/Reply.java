@@ -1,5 +1,7 @@
 package idex.http;
 
+import idex.json.Json;
+
 /** A whole answer built off the event loop: status, content type and body text. */
 public record Reply(int status, String contentType, String body) {
 

@@ -1,5 +1,6 @@
 package idex.http;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.MultiMap;
 
@@ -58,13 +59,13 @@ public final class StorableText {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (nul && c == 0) {
-                throw ApiError.badRequest(what + " contains the NUL character (%00), which no name or value here"
+                throw Refusal.invalid(what + " contains the NUL character (%00), which no name or value here"
                         + " can hold: remove it.");
             }
             if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
                 i++;
             } else if (Character.isSurrogate(c)) {
-                throw ApiError.badRequest(what + " contains an unpaired UTF-16 surrogate (\\u"
+                throw Refusal.invalid(what + " contains an unpaired UTF-16 surrogate (\\u"
                         + Integer.toHexString(c) + "), which is not Unicode text and could never be found again: send"
                         + " the character it was meant to be, or pair the escape (\\ud800-\\udbff then \\udc00-\\udfff).");
             }

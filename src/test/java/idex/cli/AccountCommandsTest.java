@@ -1,7 +1,7 @@
 package idex.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import idex.http.Json;
+import idex.json.Json;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeClient;
 import idex.support.TestServer;

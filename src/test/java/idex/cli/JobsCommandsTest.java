@@ -1,8 +1,8 @@
 package idex.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import idex.exchange.jobs.JobFiles;
-import idex.http.Json;
+import idex.exchange.jobs.store.JobFiles;
+import idex.json.Json;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
 import idex.support.ExchangeAccounts.TestEndpoint;

@@ -1,5 +1,6 @@
 package idex.http;
 
+import idex.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;

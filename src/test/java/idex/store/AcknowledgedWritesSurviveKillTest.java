@@ -2,8 +2,8 @@ package idex.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.Main;
-import idex.exchange.jobs.JobStatus;
-import idex.http.Json;
+import idex.exchange.jobs.model.JobStatus;
+import idex.json.Json;
 import idex.store.embedded.EmbeddedPostgres;
 import idex.support.Eventually;
 import idex.support.OpenApiDocument;

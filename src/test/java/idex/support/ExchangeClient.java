@@ -1,7 +1,7 @@
 package idex.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import idex.http.Json;
+import idex.json.Json;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

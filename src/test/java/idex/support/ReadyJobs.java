@@ -1,6 +1,6 @@
 package idex.support;
 
-import idex.exchange.jobs.JobFiles;
+import idex.exchange.jobs.store.JobFiles;
 import idex.support.ExchangeAccounts.TestEndpoint;
 
 import java.io.IOException;

@@ -2,7 +2,7 @@ package idex.support;
 
 import idex.IdexServer;
 import idex.ServerConfig;
-import idex.exchange.jobs.JobSettings;
+import idex.exchange.jobs.model.JobSettings;
 import idex.http.BodyBudget;
 import idex.store.Database;
 import idex.store.SecretsKey;
@@ -157,9 +157,13 @@ public final class TestServer implements AutoCloseable {
 
     private void boot() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ServerConfig config = new ServerConfig("127.0.0.1", 0, store, 4, scope, environment, saltBuckets,
-                rotationSchedule, java.time.Duration.ofMillis(200), () -> realClock ? System.currentTimeMillis() : clock.get(),
-                filesDir, jobSettings, accessLog, bodyBudget);
+        ServerConfig config = ServerConfig.builder()
+                .host("127.0.0.1").port(0).store(store).poolSize(4)
+                .scope(scope).environment(environment).saltBuckets(saltBuckets)
+                .rotationSchedule(rotationSchedule).schedulerPolling(java.time.Duration.ofMillis(200))
+                .clock(() -> realClock ? System.currentTimeMillis() : clock.get())
+                .filesDir(filesDir).jobs(jobSettings).accessLog(accessLog).bodyBudget(bodyBudget)
+                .build();
         // Output captured here is no terminal, as a service's log is not.
         server = IdexServer.start(config, new PrintStream(out, true, StandardCharsets.UTF_8), false);
         console = out.toString(StandardCharsets.UTF_8);
@@ -196,7 +200,7 @@ public final class TestServer implements AutoCloseable {
     }
 
     /** Every method and path the server serves. */
-    public java.util.List<idex.http.ApiServer.ServedRoute> routes() {
+    public java.util.List<idex.http.RouteInfo> routes() {
         return server.routes();
     }
 

@@ -1,6 +1,7 @@
 package idex.exchange.accounts;
 
-import idex.http.ApiError;
+import idex.errors.Refusal;
+import idex.http.PositiveId;
 
 /**
  * Who is calling, as its bearer key says: an account-level key (endpointId null) acts across the account, an
@@ -21,13 +22,13 @@ public record Caller(String keyId, long accountId, Long endpointId) {
         Long named = parseEndpointId(endpointIdParam);
         if (endpointId != null) {
             if (named != null && !named.equals(endpointId)) {
-                throw ApiError.forbidden("This key belongs to endpoint " + endpointId + " and cannot act for endpoint "
+                throw Refusal.forbidden("This key belongs to endpoint " + endpointId + " and cannot act for endpoint "
                         + named + "; use that endpoint's key or an account-level key.");
             }
             return endpointId;
         }
         if (named == null) {
-            throw ApiError.badRequest("An account-level key must name the endpoint: add ?endpointId=….");
+            throw Refusal.invalid("An account-level key must name the endpoint: add ?endpointId=….");
         }
         return named;
     }
@@ -35,7 +36,7 @@ public record Caller(String keyId, long accountId, Long endpointId) {
     /** Only endpoint-level keys may call this. */
     public long requireEndpointKey(String what) {
         if (endpointId == null) {
-            throw ApiError.forbidden(what + " needs an endpoint-level key: the endpoint acts as itself.");
+            throw Refusal.forbidden(what + " needs an endpoint-level key: the endpoint acts as itself.");
         }
         return endpointId;
     }
@@ -43,7 +44,27 @@ public record Caller(String keyId, long accountId, Long endpointId) {
     /** Only account-level keys may call this. */
     public void requireAccountKey(String what) {
         if (endpointId != null) {
-            throw ApiError.forbidden(what + " needs an account-level key.");
+            throw Refusal.forbidden(what + " needs an account-level key.");
+        }
+    }
+
+    /**
+     * Whether the caller may see what an endpoint produces or receives: an account key all of its account's, an
+     * endpoint key what its endpoint is the producer or destination of.
+     */
+    public boolean isPartyTo(long producerEndpointId, Long destinationEndpointId) {
+        return endpointId == null || endpointId == producerEndpointId || endpointId.equals(destinationEndpointId);
+    }
+
+    /** Whether the caller may act for `endpoint`: it is its key, or an account key. */
+    public boolean actsFor(Long endpoint) {
+        return endpointId == null || endpointId.equals(endpoint);
+    }
+
+    /** Only `endpoint`'s key or an account key may do `what` as the job's `role`: 403 otherwise. */
+    public void requireActingFor(Long endpoint, String what, String role) {
+        if (!actsFor(endpoint)) {
+            throw Refusal.forbidden(what + " is for the job's " + role + " endpoint or an account-level key.");
         }
     }
 
@@ -51,14 +72,7 @@ public record Caller(String keyId, long accountId, Long endpointId) {
         if (text == null) {
             return null;
         }
-        try {
-            long id = Long.parseLong(text.trim());
-            if (id <= 0) {
-                throw new NumberFormatException();
-            }
-            return id;
-        } catch (NumberFormatException e) {
-            throw ApiError.badRequest("endpointId must be a positive whole number, not '" + text + "'.");
-        }
+        return PositiveId.parse(text.trim()).orElseThrow(() ->
+                Refusal.invalid("endpointId must be a positive whole number, not '" + text + "'."));
     }
 }

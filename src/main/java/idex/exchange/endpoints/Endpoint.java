@@ -1,7 +1,7 @@
 package idex.exchange.endpoints;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import idex.http.Json;
+import idex.json.Json;
 
 /** A registered endpoint of an account. */
 public record Endpoint(long endpointId, long accountId, Registration registration, long created, long updated) {

@@ -4,19 +4,30 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import idex.exchange.ExchangeApi;
 import idex.exchange.accounts.Caller;
 import idex.http.ApiServer;
-import idex.http.Json;
+import idex.http.Feature;
+import idex.json.Json;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
 
 import java.util.function.LongSupplier;
 
 /** `POST`, `GET` and `PUT /v1/endpoint`: registering the applications of an account. */
-public final class EndpointRoutes {
+public final class EndpointRoutes implements Feature {
 
-    private EndpointRoutes() {
+    private final ExchangeApi api;
+    private final EndpointStore endpoints;
+    private final EndpointScope scope;
+    private final LongSupplier clock;
+
+    public EndpointRoutes(ExchangeApi api, EndpointStore endpoints, LongSupplier clock) {
+        this.api = api;
+        this.endpoints = endpoints;
+        this.scope = new EndpointScope(endpoints);
+        this.clock = clock;
     }
 
-    public static void mount(Router router, ExchangeApi api, EndpointStore endpoints, LongSupplier clock) {
+    @Override
+    public void mount(Router router) {
         router.post("/v1/endpoint").handler(api.withBody(req -> {
             req.caller().requireAccountKey("Registering an endpoint");
             Registration registration = Registration.parse(req.json());
@@ -33,7 +44,7 @@ public final class EndpointRoutes {
                 endpoints.list(caller.accountId()).forEach(e -> all.add(e.toJson()));
                 return Reply.json(all);
             }
-            return Reply.json(endpoints.require(caller.accountId(), caller.endpointFor(named)).toJson());
+            return Reply.json(scope.endpoint(caller, named).toJson());
         }));
         router.put("/v1/endpoint").handler(api.withBody(req -> {
             long endpointId = req.caller().requireEndpointKey("Updating a registration");

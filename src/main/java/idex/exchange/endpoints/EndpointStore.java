@@ -1,9 +1,9 @@
 package idex.exchange.endpoints;
 
+import idex.errors.Refusal;
 import idex.exchange.accounts.ApiKeyStore;
 import idex.exchange.accounts.IssuedApiKey;
-import idex.http.ApiError;
-import idex.http.Json;
+import idex.json.Json;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.mapper.RowMapper;
 
@@ -13,15 +13,36 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** Endpoints in the store. Every read is scoped to an account: another account's endpoint does not exist. */
+/**
+ * Endpoints in the store. Every read is scoped to an account: another account's endpoint does not exist.
+ * <p>
+ * Reads of one endpoint are served from memory for up to {@link #FRESH_NANOS}: every event and identity lookup
+ * needs its endpoint's registration (the declared types say how values are stored), and a query for it on each
+ * request was half of a lookup's round trips to the store. This server's own changes apply at once; a change made
+ * through another server on the same store applies here within that second, as a revoked key does.
+ */
 public final class EndpointStore {
+
+    /** How long a registration read from the store is used without reading it again. */
+    static final long FRESH_NANOS = 1_000_000_000L;
 
     private static final String COLUMNS = "endpoint_id, account_id, registration, created, updated";
     private static final RowMapper<Endpoint> MAPPER = (rs, ctx) -> new Endpoint(rs.getLong("endpoint_id"),
             rs.getLong("account_id"), parse(rs.getString("registration")), rs.getLong("created"), rs.getLong("updated"));
 
     private final Jdbi jdbi;
+    /** Endpoints by id, as last read; an unknown id is not kept (it may be created any moment). */
+    private final Map<Long, Read> recent = new ConcurrentHashMap<>();
+    /** Counts this server's registration changes, so that a read that overlapped one is not kept (guarded by recent). */
+    private long changes;
+
+    private record Read(Endpoint endpoint, long atNanos) {
+        boolean fresh(long now) {
+            return now - atNanos < FRESH_NANOS;
+        }
+    }
 
     public EndpointStore(Jdbi jdbi) {
         this.jdbi = jdbi;
@@ -53,6 +74,10 @@ public final class EndpointStore {
                 .bind("id", endpointId).bind("account", accountId).bind("now", now)
                 .bindMap(columns(registration))
                 .execute());
+        synchronized (recent) {
+            changes++;
+            recent.remove(endpointId);
+        }
         if (n == 0) {
             throw missing(endpointId);
         }
@@ -60,18 +85,32 @@ public final class EndpointStore {
     }
 
     public Optional<Endpoint> find(long accountId, long endpointId) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT " + COLUMNS + " FROM exchange_endpoint WHERE endpoint_id = :id"
-                        + " AND account_id = :account")
-                .bind("id", endpointId).bind("account", accountId).map(MAPPER).findOne());
+        long now = System.nanoTime();
+        Read read = recent.get(endpointId);
+        if (read == null || !read.fresh(now)) {
+            long seen;
+            synchronized (recent) {
+                seen = changes;
+            }
+            Optional<Endpoint> stored = jdbi.withHandle(h -> h.createQuery("SELECT " + COLUMNS + " FROM exchange_endpoint"
+                    + " WHERE endpoint_id = :id").bind("id", endpointId).map(MAPPER).findOne());
+            if (stored.isEmpty()) {
+                recent.remove(endpointId);
+                return Optional.empty();
+            }
+            read = new Read(stored.get(), now);
+            synchronized (recent) {
+                if (changes == seen) { // else it may have read the row before a change this server just made
+                    recent.put(endpointId, read);
+                }
+            }
+        }
+        return read.endpoint().accountId() == accountId ? Optional.of(read.endpoint()) : Optional.empty();
     }
 
-    /** 404, as if it did not exist, unless the endpoint is one of the account's (cheaper than loading it). */
+    /** 404, as if it did not exist, unless the endpoint is one of the account's. */
     public void requireExists(long accountId, long endpointId) {
-        boolean exists = jdbi.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM exchange_endpoint WHERE endpoint_id = :id"
-                + " AND account_id = :account").bind("id", endpointId).bind("account", accountId).mapTo(Integer.class).one() > 0);
-        if (!exists) {
-            throw missing(endpointId);
-        }
+        require(accountId, endpointId);
     }
 
     /** The endpoint, or 404 as if it did not exist when it is unknown or another account's. */
@@ -97,8 +136,8 @@ public final class EndpointStore {
         return c;
     }
 
-    private static ApiError missing(long endpointId) {
-        return ApiError.notFound("There is no endpoint " + endpointId + " in this account.");
+    private static Refusal missing(long endpointId) {
+        return Refusal.notFound("There is no endpoint " + endpointId + " in this account.");
     }
 
     private static Registration parse(String json) {

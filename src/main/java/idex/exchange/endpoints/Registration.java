@@ -1,10 +1,10 @@
 package idex.exchange.endpoints;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import idex.http.ApiError;
-import idex.http.Json;
+import idex.json.Json;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -53,7 +53,7 @@ public record Registration(String name, String description, String providerName,
 
     public static Registration parse(JsonNode body) {
         if (!body.isObject()) {
-            throw ApiError.badRequest("The registration must be a JSON object with at least \"name\" and \"endpointTypes\".");
+            throw Refusal.invalid("The registration must be a JSON object with at least \"name\" and \"endpointTypes\".");
         }
         String name = text(body, "name", true, 256);
         String description = text(body, "description", false, 4096);
@@ -62,7 +62,7 @@ public record Registration(String name, String description, String providerName,
 
         JsonNode types = body.path("endpointTypes");
         if (!types.isObject()) {
-            throw ApiError.badRequest("\"endpointTypes\" is required: an object with \"event\" and/or \"audience\".");
+            throw Refusal.invalid("\"endpointTypes\" is required: an object with \"event\" and/or \"audience\".");
         }
         boolean eventSource = enabled(types, "event", "source");
         boolean eventDestination = enabled(types, "event", "destination");
@@ -70,7 +70,7 @@ public record Registration(String name, String description, String providerName,
         boolean audienceSource = enabled(types, "audience", "source");
         boolean audienceDestination = enabled(types, "audience", "destination");
         if (audienceSource && audienceDestination) {
-            throw ApiError.badRequest("An endpoint is an audience source or an audience destination, not both: set"
+            throw Refusal.invalid("An endpoint is an audience source or an audience destination, not both: set"
                     + " endpointTypes.audience.source.enabled or endpointTypes.audience.destination.enabled to false"
                     + " and register the other side as its own endpoint.");
         }
@@ -82,7 +82,7 @@ public record Registration(String name, String description, String providerName,
             mode = pushOrPull(types.path("audience").path("destination"), "destinationType", "endpointTypes.audience.destination");
         }
         if (role == AudienceRole.NONE && !eventSource && !eventDestination) {
-            throw ApiError.badRequest("Enable at least one of endpointTypes.audience.source, audience.destination,"
+            throw Refusal.invalid("Enable at least one of endpointTypes.audience.source, audience.destination,"
                     + " event.source or event.destination: an endpoint with no role cannot exchange anything.");
         }
 
@@ -91,12 +91,12 @@ public record Registration(String name, String description, String providerName,
         for (JsonNode i : array(body, "identifiers")) {
             String n = declaredName(i, "identifiers");
             if (!names.add(n)) {
-                throw ApiError.badRequest("Identifier \"" + n + "\" is declared twice: declare each name once.");
+                throw Refusal.invalid("Identifier \"" + n + "\" is declared twice: declare each name once.");
             }
             String type = text(i, "type", false, 64);
             JsonNode unique = i.path("unique");
             if (!unique.isMissingNode() && !unique.isNull() && !unique.isBoolean()) {
-                throw ApiError.badRequest("identifiers[].unique of \"" + n + "\" must be true or false.");
+                throw Refusal.invalid("identifiers[].unique of \"" + n + "\" must be true or false.");
             }
             identifiers.add(new DeclaredIdentifier(n, type == null ? "string" : type, unique.asBoolean(false)));
         }
@@ -104,14 +104,14 @@ public record Registration(String name, String description, String providerName,
         for (JsonNode a : array(body, "attributes")) {
             String n = declaredName(a, "attributes");
             if (!names.add(n)) {
-                throw ApiError.badRequest("\"" + n + "\" is declared twice among identifiers and attributes: each"
+                throw Refusal.invalid("\"" + n + "\" is declared twice among identifiers and attributes: each"
                         + " column name must say what it is.");
             }
             String type = text(a, "type", false, 64);
             attributes.add(new DeclaredAttribute(n, type == null ? "string" : type));
         }
         if (identifiers.size() > 1000) {
-            throw ApiError.badRequest("An endpoint declares at most 1000 identifiers.");
+            throw Refusal.invalid("An endpoint declares at most 1000 identifiers.");
         }
         return new Registration(name, description, providerName, url, eventSource, eventDestination, eventUrl,
                 role, mode, List.copyOf(identifiers), List.copyOf(attributes));
@@ -160,7 +160,7 @@ public record Registration(String name, String description, String providerName,
         }
         JsonNode enabled = node.path("enabled");
         if (!enabled.isBoolean()) {
-            throw ApiError.badRequest("endpointTypes." + kind + "." + side + ".enabled must be true or false.");
+            throw Refusal.invalid("endpointTypes." + kind + "." + side + ".enabled must be true or false.");
         }
         return enabled.booleanValue();
     }
@@ -169,7 +169,7 @@ public record Registration(String name, String description, String providerName,
         JsonNode v = node.path(field);
         String mode = v.isTextual() ? v.textValue().trim().toLowerCase(Locale.ROOT) : null;
         if (!"push".equals(mode) && !"pull".equals(mode)) {
-            throw ApiError.badRequest(where + "." + field + " must be \"push\" or \"pull\""
+            throw Refusal.invalid(where + "." + field + " must be \"push\" or \"pull\""
                     + (v.isMissingNode() ? "" : ", not " + v) + ".");
         }
         return mode;
@@ -181,18 +181,18 @@ public record Registration(String name, String description, String providerName,
             return List.of();
         }
         if (!a.isArray()) {
-            throw ApiError.badRequest("\"" + field + "\" must be an array of {\"name\":…,\"type\":…} objects.");
+            throw Refusal.invalid("\"" + field + "\" must be an array of {\"name\":…,\"type\":…} objects.");
         }
         return a;
     }
 
     private static String declaredName(JsonNode item, String field) {
         if (!item.isObject()) {
-            throw ApiError.badRequest("Each of \"" + field + "\" must be an object with a \"name\".");
+            throw Refusal.invalid("Each of \"" + field + "\" must be an object with a \"name\".");
         }
         JsonNode n = item.path("name");
         if (!n.isTextual() || !NAME.matcher(n.textValue()).matches()) {
-            throw ApiError.badRequest(field + "[].name " + (n.isMissingNode() ? "is missing" : n + " is not valid")
+            throw Refusal.invalid(field + "[].name " + (n.isMissingNode() ? "is missing" : n + " is not valid")
                     + ": " + NAME_RULE + ".");
         }
         return n.textValue();
@@ -202,19 +202,22 @@ public record Registration(String name, String description, String providerName,
         JsonNode v = node.path(field);
         if (v.isMissingNode() || v.isNull()) {
             if (required) {
-                throw ApiError.badRequest("\"" + field + "\" is required.");
+                throw Refusal.invalid("\"" + field + "\" is required.");
             }
             return null;
         }
         if (!v.isTextual()) {
-            throw ApiError.badRequest("\"" + field + "\" must be a string.");
+            throw Refusal.invalid("\"" + field + "\" must be a string.");
         }
         String s = v.textValue().trim();
         if (required && s.isEmpty()) {
-            throw ApiError.badRequest("\"" + field + "\" must not be empty.");
+            throw Refusal.invalid("\"" + field + "\" must not be empty.");
         }
         if (s.length() > max) {
-            throw ApiError.badRequest("\"" + field + "\" has more than " + max + " characters.");
+            throw Refusal.invalid("\"" + field + "\" has more than " + max + " characters.");
+        }
+        if (s.indexOf('\u0000') >= 0) { // PostgreSQL text cannot hold U+0000
+            throw Refusal.invalid("\"" + field + "\" contains U+0000 (NUL), which no text field can hold.");
         }
         return s;
     }

@@ -1,11 +1,11 @@
 package idex.exchange.events;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.exchange.endpoints.DeclaredIdentifier;
 import idex.exchange.endpoints.Registration;
 import idex.exchange.identity.Identifier;
 import idex.exchange.identity.ValueForm;
-import idex.http.ApiError;
 
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -27,7 +27,7 @@ import java.util.stream.Collectors;
  * </ul>
  * The whole body is checked before anything is stored, so that a batch is taken entirely or not at all: a bad
  * event throws {@link InvalidEvent} with its index, a bad batch (shape, size, shared identifiers) an
- * {@link ApiError} 400.
+ * invalid-request {@link Refusal}.
  */
 public final class EventParser {
 
@@ -55,7 +55,7 @@ public final class EventParser {
 
     private EventBatch batch(JsonNode body) {
         if (!body.isObject()) {
-            throw ApiError.badRequest("The body must be a JSON object: one event {\"code\":…,\"timestamp\":…,"
+            throw Refusal.invalid("The body must be a JSON object: one event {\"code\":…,\"timestamp\":…,"
                     + "\"identifiers\":[…]}, a batch {\"events\":[…]}, or a compound batch {\"identifiers\":[…],\"events\":[…]}.");
         }
         JsonNode events = body.get("events");
@@ -63,18 +63,18 @@ public final class EventParser {
             return new EventBatch(List.of(event(0, body, null)));
         }
         if (!events.isArray()) {
-            throw ApiError.badRequest("\"events\" must be an array of event objects, not " + kind(events) + ".");
+            throw Refusal.invalid("\"events\" must be an array of event objects, not " + kind(events) + ".");
         }
         if (events.isEmpty()) {
-            throw ApiError.badRequest("\"events\" is empty: send at least one event.");
+            throw Refusal.invalid("\"events\" is empty: send at least one event.");
         }
         if (events.size() > MAX_EVENTS) {
-            throw ApiError.badRequest("The batch has " + events.size() + " events; a request takes at most " + MAX_EVENTS
+            throw Refusal.invalid("The batch has " + events.size() + " events; a request takes at most " + MAX_EVENTS
                     + ": split it into several requests.");
         }
         for (String field : List.of("code", "timestamp", "channel", "attributes")) {
             if (body.has(field)) {
-                throw ApiError.badRequest("A batch carries \"" + field + "\" inside each of its \"events\", not at the"
+                throw Refusal.invalid("A batch carries \"" + field + "\" inside each of its \"events\", not at the"
                         + " top: move it into the events.");
             }
         }
@@ -82,7 +82,7 @@ public final class EventParser {
         List<Identifier> shared = null;
         JsonNode top = body.get("identifiers");
         if (!absent(top)) {
-            shared = identifiers(top, problem -> ApiError.badRequest("The compound batch's \"identifiers\" (given once"
+            shared = identifiers(top, problem -> Refusal.invalid("The compound batch's \"identifiers\" (given once"
                     + " for every event) " + problem));
         }
         List<Event> parsed = new ArrayList<>(events.size());

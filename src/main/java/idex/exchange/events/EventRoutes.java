@@ -1,18 +1,20 @@
 package idex.exchange.events;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.endpoints.Endpoint;
+import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.identity.IdentityStore;
 import idex.exchange.identity.Rejection;
 import idex.exchange.identity.Resolution;
 import idex.exchange.identity.X1Ids;
-import idex.http.ApiError;
 import idex.http.ApiServer;
-import idex.http.Json;
+import idex.http.Feature;
+import idex.json.Json;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
 
@@ -25,33 +27,31 @@ import java.util.function.LongSupplier;
  * (1000-identifier cap, unique conflicts) do not fail the request: they are answered as `rejected`, as a job's bad
  * rows are. Delivering events to event destinations is not done yet.
  */
-public final class EventRoutes {
+public final class EventRoutes implements Feature {
 
-    private final EndpointStore endpoints;
+    private final ExchangeApi api;
+    private final EndpointScope scope;
     private final IdentityStore identities;
     private final X1Ids x1Ids;
     private final LongSupplier clock;
 
-    public EventRoutes(EndpointStore endpoints, IdentityStore identities, X1Ids x1Ids, LongSupplier clock) {
-        this.endpoints = endpoints;
+    public EventRoutes(ExchangeApi api, EndpointStore endpoints, IdentityStore identities, X1Ids x1Ids, LongSupplier clock) {
+        this.api = api;
+        this.scope = new EndpointScope(endpoints);
         this.identities = identities;
         this.x1Ids = x1Ids;
         this.clock = clock;
     }
 
-    public void mount(Router router, ExchangeApi api) {
+    @Override
+    public void mount(Router router) {
         router.post("/v1/event").handler(api.withBody(this::receive));
         ApiServer.onlyMethods(router, "/v1/event", "POST");
     }
 
     private Reply receive(ApiRequest req) {
         Endpoint source = eventSource(req);
-        EventBatch batch;
-        try {
-            batch = EventParser.parse(req.json(), source.registration());
-        } catch (InvalidEvent e) {
-            return Reply.json(400, e.toJson());
-        }
+        EventBatch batch = EventParser.parse(req.json(), source.registration());
         Resolution resolution = identities.resolve(source.accountId(), source.endpointId(),
                 source.registration().uniqueIdentifierNames(), batch.records(), clock.getAsLong());
 
@@ -77,10 +77,9 @@ public final class EventRoutes {
      * with an account key; it must be in the caller's account (404) and registered as an event source (403).
      */
     private Endpoint eventSource(ApiRequest req) {
-        long endpointId = req.caller().endpointFor(req.query("endpointId"));
-        Endpoint endpoint = endpoints.require(req.caller().accountId(), endpointId);
+        Endpoint endpoint = scope.endpoint(req.caller(), req.query("endpointId"));
         if (!endpoint.registration().eventSource()) {
-            throw ApiError.forbidden("Endpoint " + endpointId + " is not an event source: enable"
+            throw Refusal.forbidden("Endpoint " + endpoint.endpointId() + " is not an event source: enable"
                     + " endpointTypes.event.source in its registration (PUT /v1/endpoint) before sending events.");
         }
         return endpoint;

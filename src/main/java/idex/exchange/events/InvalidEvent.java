@@ -1,19 +1,18 @@
 package idex.exchange.events;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import idex.http.Json;
+import idex.errors.Refusal;
 
 /**
- * An event that fails validation, by its 0-based index in `events` (0 for a single event). Not an ApiError,
- * because the answer carries the index beside the message so that a client can find the event without parsing
- * the sentence.
+ * An event that fails validation, by its 0-based index in `events` (0 for a single event): the answer carries the
+ * index beside the message so that a client can find the event without parsing the sentence.
  */
-public final class InvalidEvent extends RuntimeException {
+public final class InvalidEvent extends Refusal {
 
     private final int index;
 
     public InvalidEvent(int index, String problem) {
-        super("event " + index + ": " + problem, null, false, false);
+        super(Kind.INVALID, "event " + index + ": " + problem);
         this.index = index;
     }
 
@@ -22,7 +21,8 @@ public final class InvalidEvent extends RuntimeException {
     }
 
     /** `{"message":"event 3: …","index":3}`, the body of the 400 answer. */
+    @Override
     public ObjectNode toJson() {
-        return Json.object().put("message", getMessage()).put("index", index);
+        return super.toJson().put("index", index);
     }
 }

@@ -2,7 +2,7 @@ package idex.exchange.filters;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import idex.http.Json;
+import idex.json.Json;
 
 import java.util.List;
 

@@ -1,11 +1,13 @@
 package idex.exchange.filters;
 
+import idex.errors.Refusal;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
+import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.endpoints.Registration;
-import idex.http.ApiError;
 import idex.http.ApiServer;
+import idex.http.Feature;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
 
@@ -15,20 +17,23 @@ import java.util.List;
  * The identityFilters API of seed 003. Every call acts on one endpoint: an endpoint key on its own, an account key
  * on the one it names with `?endpointId=`, which must be in its account (404 otherwise, as if it did not exist).
  */
-public final class IdentityFilterRoutes {
+public final class IdentityFilterRoutes implements Feature {
 
     /** The path as the API has it, and as the seed's heading spells it (`identityFilters`): both route alike. */
     private static final String[] LISTS = {"/v1/identityfilters", "/v1/identityFilters"};
 
+    private final ExchangeApi api;
     private final IdentityFilterStore store;
-    private final EndpointStore endpoints;
+    private final EndpointScope scope;
 
-    public IdentityFilterRoutes(IdentityFilterStore store, EndpointStore endpoints) {
+    public IdentityFilterRoutes(ExchangeApi api, IdentityFilterStore store, EndpointStore endpoints) {
+        this.api = api;
         this.store = store;
-        this.endpoints = endpoints;
+        this.scope = new EndpointScope(endpoints);
     }
 
-    public void mount(Router router, ExchangeApi api) {
+    @Override
+    public void mount(Router router) {
         for (String list : LISTS) {
             String one = list + "/:identifierName";
             router.get(list).handler(api.handler(this::list));
@@ -50,7 +55,7 @@ public final class IdentityFilterRoutes {
         String name = identifierNameOf(req);
         // The seed fixes this answer: no filter for the identifier is 400 "Invalid request", not 404.
         IdentityFilter filter = store.find(req.caller().accountId(), endpoint, name)
-                .orElseThrow(() -> ApiError.badRequest("Invalid request"));
+                .orElseThrow(() -> Refusal.invalid("Invalid request"));
         return Reply.json(IdentityFilter.toJson(List.of(filter)));
     }
 
@@ -70,23 +75,20 @@ public final class IdentityFilterRoutes {
         long endpoint = endpointOf(req);
         String name = identifierNameOf(req);
         if (!store.delete(req.caller().accountId(), endpoint, name)) {
-            throw ApiError.notFound("Endpoint " + endpoint + " has no filter for \"" + name + "\": list its filters with"
+            throw Refusal.notFound("Endpoint " + endpoint + " has no filter for \"" + name + "\": list its filters with"
                     + " GET /v1/identityfilters.");
         }
         return Reply.json(true);
     }
 
-    /** The endpoint the call is about, which must exist in the caller's account. */
     private long endpointOf(ApiRequest req) {
-        long endpoint = req.caller().endpointFor(req.query("endpointId"));
-        endpoints.require(req.caller().accountId(), endpoint);
-        return endpoint;
+        return scope.endpointId(req.caller(), req.query("endpointId"));
     }
 
     private static String identifierNameOf(ApiRequest req) {
         String name = req.path("identifierName");
         if (!Registration.isValidName(name)) {
-            throw ApiError.badRequest("\"" + name + "\" is not an identifier name: " + Registration.NAME_RULE + ".");
+            throw Refusal.invalid("\"" + name + "\" is not an identifier name: " + Registration.NAME_RULE + ".");
         }
         return name;
     }

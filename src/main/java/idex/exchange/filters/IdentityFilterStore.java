@@ -1,6 +1,6 @@
 package idex.exchange.filters;
 
-import idex.http.ApiError;
+import idex.errors.Refusal;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.mapper.RowMapper;
@@ -50,7 +50,7 @@ public final class IdentityFilterStore {
             List<String> taken = requested.stream().map(RequestedFilter::identifierName)
                     .filter(existing::containsKey).toList();
             if (!taken.isEmpty()) {
-                throw ApiError.conflict(quoted(taken) + (taken.size() == 1 ? " already has a filter" : " already have filters")
+                throw Refusal.conflict(quoted(taken) + (taken.size() == 1 ? " already has a filter" : " already have filters")
                         + " on endpoint " + endpointId + ": change " + (taken.size() == 1 ? "it" : "them")
                         + " with PUT /v1/identityfilters, or leave " + (taken.size() == 1 ? "it" : "them")
                         + " out of this request. Nothing was added.");
@@ -83,7 +83,7 @@ public final class IdentityFilterStore {
             List<String> missing = requested.stream().map(RequestedFilter::identifierName)
                     .filter(n -> !existing.containsKey(n)).toList();
             if (!missing.isEmpty()) {
-                throw ApiError.badRequest(quoted(missing) + (missing.size() == 1 ? " has no filter" : " have no filters")
+                throw Refusal.invalid(quoted(missing) + (missing.size() == 1 ? " has no filter" : " have no filters")
                         + " on endpoint " + endpointId + " to replace: add " + (missing.size() == 1 ? "it" : "them")
                         + " with POST /v1/identityfilters first. Nothing was changed.");
             }
@@ -117,7 +117,7 @@ public final class IdentityFilterStore {
     private static Map<String, IdentityFilter> lockAndLoad(Handle h, long accountId, long endpointId) {
         if (h.createQuery("SELECT endpoint_id FROM exchange_endpoint WHERE endpoint_id = :e AND account_id = :a FOR UPDATE")
                 .bind("e", endpointId).bind("a", accountId).mapTo(Long.class).findOne().isEmpty()) {
-            throw ApiError.notFound("There is no endpoint " + endpointId + " in this account.");
+            throw Refusal.notFound("There is no endpoint " + endpointId + " in this account.");
         }
         Map<String, IdentityFilter> byName = new LinkedHashMap<>();
         list(h, accountId, endpointId).forEach(f -> byName.put(f.identifierName(), f));

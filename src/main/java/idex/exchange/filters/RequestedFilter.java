@@ -1,8 +1,8 @@
 package idex.exchange.filters;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.exchange.endpoints.Registration;
-import idex.http.ApiError;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,13 +27,13 @@ public record RequestedFilter(String identifierName, boolean publishFilter, bool
     /** The filters of a request body that acts on `endpointId`. */
     public static List<RequestedFilter> parseAll(JsonNode body, long endpointId) {
         if (!body.isArray()) {
-            throw ApiError.badRequest("The body must be a JSON array of filters, e.g. " + EXAMPLE + ".");
+            throw Refusal.invalid("The body must be a JSON array of filters, e.g. " + EXAMPLE + ".");
         }
         if (body.isEmpty()) {
-            throw ApiError.badRequest("The array is empty: send at least one filter, e.g. " + EXAMPLE + ".");
+            throw Refusal.invalid("The array is empty: send at least one filter, e.g. " + EXAMPLE + ".");
         }
         if (body.size() > MAX_PER_REQUEST) {
-            throw ApiError.badRequest("The array holds " + body.size() + " filters: send at most " + MAX_PER_REQUEST
+            throw Refusal.invalid("The array holds " + body.size() + " filters: send at most " + MAX_PER_REQUEST
                     + " per request.");
         }
         List<RequestedFilter> filters = new ArrayList<>(body.size());
@@ -41,7 +41,7 @@ public record RequestedFilter(String identifierName, boolean publishFilter, bool
         for (int i = 0; i < body.size(); i++) {
             RequestedFilter f = parse(body.get(i), i, endpointId);
             if (!names.add(f.identifierName())) {
-                throw ApiError.badRequest("identifierName \"" + f.identifierName() + "\" appears more than once: send"
+                throw Refusal.invalid("identifierName \"" + f.identifierName() + "\" appears more than once: send"
                         + " one filter per identifier.");
             }
             filters.add(f);
@@ -52,36 +52,36 @@ public record RequestedFilter(String identifierName, boolean publishFilter, bool
     private static RequestedFilter parse(JsonNode item, int index, long endpointId) {
         String where = "Filter [" + index + "]";
         if (!item.isObject()) {
-            throw ApiError.badRequest(where + " must be an object like " + EXAMPLE.substring(1, EXAMPLE.length() - 1) + ".");
+            throw Refusal.invalid(where + " must be an object like " + EXAMPLE.substring(1, EXAMPLE.length() - 1) + ".");
         }
         for (Iterator<String> it = item.fieldNames(); it.hasNext(); ) {
             String field = it.next();
             if (!FIELDS.contains(field) && !ANSWER_ONLY.contains(field)) {
                 // Silently ignoring e.g. "publisherFilter" would store a filter other than the one meant.
-                throw ApiError.badRequest(where + " has an unknown field \"" + field + "\": a filter has identifierName,"
+                throw Refusal.invalid(where + " has an unknown field \"" + field + "\": a filter has identifierName,"
                         + " publishFilter and subscribeFilter.");
             }
         }
         JsonNode n = item.path("identifierName");
         if (n.isMissingNode() || n.isNull() || (n.isTextual() && n.textValue().isEmpty())) {
-            throw ApiError.badRequest(where + " needs \"identifierName\": the name of the identifier to filter.");
+            throw Refusal.invalid(where + " needs \"identifierName\": the name of the identifier to filter.");
         }
         if (!n.isTextual() || !Registration.isValidName(n.textValue())) {
-            throw ApiError.badRequest(where + ": identifierName " + n + " is not valid: " + Registration.NAME_RULE + ".");
+            throw Refusal.invalid(where + ": identifierName " + n + " is not valid: " + Registration.NAME_RULE + ".");
         }
         String name = n.textValue();
         JsonNode e = item.path("endpointId");
         boolean sameEndpoint = e.isIntegralNumber() && e.canConvertToLong() && e.longValue() == endpointId
                 || e.isTextual() && e.textValue().equals(Long.toString(endpointId));
         if (!e.isMissingNode() && !e.isNull() && !sameEndpoint) {
-            throw ApiError.badRequest("The filter for \"" + name + "\" names endpointId " + e + " but this request acts on"
+            throw Refusal.invalid("The filter for \"" + name + "\" names endpointId " + e + " but this request acts on"
                     + " endpoint " + endpointId + ": drop endpointId from the filter, or send the request for endpoint " + e
                     + " (its key, or ?endpointId=" + e + " with an account key).");
         }
         boolean publish = flag(item, "publishFilter", name);
         boolean subscribe = flag(item, "subscribeFilter", name);
         if (!publish && !subscribe) {
-            throw ApiError.badRequest("The filter for \"" + name + "\" filters nothing: set publishFilter or"
+            throw Refusal.invalid("The filter for \"" + name + "\" filters nothing: set publishFilter or"
                     + " subscribeFilter to true (to stop filtering it, DELETE /v1/identityfilters/" + name + ").");
         }
         return new RequestedFilter(name, publish, subscribe);
@@ -94,7 +94,7 @@ public record RequestedFilter(String identifierName, boolean publishFilter, bool
             return false;
         }
         if (!v.isBoolean()) {
-            throw ApiError.badRequest(field + " of the filter for \"" + name + "\" must be true or false, not " + v + ".");
+            throw Refusal.invalid(field + " of the filter for \"" + name + "\" must be true or false, not " + v + ".");
         }
         return v.booleanValue();
     }

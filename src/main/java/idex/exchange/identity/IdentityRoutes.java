@@ -1,14 +1,16 @@
 package idex.exchange.identity;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.accounts.Caller;
+import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
-import idex.http.ApiError;
 import idex.http.ApiServer;
-import idex.http.Json;
+import idex.http.Feature;
+import idex.json.Json;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
 
@@ -20,19 +22,24 @@ import java.util.Map;
  * An endpoint key sees only what its endpoint contributed; an account key sees the account, and names the
  * endpoint where the call is about one endpoint's contributions.
  */
-public final class IdentityRoutes {
+public final class IdentityRoutes implements Feature {
 
+    private final ExchangeApi api;
     private final IdentityStore store;
     private final X1Ids x1Ids;
     private final EndpointStore endpoints;
+    private final EndpointScope scope;
 
-    public IdentityRoutes(IdentityStore store, X1Ids x1Ids, EndpointStore endpoints) {
+    public IdentityRoutes(ExchangeApi api, IdentityStore store, X1Ids x1Ids, EndpointStore endpoints) {
+        this.api = api;
         this.store = store;
         this.x1Ids = x1Ids;
         this.endpoints = endpoints;
+        this.scope = new EndpointScope(endpoints);
     }
 
-    public void mount(Router router, ExchangeApi api) {
+    @Override
+    public void mount(Router router) {
         router.get("/v1/identity/:x1Id").handler(api.handler(this::x1));
         router.get("/v1/identity").handler(api.handler(this::find));
         router.delete("/v1/identity").handler(api.handler(this::delete));
@@ -43,10 +50,7 @@ public final class IdentityRoutes {
     private Reply x1(ApiRequest req) {
         Caller caller = req.caller();
         String x1Id = req.path("x1Id");
-        Long endpoint = null;
-        if (!caller.isAccountKey() || req.query("endpointId") != null) {
-            endpoint = endpointOf(req);
-        }
+        Long endpoint = scope.narrowing(caller, req.query("endpointId"));
         long x1 = x1Ids.decode(x1Id).stream().boxed()
                 .flatMap(n -> store.survivor(caller.accountId(), n).stream())
                 .findFirst().orElseThrow(() -> unknown(x1Id));
@@ -64,7 +68,7 @@ public final class IdentityRoutes {
     }
 
     private Reply find(ApiRequest req) {
-        long endpoint = endpointOf(req);
+        long endpoint = scope.endpointId(req.caller(), req.query("endpointId"));
         Identifier identifier = storedForm(req, endpoint, identifierOf(req));
         ArrayNode answer = Json.MAPPER.createArrayNode();
         for (long x1 : store.holders(req.caller().accountId(), endpoint, identifier)) {
@@ -75,7 +79,7 @@ public final class IdentityRoutes {
     }
 
     private Reply delete(ApiRequest req) {
-        long endpoint = endpointOf(req);
+        long endpoint = scope.endpointId(req.caller(), req.query("endpointId"));
         Identifier identifier = storedForm(req, endpoint, identifierOf(req));
         int updated = store.delete(req.caller().accountId(), endpoint, identifier);
         return Reply.text("A number of updated Identities: " + updated);
@@ -85,16 +89,6 @@ public final class IdentityRoutes {
         ObjectNode p = answer.addObject();
         p.put("x1Id", x1Ids.encode(x1));
         return p.putArray("identifiers");
-    }
-
-    /** The endpoint the call is about, which must exist in the caller's account. */
-    private long endpointOf(ApiRequest req) {
-        long endpoint = req.caller().endpointFor(req.query("endpointId"));
-        if (req.caller().isAccountKey()) {
-            // An endpoint key's own endpoint exists by construction; an id named by an account key may not.
-            endpoints.requireExists(req.caller().accountId(), endpoint);
-        }
-        return endpoint;
     }
 
     /**
@@ -107,7 +101,7 @@ public final class IdentityRoutes {
         String trimmed = identifier.value().trim();
         String stored = trimmed.isEmpty() ? null : form.normalize(trimmed);
         if (stored == null) {
-            throw ApiError.badRequest(trimmed.isEmpty() ? "The identifier '" + identifier.name() + "' needs a value: ?"
+            throw Refusal.invalid(trimmed.isEmpty() ? "The identifier '" + identifier.name() + "' needs a value: ?"
                     + identifier.name() + "=…." : "?" + identifier.name() + "=" + ValueForm.notAPhone(identifier.name(), trimmed) + ".");
         }
         return stored.equals(identifier.value()) ? identifier : new Identifier(identifier.name(), stored);
@@ -121,21 +115,21 @@ public final class IdentityRoutes {
                 continue;
             }
             if (found != null) {
-                throw ApiError.badRequest("Name exactly one identifier as ?{identifierName}={identifierValue} (besides"
+                throw Refusal.invalid("Name exactly one identifier as ?{identifierName}={identifierValue} (besides"
                         + " endpointId); this request names more.");
             }
             if (e.getValue() == null || e.getValue().isEmpty()) {
-                throw ApiError.badRequest("The identifier '" + e.getKey() + "' needs a value: ?" + e.getKey() + "=….");
+                throw Refusal.invalid("The identifier '" + e.getKey() + "' needs a value: ?" + e.getKey() + "=….");
             }
             found = new Identifier(e.getKey(), e.getValue());
         }
         if (found == null) {
-            throw ApiError.badRequest("Name the identifier as ?{identifierName}={identifierValue}, e.g. ?email=someone%40example.com.");
+            throw Refusal.invalid("Name the identifier as ?{identifierName}={identifierValue}, e.g. ?email=someone%40example.com.");
         }
         return found;
     }
 
-    private static ApiError unknown(String x1Id) {
-        return ApiError.notFound("There is no x1Id " + x1Id + " in this account.");
+    private static Refusal unknown(String x1Id) {
+        return Refusal.notFound("There is no x1Id " + x1Id + " in this account.");
     }
 }

@@ -37,10 +37,6 @@ public final class IdentityStore {
         this.jdbi = jdbi;
     }
 
-    public Jdbi jdbi() {
-        return jdbi;
-    }
-
     /** Resolves records contributed by one endpoint, in a transaction of its own. */
     public Resolution resolve(long accountId, long endpointId, Set<String> uniqueNames, List<List<Identifier>> records, long now) {
         return jdbi.inTransaction(h -> resolve(h, accountId, endpointId, uniqueNames, records, now));

@@ -3,7 +3,7 @@ package idex.uid2.envelope;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.http.BodyBudget;
 import idex.http.BoundedBody;
-import idex.http.Json;
+import idex.json.Json;
 import idex.uid2.clients.ClientKey;
 import idex.uid2.clients.ClientKeys;
 import idex.uid2.clients.Role;

@@ -1,8 +1,8 @@
 package idex.uid2.envelope;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import idex.json.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import javax.crypto.AEADBadTagException;
@@ -51,9 +51,8 @@ public final class EnvelopeCodec {
      */
     static final long MAX_CLOCK_DIFFERENCE_MILLIS = 120_000;
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            // "{...} trailing garbage" is not a valid JSON document (the reference's Vert.x parser rejects it too).
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /** The process's mapper: it refuses "{...} trailing garbage" too, as the reference's Vert.x parser does. */
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private EnvelopeCodec() {

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import idex.http.Json;
+import idex.json.Json;
 import idex.uid2.clients.ClientKey;
 import idex.uid2.envelope.DecodedRequest;
 import idex.uid2.envelope.Uid2Answer;

@@ -18,6 +18,7 @@ public final class LiveSalts {
     public LiveSalts(SaltStore store) {
         this.store = store;
         this.current = store.loadAll();
+        writeSnapshotInBackground(current); // the server's copy of the set, when it has none of this one
     }
 
     /**
@@ -72,6 +73,7 @@ public final class LiveSalts {
         if (s.epoch() != now.epoch()) {
             current = store.loadAll();
             LOG.info("Reloaded {} salt buckets after a salt import", current.count());
+            writeSnapshotInBackground(current);
             return true;
         }
         if (s.generation() != now.generation()) {

@@ -5,6 +5,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -359,9 +360,7 @@ public final class SaltBuckets {
         }
         out.writeInt(keyText.length);
         out.write(keyText);
-        for (int offset : keyOffsets) {
-            out.writeInt(offset);
-        }
+        writeInts(out, keyOffsets);
         writeKeys(out, currentKeys);
         writeKeys(out, previousKeys);
     }
@@ -391,24 +390,54 @@ public final class SaltBuckets {
         b.keyText = new byte[in.readInt()];
         in.readFully(b.keyText);
         b.keyOffsets = new int[count + 1];
-        for (int i = 0; i <= count; i++) {
-            b.keyOffsets[i] = in.readInt();
-        }
+        readInts(in, b.keyOffsets);
         b.currentKeys = readKeys(in, count);
         b.previousKeys = readKeys(in, count);
         b.set = count;
         return b.build();
     }
 
+    /** Values per chunk of the bulk codecs below: a server start decodes millions of them, so not one call each. */
+    private static final int CHUNK = 8192;
+
+    /** Moves `n` values from index `from` of an array into a chunk's buffer, or out of it. */
+    private interface ChunkCopy {
+        void copy(ByteBuffer chunk, int from, int n);
+    }
+
+    /** As {@link DataOutputStream#writeLong} each, big-endian, a chunk at a time. */
     private static void writeLongs(DataOutputStream out, long[] values) throws IOException {
-        for (long v : values) {
-            out.writeLong(v);
-        }
+        writeChunks(out, values.length, Long.BYTES, (chunk, from, n) -> chunk.asLongBuffer().put(values, from, n));
     }
 
     private static void readLongs(DataInputStream in, long[] into) throws IOException {
-        for (int i = 0; i < into.length; i++) {
-            into[i] = in.readLong();
+        readChunks(in, into.length, Long.BYTES, (chunk, from, n) -> chunk.asLongBuffer().get(into, from, n));
+    }
+
+    /** As {@link DataOutputStream#writeInt} each, big-endian, a chunk at a time. */
+    private static void writeInts(DataOutputStream out, int[] values) throws IOException {
+        writeChunks(out, values.length, Integer.BYTES, (chunk, from, n) -> chunk.asIntBuffer().put(values, from, n));
+    }
+
+    private static void readInts(DataInputStream in, int[] into) throws IOException {
+        readChunks(in, into.length, Integer.BYTES, (chunk, from, n) -> chunk.asIntBuffer().get(into, from, n));
+    }
+
+    private static void writeChunks(DataOutputStream out, int count, int width, ChunkCopy fill) throws IOException {
+        byte[] chunk = new byte[CHUNK * width];
+        for (int done = 0; done < count; done += CHUNK) {
+            int n = Math.min(CHUNK, count - done);
+            fill.copy(ByteBuffer.wrap(chunk), done, n);
+            out.write(chunk, 0, n * width);
+        }
+    }
+
+    private static void readChunks(DataInputStream in, int count, int width, ChunkCopy drain) throws IOException {
+        byte[] chunk = new byte[CHUNK * width];
+        for (int done = 0; done < count; done += CHUNK) {
+            int n = Math.min(CHUNK, count - done);
+            in.readFully(chunk, 0, n * width);
+            drain.copy(ByteBuffer.wrap(chunk), done, n);
         }
     }
 

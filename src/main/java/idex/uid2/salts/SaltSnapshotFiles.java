@@ -2,6 +2,7 @@ package idex.uid2.salts;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import idex.json.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import de.siegmar.fastcsv.reader.CsvParseException;
 import de.siegmar.fastcsv.reader.CsvReader;
@@ -38,7 +39,7 @@ public final class SaltSnapshotFiles {
     private static final int COLUMNS = 11;
     private static final int MAX_KEY_ID = 0xFFFFFF; // a raw UID v4 carries the key id in 3 bytes
     private static final int AES_256_KEY_CHARS = 32;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private record SnapshotEntry(long effective, String location, long size) {
     }

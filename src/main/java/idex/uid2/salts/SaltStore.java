@@ -5,6 +5,7 @@ import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.result.ResultIterator;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -32,9 +33,18 @@ public final class SaltStore {
             + " cur_key_id, cur_key, cur_key_salt, prev_key_id, prev_key, prev_key_salt";
 
     private final Jdbi jdbi;
+    /** A server's copy of the set in its data dir (null for admin commands, which do not keep one). */
+    private final SaltSnapshotFile copy;
 
     public SaltStore(Jdbi jdbi) {
         this.jdbi = jdbi;
+        this.copy = null;
+    }
+
+    /** A server's store of salts, which keeps a copy of the set in `copyFile` for its next start. */
+    public SaltStore(Jdbi jdbi, Path copyFile) {
+        this.jdbi = jdbi;
+        this.copy = new SaltSnapshotFile(copyFile);
     }
 
     public Optional<SaltSettings> settings() {
@@ -168,6 +178,12 @@ public final class SaltStore {
      * since it, or the rows alone if there is no snapshot (and then writes one).
      */
     public SaltBuckets loadAll() {
+        if (copy != null) {
+            SaltBuckets fromCopy = loadFromCopy();
+            if (fromCopy != null) {
+                return fromCopy;
+            }
+        }
         SaltBuckets fromSnapshot = jdbi.inTransaction(h -> {
             SaltSettings s = settings(h).orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
             return SaltSnapshots.readNewest(h, s.epoch(), s.generation()).orElse(null);
@@ -183,6 +199,26 @@ public final class SaltStore {
         SaltBuckets fromRows = jdbi.inTransaction(SaltStore::loadRows);
         SaltSnapshots.write(jdbi, fromRows);
         return fromRows;
+    }
+
+    /**
+     * The set from this server's copy and the rows rotated since, when the copy is of the store's epoch and no older
+     * than the store's newest snapshot (another server may have written a newer one); null otherwise.
+     */
+    private SaltBuckets loadFromCopy() {
+        SaltSettings s = settings().orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
+        SaltBuckets set = copy.read(s).orElse(null);
+        if (set == null) {
+            return null;
+        }
+        long stored = jdbi.withHandle(h -> SaltSnapshots.newestGeneration(h, s.epoch(), s.generation())).orElse(-1L);
+        if (set.generation() < stored) {
+            return null;
+        }
+        if (set.generation() != s.generation()) {
+            set.apply(changedSince(set.generation()), s.generation());
+        }
+        return set;
     }
 
     /** Rotated rows beyond which a server writes a new snapshot: a start then adds at most this many rows. */
@@ -201,9 +237,32 @@ public final class SaltStore {
             return; // a change is being applied; the next refresh looks again
         }
         long stored = jdbi.withHandle(h -> SaltSnapshots.newestGeneration(h, live.epoch(), live.generation())).orElse(-1L);
-        if (stored == live.generation()) {
-            return;
+        if (stored != live.generation()) {
+            writeSnapshotIfLagging(live, changes, stored);
         }
+        if (copy != null) {
+            // The copy follows the store's snapshots (a start then applies no more rows than from the store's own).
+            long newest = jdbi.withHandle(h -> SaltSnapshots.newestGeneration(h, live.epoch(), live.generation())).orElse(-1L);
+            if (copy.generation() < newest) {
+                writeCopy(live, changes);
+            }
+        }
+    }
+
+    private void writeCopy(SaltBuckets live, long changes) {
+        long started = System.nanoTime();
+        try {
+            SaltSettings settings = settings().orElseThrow();
+            if (settings.epoch() == live.epoch() && copy.write(live, settings, () -> live.changeCount() == changes)) {
+                LOG.info("Wrote this server's copy of the salt set (generation {}) in {} ms", live.generation(),
+                        (System.nanoTime() - started) / 1_000_000);
+            }
+        } catch (IOException e) {
+            LOG.warn("Writing this server's copy of the salt set failed (starts read the store's snapshot): {}", e.toString());
+        }
+    }
+
+    private void writeSnapshotIfLagging(SaltBuckets live, long changes, long stored) {
         long lag = stored < 0 ? Long.MAX_VALUE : jdbi.withHandle(h -> h.createQuery(
                         "SELECT count(*) FROM uid2_salt_bucket WHERE generation > :g AND generation <= :now")
                 .bind("g", stored).bind("now", live.generation()).mapTo(Long.class).one());

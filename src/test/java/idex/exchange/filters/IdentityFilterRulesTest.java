@@ -3,7 +3,7 @@ package idex.exchange.filters;
 import idex.exchange.accounts.AccountStore;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.endpoints.Registration;
-import idex.http.Json;
+import idex.json.Json;
 import idex.store.Database;
 import idex.store.StoreLocation;
 import org.junit.jupiter.api.AfterAll;

@@ -1,5 +1,6 @@
 package idex.exchange.jobs;
 
+import idex.exchange.jobs.model.JobSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.support.Eventually;
 import idex.support.ExchangeAccounts;

@@ -3,7 +3,7 @@ package idex.exchange.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.Main;
 import idex.store.embedded.EmbeddedPostgres;
-import idex.http.Json;
+import idex.json.Json;
 import idex.support.Eventually;
 import idex.support.ExchangeClient;
 import org.junit.jupiter.api.AfterEach;

@@ -1,5 +1,6 @@
 package idex.exchange.jobs;
 
+import idex.exchange.jobs.store.JobFiles;
 import idex.store.OwnerOnly;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;

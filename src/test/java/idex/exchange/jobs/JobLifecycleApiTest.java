@@ -134,6 +134,9 @@ class JobLifecycleApiTest {
                 + "\"identityMappings\":{\"email\":\"EMAIL_SHA256\"}}").message()).contains("ADD, REPLACE or REMOVE");
         assertThat(c.post("/v1/jobs/identityImport", "{\"destinationEndpointID\":1,\"identityMappings\":{\"email\":\"email\"}}")
                 .message()).contains("no destination");
+        assertThat(c.post(path, "{\"producerEndpointID\":" + source.endpointId() + ",\"destinationEndpointID\":"
+                + destination.endpointId() + ",\"destinationSegmentName\":\"a\\u0000b\",\"identityMappings\":{\"email\":\"EMAIL_SHA256\"}}")
+                .message()).contains("\"destinationSegmentName\" contains U+0000");
         assertThat(acme.client().get("/v1/jobs/SEGMENT_EXPORT").json()).as("nothing was created").hasSize(before);
     }
 

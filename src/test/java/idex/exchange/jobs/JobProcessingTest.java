@@ -1,5 +1,7 @@
 package idex.exchange.jobs;
 
+import idex.exchange.jobs.model.JobSettings;
+import idex.exchange.jobs.engine.JobProcessor;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;

@@ -1,5 +1,6 @@
 package idex.exchange.jobs;
 
+import idex.exchange.jobs.store.JobStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.exchange.jobs.schedule.OccurrenceJobs;
 import idex.exchange.jobs.schedule.ScheduleDetails;

@@ -1,7 +1,8 @@
 package idex.exchange.jobs;
 
+import idex.exchange.jobs.store.JobFiles;
 import com.fasterxml.jackson.databind.JsonNode;
-import idex.http.Json;
+import idex.json.Json;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
 import idex.support.ExchangeAccounts.TestEndpoint;

@@ -1,7 +1,7 @@
 package idex.exchange.jobs.schedule;
 
-import idex.exchange.jobs.JobStatus;
-import idex.exchange.jobs.JobStore;
+import idex.exchange.jobs.model.JobStatus;
+import idex.exchange.jobs.store.JobStore;
 import org.jdbi.v3.core.Handle;
 
 import java.time.Instant;
@@ -42,12 +42,7 @@ public final class OccurrenceJobs implements ScheduledJobTask.OccurrenceHandler 
     @Override
     public Optional<Instant> run(long scheduledJobId, Instant occurrence, ScheduleDetails details) {
         long now = clock.getAsLong();
-        return store.jdbi().inTransaction(h -> {
-            Optional<ScheduledJob> active = store.lockIfActive(h, scheduledJobId, now);
-            if (active.isEmpty()) {
-                return Optional.empty();
-            }
-            ScheduledJob scheduled = active.get();
+        return store.whileActive(scheduledJobId, now, (h, scheduled) -> {
             long at = occurrence.toEpochMilli();
             boolean hasJob = false;
             Long planned = null;

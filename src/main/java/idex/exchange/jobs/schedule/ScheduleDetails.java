@@ -1,10 +1,10 @@
 package idex.exchange.jobs.schedule;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import idex.http.ApiError;
-import idex.http.Json;
+import idex.json.Json;
 
 import java.time.DayOfWeek;
 import java.time.Instant;
@@ -72,7 +72,7 @@ public record ScheduleDetails(ObjectNode given, boolean runNow, boolean runRepea
         ScheduleDetails s = restore(scheduleDetails);
         // With runNow as well, a repeating schedule still needs a repeat: runNow alone does not make it one.
         if ((s.runRepeat ? s.firstRunFrom(now) : s.firstOccurrence(now)).isEmpty()) {
-            throw ApiError.badRequest(s.whyNoRun(now));
+            throw Refusal.invalid(s.whyNoRun(now));
         }
         return s;
     }
@@ -86,7 +86,7 @@ public record ScheduleDetails(ObjectNode given, boolean runNow, boolean runRepea
             return RUN_NOW;
         }
         if (!scheduleDetails.isObject()) {
-            throw ApiError.badRequest("scheduleDetails must be a JSON object such as {\"runRepeat\":true,"
+            throw Refusal.invalid("scheduleDetails must be a JSON object such as {\"runRepeat\":true,"
                     + "\"daysOfWeek\":[\"MONDAY\"],\"startHour\":6}, or absent to run the job now.");
         }
         ObjectNode given = Json.object();
@@ -94,7 +94,7 @@ public record ScheduleDetails(ObjectNode given, boolean runNow, boolean runRepea
             String field = it.next();
             if (!FIELDS.contains(field)) {
                 // A misspelt "daysOfweek" silently ignored would turn a weekly schedule into a daily one.
-                throw ApiError.badRequest("scheduleDetails has no field \"" + field + "\"" + likely(field)
+                throw Refusal.invalid("scheduleDetails has no field \"" + field + "\"" + likely(field)
                         + ": its fields are " + String.join(", ", FIELDS) + ".");
             }
             given.set(field, scheduleDetails.get(field));
@@ -123,15 +123,15 @@ public record ScheduleDetails(ObjectNode given, boolean runNow, boolean runRepea
         boolean runNow = runNowGiven != null ? runNowGiven : !runRepeat && !timed;
 
         if (!daysOfWeek.isEmpty() && !daysOfMonth.isEmpty()) {
-            throw ApiError.badRequest("scheduleDetails gives both daysOfWeek and daysOfMonth: give daysOfWeek to run"
+            throw Refusal.invalid("scheduleDetails gives both daysOfWeek and daysOfMonth: give daysOfWeek to run"
                     + " weekly or daysOfMonth to run monthly, not both.");
         }
         if (startDate != null && endDate != null && endDate.last().isBefore(startDate.first())) {
-            throw ApiError.badRequest("endDate " + given.get("endDate") + " is before startDate "
+            throw Refusal.invalid("endDate " + given.get("endDate") + " is before startDate "
                     + given.get("startDate") + ": give an endDate on or after the startDate.");
         }
         if (sliceStart != null && sliceEnd != null && sliceEnd.last().isBefore(sliceStart.first())) {
-            throw ApiError.badRequest("timeSliceEndDate " + given.get("timeSliceEndDate") + " is before"
+            throw Refusal.invalid("timeSliceEndDate " + given.get("timeSliceEndDate") + " is before"
                     + " timeSliceStartDate " + given.get("timeSliceStartDate") + ": give a timeSliceEndDate on or after"
                     + " the timeSliceStartDate.");
         }
@@ -139,11 +139,11 @@ public record ScheduleDetails(ObjectNode given, boolean runNow, boolean runRepea
         boolean lastDay = numberedDays.remove(0);
         RunDays days = new RunDays(daysOfWeek, numberedDays, lastDay, months, years);
         if (!days.someMonthHasADay()) {
-            throw ApiError.badRequest("daysOfMonth " + given.get("daysOfMonth") + " never falls in monthsOfYear "
+            throw Refusal.invalid("daysOfMonth " + given.get("daysOfMonth") + " never falls in monthsOfYear "
                     + given.get("monthsOfYear") + ": give days the months have, or \"LAST\" for their last day.");
         }
         if (!runNow && !runRepeat && startDate == null) {
-            throw ApiError.badRequest("runNow is false and runRepeat is not true, so the job runs once later: give"
+            throw Refusal.invalid("runNow is false and runRepeat is not true, so the job runs once later: give"
                     + " startDate (and startHour, startMinute, startSecond in GMT) for that run, set runNow to true to run"
                     + " it now, or runRepeat to true to repeat it.");
         }

@@ -1,8 +1,8 @@
 package idex.exchange.jobs.schedule;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import idex.http.ApiError;
 
 import java.time.DateTimeException;
 import java.time.DayOfWeek;
@@ -66,7 +66,7 @@ final class ScheduleFields {
                 return false;
             }
         }
-        throw ApiError.badRequest(field + " must be true or false, not " + v + ".");
+        throw Refusal.invalid(field + " must be true or false, not " + v + ".");
     }
 
     /** A whole number from `min` to `max` (a JSON number or a numeric string); null when not given. */
@@ -76,7 +76,7 @@ final class ScheduleFields {
         }
         Integer n = wholeNumber(v);
         if (n == null || n < min || n > max) {
-            throw ApiError.badRequest(field + " must be a whole number from " + min + " to " + max + unit + ", not " + v
+            throw Refusal.invalid(field + " must be a whole number from " + min + " to " + max + unit + ", not " + v
                     + ".");
         }
         return n;
@@ -89,7 +89,7 @@ final class ScheduleFields {
             Integer n = wholeNumber(item);
             DayOfWeek day = n != null ? (n >= 1 && n <= 7 ? DayOfWeek.of(n) : null) : named(DayOfWeek.class, item);
             if (day == null) {
-                throw ApiError.badRequest("daysOfWeek: " + item + " is not a day of the week: use MONDAY … SUNDAY, MON …"
+                throw Refusal.invalid("daysOfWeek: " + item + " is not a day of the week: use MONDAY … SUNDAY, MON …"
                         + " SUN, or 1 (Monday) to 7 (Sunday).");
             }
             days.add(day);
@@ -105,7 +105,7 @@ final class ScheduleFields {
             if (n == null && item.isTextual() && item.textValue().trim().equalsIgnoreCase(LAST_DAY)) {
                 n = 0;
             } else if (n == null || n < 1 || n > 31) {
-                throw ApiError.badRequest("daysOfMonth: " + item + " is not a day of the month: use 1 to 31, or \"LAST\""
+                throw Refusal.invalid("daysOfMonth: " + item + " is not a day of the month: use 1 to 31, or \"LAST\""
                         + " for the last day of every month.");
             }
             days.add(n);
@@ -120,7 +120,7 @@ final class ScheduleFields {
             Integer n = wholeNumber(item);
             Month month = n != null ? (n >= 1 && n <= 12 ? Month.of(n) : null) : named(Month.class, item);
             if (month == null) {
-                throw ApiError.badRequest("monthsOfYear: " + item + " is not a month: use JANUARY … DECEMBER, JAN … DEC,"
+                throw Refusal.invalid("monthsOfYear: " + item + " is not a month: use JANUARY … DECEMBER, JAN … DEC,"
                         + " or 1 to 12.");
             }
             months.add(month);
@@ -134,7 +134,7 @@ final class ScheduleFields {
         for (JsonNode item : items("year", v)) {
             Integer n = wholeNumber(item);
             if (n == null || n < FIRST_YEAR || n > LAST_YEAR) {
-                throw ApiError.badRequest("year: " + item + " is not a year: use a year from " + FIRST_YEAR + " to "
+                throw Refusal.invalid("year: " + item + " is not a year: use a year from " + FIRST_YEAR + " to "
                         + LAST_YEAR + ", or several as [2026, 2027].");
             }
             years.add(n);
@@ -151,7 +151,7 @@ final class ScheduleFields {
             return millis(field, v, v.longValue());
         }
         if (!v.isTextual()) {
-            throw ApiError.badRequest(field + " " + v + " is not a date: " + DATE_FORMS + ".");
+            throw Refusal.invalid(field + " " + v + " is not a date: " + DATE_FORMS + ".");
         }
         String s = v.textValue().trim();
         try {
@@ -168,13 +168,13 @@ final class ScheduleFields {
                     : new ScheduleDate(LocalDateTime.parse(iso), false));
         } catch (DateTimeException e) {
             // Also the calendar's own refusals, such as 2026-02-30.
-            throw ApiError.badRequest(field + " " + v + " is not a date: " + DATE_FORMS + ".");
+            throw Refusal.invalid(field + " " + v + " is not a date: " + DATE_FORMS + ".");
         }
     }
 
     private static ScheduleDate millis(String field, JsonNode v, long ms) {
         if (ms < SMALLEST_MILLIS || ms > LARGEST_MILLIS) {
-            throw ApiError.badRequest(field + " " + v + " is not a date in Unix milliseconds"
+            throw Refusal.invalid(field + " " + v + " is not a date in Unix milliseconds"
                     + (ms >= 0 && ms < SMALLEST_MILLIS ? " (it looks like seconds: multiply by 1000)" : "") + ": "
                     + DATE_FORMS + ".");
         }
@@ -184,7 +184,7 @@ final class ScheduleFields {
     private static ScheduleDate within(String field, JsonNode v, ScheduleDate d) {
         int year = d.utc().getYear();
         if (year < FIRST_YEAR || year > LAST_YEAR) {
-            throw ApiError.badRequest(field + " " + v + " is out of range: use a date from " + FIRST_YEAR + " to "
+            throw Refusal.invalid(field + " " + v + " is out of range: use a date from " + FIRST_YEAR + " to "
                     + LAST_YEAR + ".");
         }
         return d;
@@ -214,7 +214,7 @@ final class ScheduleFields {
         }
         for (JsonNode item : items) {
             if (!item.isIntegralNumber() && !item.isTextual()) {
-                throw ApiError.badRequest(field + " must be a value, an array of values or a comma-separated string,"
+                throw Refusal.invalid(field + " must be a value, an array of values or a comma-separated string,"
                         + " not " + v + ".");
             }
         }

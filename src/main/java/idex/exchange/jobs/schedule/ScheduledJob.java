@@ -1,9 +1,9 @@
 package idex.exchange.jobs.schedule;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import idex.exchange.jobs.JobCategory;
-import idex.exchange.jobs.JobDefinition;
-import idex.http.Json;
+import idex.exchange.jobs.model.JobCategory;
+import idex.exchange.jobs.model.JobDefinition;
+import idex.json.Json;
 
 /**
  * A scheduled job as stored (spec §4.5): a job definition whose `scheduleDetails` make it run at occurrences rather

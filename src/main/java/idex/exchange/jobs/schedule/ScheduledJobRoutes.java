@@ -1,15 +1,17 @@
 package idex.exchange.jobs.schedule;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import idex.exchange.ExchangeApi;
 import idex.exchange.ExchangeApi.ApiRequest;
 import idex.exchange.accounts.Caller;
+import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
-import idex.exchange.jobs.JobCategory;
-import idex.exchange.jobs.JobRoutes;
-import idex.http.ApiError;
+import idex.http.PositiveId;
+import idex.exchange.jobs.model.JobCategory;
 import idex.http.ApiServer;
-import idex.http.Json;
+import idex.http.Feature;
+import idex.json.Json;
 import idex.http.Reply;
 import io.vertx.ext.web.Router;
 
@@ -18,17 +20,20 @@ import io.vertx.ext.web.Router;
  * endpoint key sees, and may delete, the scheduled jobs its endpoint produces or receives (the seed lets either
  * endpoint's key delete); an account key all of the account's.
  */
-public final class ScheduledJobRoutes {
+public final class ScheduledJobRoutes implements Feature {
 
+    private final ExchangeApi api;
     private final ScheduledJobs scheduledJobs;
-    private final EndpointStore endpoints;
+    private final EndpointScope endpointScope;
 
-    public ScheduledJobRoutes(ScheduledJobs scheduledJobs, EndpointStore endpoints) {
+    public ScheduledJobRoutes(ExchangeApi api, ScheduledJobs scheduledJobs, EndpointStore endpoints) {
+        this.api = api;
         this.scheduledJobs = scheduledJobs;
-        this.endpoints = endpoints;
+        this.endpointScope = new EndpointScope(endpoints);
     }
 
-    public void mount(Router router, ExchangeApi api) {
+    @Override
+    public void mount(Router router) {
         router.get("/v1/scheduledjobs/:jobCategory").handler(api.handler(this::list));
         router.delete("/v1/scheduledjobs/:scheduledJobId").handler(api.handler(this::delete));
         ApiServer.onlyMethods(router, "/v1/scheduledjobs/:scheduledJobId", "GET, DELETE");
@@ -37,10 +42,10 @@ public final class ScheduledJobRoutes {
     private Reply list(ApiRequest req) {
         JobCategory category = JobCategory.parse(req.path("jobCategory"));
         if (category != JobCategory.SEGMENT_EXPORT) {
-            throw ApiError.badRequest("Only segment exports are scheduled: use /v1/scheduledjobs/SEGMENT_EXPORT.");
+            throw Refusal.invalid("Only segment exports are scheduled: use /v1/scheduledjobs/SEGMENT_EXPORT.");
         }
         Caller caller = req.caller();
-        Long endpoint = JobRoutes.endpointScope(req, endpoints);
+        Long endpoint = endpointScope.narrowing(caller, req.query("endpointId", "endpointID"));
         ArrayNode answer = Json.MAPPER.createArrayNode();
         for (ScheduledJob s : scheduledJobs.store().list(caller.accountId(), category, endpoint)) {
             answer.add(s.toJson());
@@ -50,29 +55,16 @@ public final class ScheduledJobRoutes {
 
     private Reply delete(ApiRequest req) {
         String text = req.path("scheduledJobId");
-        long id = parseId(text);
+        long id = PositiveId.parse(text).orElseThrow(() -> unknown(text));
         Caller caller = req.caller();
         ScheduledJob scheduled = scheduledJobs.store().find(caller.accountId(), id)
-                .filter(s -> caller.isAccountKey() || caller.endpointId() == s.producerEndpointId()
-                        || caller.endpointId().equals(s.destinationEndpointId()))
+                .filter(s -> caller.isPartyTo(s.producerEndpointId(), s.destinationEndpointId()))
                 .orElseThrow(() -> unknown(text));
         scheduledJobs.delete(scheduled);
         return Reply.json(true);
     }
 
-    private static long parseId(String text) {
-        try {
-            long id = Long.parseLong(text);
-            if (id > 0) {
-                return id;
-            }
-        } catch (NumberFormatException ignored) {
-            // answered below
-        }
-        throw unknown(text);
-    }
-
-    private static ApiError unknown(String id) {
-        return ApiError.notFound("There is no scheduled job " + id + " in this account.");
+    private static Refusal unknown(String id) {
+        return Refusal.notFound("There is no scheduled job " + id + " in this account.");
     }
 }

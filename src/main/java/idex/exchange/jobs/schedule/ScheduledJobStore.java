@@ -1,14 +1,15 @@
 package idex.exchange.jobs.schedule;
 
-import idex.exchange.jobs.JobCategory;
-import idex.exchange.jobs.JobDefinition;
-import idex.exchange.jobs.JobStatus;
+import idex.exchange.jobs.model.JobCategory;
+import idex.exchange.jobs.model.JobDefinition;
+import idex.exchange.jobs.model.JobStatus;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.mapper.RowMapper;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiFunction;
 
 /**
  * Scheduled jobs in the store, and the jobs of their occurrences. Reads through the API are scoped to an account and
@@ -40,12 +41,43 @@ public final class ScheduledJobStore {
         this.jdbi = jdbi;
     }
 
-    public Jdbi jdbi() {
-        return jdbi;
+    /**
+     * Stores a new scheduled job, active, and in the same transaction lets `firstJobs` create the jobs of its first
+     * occurrences ({@link OccurrenceJobs#begin}); answers what that answers.
+     */
+    public <T> T createScheduledJob(long accountId, JobCategory category, JobDefinition definition, long now,
+                                    BiFunction<Handle, ScheduledJob, T> firstJobs) {
+        return jdbi.inTransaction(h -> {
+            long id = create(h, accountId, category, definition, now);
+            ScheduledJob stored = new ScheduledJob(id, accountId, category, ScheduledJob.State.SCHEDULED,
+                    definition.producerEndpointId(), definition.destinationEndpointId(), definition, null, now, now);
+            return firstJobs.apply(h, stored);
+        });
+    }
+
+    /**
+     * Runs `occurrence` in one transaction on the scheduled job, locked ({@link #lockIfActive}), if it is still
+     * active; empty once it is over or deleted.
+     */
+    public <T> Optional<T> whileActive(long scheduledJobId, long now, BiFunction<Handle, ScheduledJob, Optional<T>> occurrence) {
+        return jdbi.inTransaction(h -> {
+            Optional<ScheduledJob> active = lockIfActive(h, scheduledJobId, now);
+            return active.isEmpty() ? Optional.<T>empty() : occurrence.apply(h, active.get());
+        });
+    }
+
+    /** The schedule is over: no more occurrences. */
+    public void complete(long scheduledJobId, long now) {
+        jdbi.useTransaction(h -> complete(h, scheduledJobId, now));
+    }
+
+    /** Deletes a scheduled job ({@link #cancel(Handle, long, long)}); false when it was already deleted. */
+    public boolean cancel(long scheduledJobId, long now) {
+        return jdbi.inTransaction(h -> cancel(h, scheduledJobId, now));
     }
 
     /** Stores a new scheduled job, active; answers its id. */
-    public long create(Handle h, long accountId, JobCategory category, JobDefinition definition, long now) {
+    private long create(Handle h, long accountId, JobCategory category, JobDefinition definition, long now) {
         long id = h.createQuery("SELECT nextval('exchange_scheduled_job_seq')").mapTo(Long.class).one();
         h.createUpdate("INSERT INTO exchange_scheduled_job (scheduled_job_id, account_id, category, state,"
                         + " producer_endpoint_id, destination_endpoint_id, definition, created, updated)"
@@ -78,7 +110,7 @@ public final class ScheduledJobStore {
      * The scheduled job if it is still active, locked for the rest of the transaction (a guarded UPDATE: portable,
      * and it waits for a DELETE in progress); empty once it is over or deleted.
      */
-    public Optional<ScheduledJob> lockIfActive(Handle h, long scheduledJobId, long now) {
+    private Optional<ScheduledJob> lockIfActive(Handle h, long scheduledJobId, long now) {
         int locked = h.createUpdate("UPDATE exchange_scheduled_job SET updated = :now"
                         + " WHERE scheduled_job_id = :id AND state = 'SCHEDULED'")
                 .bind("id", scheduledJobId).bind("now", now).execute();
@@ -105,7 +137,7 @@ public final class ScheduledJobStore {
      * Deletes a scheduled job: it becomes CANCELLED (no longer shown, its occurrences do nothing) and so do its jobs
      * still SCHEDULED. False when it was already deleted.
      */
-    public boolean cancel(Handle h, long scheduledJobId, long now) {
+    private boolean cancel(Handle h, long scheduledJobId, long now) {
         int cancelled = h.createUpdate("UPDATE exchange_scheduled_job SET state = 'CANCELLED', updated = :now"
                         + " WHERE scheduled_job_id = :id AND state <> 'CANCELLED'")
                 .bind("id", scheduledJobId).bind("now", now).execute();

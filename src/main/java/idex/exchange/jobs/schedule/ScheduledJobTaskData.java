@@ -1,7 +1,7 @@
 package idex.exchange.jobs.schedule;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import idex.http.Json;
+import idex.json.Json;
 
 import java.io.Serial;
 import java.io.Serializable;

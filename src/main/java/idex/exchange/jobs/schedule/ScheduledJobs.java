@@ -1,15 +1,15 @@
 package idex.exchange.jobs.schedule;
 
+import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.kagkarlsson.scheduler.SchedulerClient;
 import com.github.kagkarlsson.scheduler.exceptions.TaskInstanceCurrentlyExecutingException;
 import com.github.kagkarlsson.scheduler.exceptions.TaskInstanceNotFoundException;
 import com.github.kagkarlsson.scheduler.task.Task;
-import idex.exchange.jobs.JobCategory;
-import idex.exchange.jobs.JobDefinition;
-import idex.exchange.jobs.JobStore;
-import idex.http.ApiError;
+import idex.exchange.jobs.model.JobCategory;
+import idex.exchange.jobs.model.JobDefinition;
+import idex.exchange.jobs.store.JobStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,12 +59,8 @@ public final class ScheduledJobs {
         long now = clock.getAsLong();
         record Created(long id, Optional<Instant> first) {
         }
-        Created created = store.jdbi().inTransaction(h -> {
-            long id = store.create(h, accountId, category, definition, now);
-            ScheduledJob stored = new ScheduledJob(id, accountId, category, ScheduledJob.State.SCHEDULED,
-                    definition.producerEndpointId(), definition.destinationEndpointId(), definition, null, now, now);
-            return new Created(id, occurrences.begin(h, stored, details, now));
-        });
+        Created created = store.createScheduledJob(accountId, category, definition, now,
+                (h, stored) -> new Created(stored.scheduledJobId(), occurrences.begin(h, stored, details, now)));
         created.first().ifPresent(first ->
                 scheduler.scheduleIfNotExists(ScheduledJobTask.instanceAt(task, created.id(), details, first)));
         ScheduledJob scheduled = store.find(accountId, created.id()).orElseThrow();
@@ -86,8 +82,8 @@ public final class ScheduledJobs {
      */
     public void delete(ScheduledJob scheduled) {
         long id = scheduled.scheduledJobId();
-        if (!store.jdbi().inTransaction(h -> store.cancel(h, id, clock.getAsLong()))) {
-            throw ApiError.notFound("There is no scheduled job " + id + " in this account.");
+        if (!store.cancel(id, clock.getAsLong())) {
+            throw Refusal.notFound("There is no scheduled job " + id + " in this account.");
         }
         try {
             scheduler.cancel(ScheduledJobTask.instanceId(id));
@@ -117,7 +113,7 @@ public final class ScheduledJobs {
                 scheduler.scheduleIfNotExists(ScheduledJobTask.instanceAt(task, s.scheduledJobId(), details, next.get()));
                 resumed++;
             } else {
-                store.jdbi().useTransaction(h -> store.complete(h, s.scheduledJobId(), now.toEpochMilli()));
+                store.complete(s.scheduledJobId(), now.toEpochMilli());
             }
         }
         if (resumed > 0) {

@@ -3,8 +3,8 @@ package idex.exchange.jobs.schedule;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.NullNode;
-import idex.http.ApiError;
-import idex.http.Json;
+import idex.errors.Refusal;
+import idex.json.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -38,7 +38,7 @@ class ScheduleDetailsParsingTest {
 
     static void rejects(String s, String... messageParts) {
         assertThatThrownBy(() -> parse(s))
-                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(400))
+                .isInstanceOfSatisfying(Refusal.class, e -> assertThat(e.kind()).isEqualTo(Refusal.Kind.INVALID))
                 .message().contains(messageParts);
     }
 
@@ -333,7 +333,7 @@ class ScheduleDetailsParsingTest {
         ScheduleDetails over = ScheduleDetails.restore(json("{'runRepeat':true,'endDate':'2026-11-22'}"));
         assertThat(over.nextOccurrence(NOW)).isEmpty();
         assertThatThrownBy(() -> ScheduleDetails.restore(json("{'runRepeat':true,'endDate':'x'}")))
-                .isInstanceOf(ApiError.class);
+                .isInstanceOf(Refusal.class);
     }
 
     // --- echo ---
