@@ -243,13 +243,6 @@ class OpenApiDocumentTest {
         assertThat(r.headers().firstValue("Allow")).hasValue("GET, HEAD");
     }
 
-    /**
-     * The server's router answers these 405s itself, without the `Allow` header docs/exchange-api.md promises (no
-     * `onlyMethods` on `/v1/jobs/:jobCategory` and `/v1/jobs/:jobCategory/:jobId`): reported with issue 13, not changed
-     * here. Their status and body are still checked.
-     */
-    private static final Set<String> NO_ALLOW_YET = Set.of("/v1/jobs/1", "/v1/jobs/1/1");
-
     /** Each documented path answers a method it does not serve as the document says: 405, JSON, Allow. */
     @Test
     void everyDocumentedPathRefusesOtherMethodsWith405AndAllow() throws Exception {
@@ -260,12 +253,7 @@ class OpenApiDocumentTest {
                     .method("PATCH", HttpRequest.BodyPublishers.noBody()).build();
             HttpResponse<byte[]> r = HTTP.send(patch, HttpResponse.BodyHandlers.ofByteArray());
             try {
-                if (NO_ALLOW_YET.contains(path)) {
-                    DOCUMENT.check("PATCH", path, r.statusCode(), r.headers().firstValue("Content-Type").orElse(null),
-                            r.body());
-                } else {
-                    OpenApiDocument.check(patch, r);
-                }
+                OpenApiDocument.check(patch, r);
                 if (r.statusCode() != 405) {
                     wrong.add("PATCH " + path + " answered " + r.statusCode());
                 }
