@@ -44,7 +44,9 @@ public final class TestServer implements AutoCloseable {
     private String console = "";
 
     private TestServer(StoreLocation store, Uid2Scope scope, IdentityEnvironment environment, int saltBuckets, boolean realClock) {
-        this(store, scope, environment, saltBuckets, realClock, newFilesDir());
+        // Job files in the data dir, as a server keeps them by default (and gone with the test's temporary data dir).
+        this(store, scope, environment, saltBuckets, realClock,
+                store.dataDir() != null ? store.dataDir().resolve("files") : newFilesDir());
     }
 
     private TestServer(StoreLocation store, Uid2Scope scope, IdentityEnvironment environment, int saltBuckets,
