@@ -20,6 +20,8 @@ import idex.exchange.jobs.schedule.ScheduledJobRoutes;
 import idex.exchange.jobs.schedule.ScheduledJobTask;
 import idex.exchange.jobs.schedule.ScheduledJobTaskData;
 import idex.exchange.jobs.schedule.ScheduledJobs;
+import idex.exchange.subscriptions.EventTypeRoutes;
+import idex.exchange.subscriptions.SubscriptionRoutes;
 import idex.files.FileIo;
 import idex.http.ApiDocs;
 import idex.http.ApiServer;
@@ -169,6 +171,8 @@ public final class IdexServer implements AutoCloseable {
                     .mount(new SegmentDataFiles(vertx, exchange, stores.jobs(), jobFiles))
                     .mount(new ScheduledJobRoutes(exchange, scheduledJobs, stores.endpoints()))
                     .mount(new IdentityFilterRoutes(exchange, stores.filters(), stores.endpoints()))
+                    .mount(new EventTypeRoutes(exchange, stores.eventTypes(), stores.endpoints(), clock))
+                    .mount(new SubscriptionRoutes(exchange, stores.subscriptions(), stores.endpoints(), clock))
                     .mount(new ApiDocs());
 
             // Background work that reads the store: refreshing live state, occurrences, processing; then crypto warm-up.

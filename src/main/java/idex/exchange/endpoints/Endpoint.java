@@ -1,10 +1,20 @@
 package idex.exchange.endpoints;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import idex.errors.Refusal;
 import idex.json.Json;
 
 /** A registered endpoint of an account. */
 public record Endpoint(long endpointId, long accountId, Registration registration, long created, long updated) {
+
+    /** This endpoint, if it is registered as an event source; 403 saying what to enable before `doing` otherwise. */
+    public Endpoint requireEventSource(String doing) {
+        if (!registration.eventSource()) {
+            throw Refusal.forbidden("Endpoint " + endpointId + " is not an event source: enable"
+                    + " endpointTypes.event.source in its registration (PUT /v1/endpoint) before " + doing + ".");
+        }
+        return this;
+    }
 
     public ObjectNode toJson() {
         ObjectNode o = Json.object();

@@ -198,7 +198,8 @@ public record Registration(String name, String description, String providerName,
         return n.textValue();
     }
 
-    private static String text(JsonNode node, String field, boolean required, int max) {
+    /** A string field of `node`, trimmed: null when absent (400 when `required`), 400 when over `max` characters. */
+    public static String text(JsonNode node, String field, boolean required, int max) {
         JsonNode v = node.path(field);
         if (v.isMissingNode() || v.isNull()) {
             if (required) {

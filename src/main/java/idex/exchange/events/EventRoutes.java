@@ -1,6 +1,5 @@
 package idex.exchange.events;
 
-import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.exchange.ExchangeApi;
@@ -77,11 +76,6 @@ public final class EventRoutes implements Feature {
      * with an account key; it must be in the caller's account (404) and registered as an event source (403).
      */
     private Endpoint eventSource(ApiRequest req) {
-        Endpoint endpoint = scope.endpoint(req.caller(), req.query("endpointId"));
-        if (!endpoint.registration().eventSource()) {
-            throw Refusal.forbidden("Endpoint " + endpoint.endpointId() + " is not an event source: enable"
-                    + " endpointTypes.event.source in its registration (PUT /v1/endpoint) before sending events.");
-        }
-        return endpoint;
+        return scope.endpoint(req.caller(), req.query("endpointId")).requireEventSource("sending events");
     }
 }
