@@ -2,8 +2,13 @@ package idex.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.List;
+import java.util.function.Function;
 
 /** The one ObjectMapper of the process (JSON bodies, stored definitions, the CLI), and small helpers to build JSON. */
 public final class Json {
@@ -20,6 +25,13 @@ public final class Json {
 
     public static ObjectNode object() {
         return MAPPER.createObjectNode();
+    }
+
+    /** A JSON array of `items`, each as `toJson` gives it, in order. */
+    public static <T> ArrayNode array(List<T> items, Function<? super T, ? extends JsonNode> toJson) {
+        ArrayNode a = MAPPER.createArrayNode();
+        items.forEach(item -> a.add(toJson.apply(item)));
+        return a;
     }
 
     public static String write(Object value) {

@@ -26,8 +26,6 @@ public record IdentityFilter(long endpointFilterId, long endpointId, String iden
 
     /** Every call of the API answers with a list, even for one filter. */
     public static ArrayNode toJson(List<IdentityFilter> filters) {
-        ArrayNode a = Json.MAPPER.createArrayNode();
-        filters.forEach(f -> a.add(f.toJson()));
-        return a;
+        return Json.array(filters, IdentityFilter::toJson);
     }
 }

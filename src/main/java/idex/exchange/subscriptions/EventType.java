@@ -1,10 +1,7 @@
 package idex.exchange.subscriptions;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.json.Json;
-
-import java.util.List;
 
 /** An event code that an event-source endpoint declares it publishes; name and description are for people. */
 public record EventType(long endpointId, String code, String name, String description, long created) {
@@ -17,11 +14,5 @@ public record EventType(long endpointId, String code, String name, String descri
         o.put("description", description);
         o.put("created", created);
         return o;
-    }
-
-    public static ArrayNode toJson(List<EventType> types) {
-        ArrayNode a = Json.MAPPER.createArrayNode();
-        types.forEach(t -> a.add(t.toJson()));
-        return a;
     }
 }

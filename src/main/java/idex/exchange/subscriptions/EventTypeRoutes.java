@@ -7,6 +7,7 @@ import idex.exchange.endpoints.EndpointStore;
 import idex.http.ApiServer;
 import idex.http.Feature;
 import idex.http.Reply;
+import idex.json.Json;
 import io.vertx.ext.web.Router;
 
 import java.util.function.LongSupplier;
@@ -47,6 +48,6 @@ public final class EventTypeRoutes implements Feature {
 
     private Reply list(ApiRequest req) {
         Long endpoint = scope.narrowing(req.caller(), req.query("endpointId"));
-        return Reply.json(EventType.toJson(store.list(req.caller().accountId(), endpoint)));
+        return Reply.json(Json.array(store.list(req.caller().accountId(), endpoint), EventType::toJson));
     }
 }

@@ -1,6 +1,5 @@
 package idex.exchange.subscriptions;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.json.Json;
 
@@ -25,11 +24,5 @@ public record Subscription(long subscriptionId, long destinationEndpointId, Long
         eventCodes.forEach(o.putArray("eventCodes")::add);
         o.put("created", created);
         return o;
-    }
-
-    public static ArrayNode toJson(List<Subscription> subscriptions) {
-        ArrayNode a = Json.MAPPER.createArrayNode();
-        subscriptions.forEach(s -> a.add(s.toJson()));
-        return a;
     }
 }

@@ -11,6 +11,7 @@ import idex.http.ApiServer;
 import idex.http.Feature;
 import idex.http.PositiveId;
 import idex.http.Reply;
+import idex.json.Json;
 import io.vertx.ext.web.Router;
 
 import java.util.function.LongSupplier;
@@ -80,7 +81,7 @@ public final class SubscriptionRoutes implements Feature {
 
     private Reply list(ApiRequest req) {
         Long endpoint = scope.narrowing(req.caller(), req.query("endpointId"));
-        return Reply.json(Subscription.toJson(store.list(req.caller().accountId(), endpoint)));
+        return Reply.json(Json.array(store.list(req.caller().accountId(), endpoint), Subscription::toJson));
     }
 
     private Reply delete(ApiRequest req) {
