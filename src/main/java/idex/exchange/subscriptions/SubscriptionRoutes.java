@@ -56,6 +56,7 @@ public final class SubscriptionRoutes implements Feature {
             throw Refusal.forbidden("This key belongs to endpoint " + caller.endpointId() + " and can subscribe only"
                     + " that endpoint, not endpoint " + r.destinationEndpointId() + "; use an account-level key.");
         }
+        // Checked as the endpoints are now; delivery must check the destination again, since it may change later.
         requireDestination(endpoints.require(caller.accountId(), r.destinationEndpointId()));
         if (r.sourceEndpointId() != null) {
             Endpoint source = endpoints.require(caller.accountId(), r.sourceEndpointId());
