@@ -164,7 +164,6 @@ public final class IdexServer implements AutoCloseable {
                     .mount(new EndpointRoutes(exchange, stores.endpoints(), clock))
                     .mount(new IdentityRoutes(exchange, stores.identities(), stores.x1Ids(), stores.endpoints()))
                     .mount(new EventRoutes(exchange, stores.endpoints(), stores.identities(), stores.x1Ids(), clock))
-                    // Before JobRoutes, whose GET-only catch-all /v1/jobs/:jobCategory/:jobId would take /v1/jobs/:jobId/data.
                     .mount(new JobUpload(vertx, exchange, stores.jobs(), jobFiles, stores.endpoints(), clock, processor))
                     .mount(new JobRoutes(exchange, stores.jobs(), stores.endpoints(), jobFiles, deployment.scope(),
                             scheduledJobs, clock))

@@ -20,8 +20,12 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The HTTP server: one router, the operational endpoints every deployment has (`/ops/healthcheck`, `/metrics`),
@@ -61,8 +65,17 @@ public final class ApiServer {
         // No route for the path at all: the same JSON as every other error, not Vert.x's HTML page.
         router.errorHandler(404, ctx -> ErrorAnswers.send(ctx, 404, "There is no " + ctx.request().path()
                 + " in this API: see docs/exchange-api.md and docs/uid2-operator.md for the paths there are."));
-        router.errorHandler(405, ctx -> ErrorAnswers.send(ctx, 405, "Method " + ctx.request().method().name()
-                + " is not allowed on " + ctx.request().path() + "."));
+        // A path some route serves with other methods: 405 with the Allow header those routes make, so that no
+        // feature has to list its methods a second time (onlyMethods remains for paths that are worth saying so).
+        router.errorHandler(405, ctx -> {
+            String allowed = allowedOn(ctx.request().path());
+            if (allowed.isEmpty()) {
+                ErrorAnswers.send(ctx, 405, "Method " + ctx.request().method().name() + " is not allowed on "
+                        + ctx.request().path() + ".");
+            } else {
+                ErrorAnswers.methodNotAllowed(ctx, allowed);
+            }
+        });
         headLikeGet();
     }
 
@@ -90,6 +103,34 @@ public final class ApiServer {
                     .forEach(m -> out.add(new RouteInfo(m, route.isExactPath() ? route.getPath() : route.getPath() + "*")));
         }
         return List.copyOf(out);
+    }
+
+    /** The order methods are named in an Allow header. */
+    private static final List<HttpMethod> ALLOW_ORDER = List.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST,
+            HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE, HttpMethod.OPTIONS);
+
+    /** The methods the mounted routes take on `path` ("GET, HEAD, POST"), empty when none names one. */
+    String allowedOn(String path) {
+        Set<HttpMethod> methods = new HashSet<>();
+        for (Route route : router.getRoutes()) {
+            if (route.getPath() != null && route.methods() != null && !route.methods().isEmpty()
+                    && pathPattern(route).matcher(path).matches()) {
+                methods.addAll(route.methods());
+            }
+        }
+        return ALLOW_ORDER.stream().filter(methods::contains).map(HttpMethod::name).collect(Collectors.joining(", "));
+    }
+
+    /** A route's path as a pattern: each `:name` one segment; a prefix route (`/docs/*`) anything after it. */
+    private static Pattern pathPattern(Route route) {
+        StringBuilder regex = new StringBuilder();
+        for (String segment : route.getPath().split("/", -1)) {
+            if (regex.length() > 0 || !segment.isEmpty()) {
+                regex.append('/');
+            }
+            regex.append(segment.startsWith(":") ? "[^/]+" : Pattern.quote(segment));
+        }
+        return Pattern.compile(route.isExactPath() ? regex.toString() : Pattern.quote(route.getPath()) + ".*");
     }
 
     /**

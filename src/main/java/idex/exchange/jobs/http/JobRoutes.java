@@ -62,9 +62,6 @@ public final class JobRoutes implements Feature {
         ApiServer.onlyMethods(router, "/v1/jobs/identityImport", "GET, POST");
         ApiServer.onlyMethods(router, "/v1/jobs/:jobId/status/complete", "PUT");
         ApiServer.onlyMethods(router, "/v1/jobs/:jobId/status/fail", "PUT");
-        // After the two creation paths above, which also take POST: any other category or job takes GET only.
-        ApiServer.onlyMethods(router, "/v1/jobs/:jobCategory", "GET");
-        ApiServer.onlyMethods(router, "/v1/jobs/:jobCategory/:jobId", "GET");
     }
 
     /**
