@@ -208,6 +208,10 @@ class EventsTest {
                         "has 513 characters"),
                 arguments("control character", "{" + ok + ",\"identifiers\":[{\"name\":\"cookieId\",\"value\":\"a\\u0000b\"}]}",
                         "control character"),
+                arguments("NUL in code", "{\"code\":\"a\\u0000b\",\"timestamp\":\"" + TS + "\",\"identifiers\":" + good + "}",
+                        "\"code\" contains U+0000"),
+                arguments("NUL in an attribute value", "{" + ok + ",\"attributes\":[{\"name\":\"a\",\"value\":\"a\\u0000b\"}],"
+                        + "\"identifiers\":" + good + "}", "attributes[0].value (\"a\") contains U+0000"),
                 arguments("not an object", "\"buy\"", "not an event object"));
     }
 

@@ -133,7 +133,7 @@ public final class EventParser {
         if (code.length() > MAX_CODE) {
             throw new InvalidEvent(index, "\"code\" has " + code.length() + " characters; use at most " + MAX_CODE + ".");
         }
-        return code;
+        return withoutNul(index, "\"code\"", code);
     }
 
     /** ISO-8601 with an offset: a time without one would mean a different instant on every sender's clock. */
@@ -166,7 +166,7 @@ public final class EventParser {
             throw new InvalidEvent(index, "\"channel\" has " + channel.length() + " characters; use at most "
                     + MAX_CHANNEL + ".");
         }
-        return channel.isEmpty() ? null : channel;
+        return channel.isEmpty() ? null : withoutNul(index, "\"channel\"", channel);
     }
 
     private static List<EventAttribute> attributes(int index, JsonNode v) {
@@ -196,6 +196,7 @@ public final class EventParser {
                 throw new InvalidEvent(index, at + ".name has " + n.length() + " characters; use at most "
                         + MAX_ATTRIBUTE_NAME + ".");
             }
+            withoutNul(index, at + ".name", n);
             // A second value under the same name would leave the event's attribute ambiguous.
             if (!names.add(n)) {
                 throw new InvalidEvent(index, "attribute \"" + n + "\" is given twice: send each attribute once.");
@@ -212,11 +213,22 @@ public final class EventParser {
                     throw new InvalidEvent(index, at + ".type (\"" + n + "\") must be a string of at most "
                             + MAX_ATTRIBUTE_TYPE + " characters, or be left out.");
                 }
-                t = type.textValue().trim();
+                t = withoutNul(index, at + ".type (\"" + n + "\")", type.textValue().trim());
+            }
+            if (value.isTextual()) {
+                withoutNul(index, at + ".value (\"" + n + "\")", value.textValue());
             }
             attributes.add(new EventAttribute(n, value, t));
         }
         return List.copyOf(attributes);
+    }
+
+    /** Text the event carries on to its subscribers and the store: PostgreSQL text cannot hold U+0000. */
+    private static String withoutNul(int index, String what, String text) {
+        if (text.indexOf('\u0000') >= 0) {
+            throw new InvalidEvent(index, what + " contains U+0000 (NUL), which no text field can hold.");
+        }
+        return text;
     }
 
     /** Identifiers of one record: declared by the endpoint, values in the form the identity store keeps them. */
