@@ -72,6 +72,15 @@ public final class StorableText {
         }
     }
 
+    /**
+     * Why a JSON text field holding U+0000 is refused, or null when it holds none: each parser says where the field
+     * is (its name, an event's index) and how it refuses, in words that are the same everywhere.
+     */
+    public static String nulIn(String what, String text) {
+        return text != null && text.indexOf('\u0000') >= 0
+                ? what + " contains U+0000 (NUL), which no text field can hold." : null;
+    }
+
     /** A name for a message: unpaired surrogates and NULs would make the message itself unreadable. */
     private static String printable(String text) {
         StringBuilder out = new StringBuilder(text.length());

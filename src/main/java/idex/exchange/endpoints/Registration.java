@@ -1,9 +1,10 @@
 package idex.exchange.endpoints;
 
-import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import idex.errors.Refusal;
+import idex.http.StorableText;
 import idex.json.Json;
 
 import java.util.ArrayList;
@@ -217,8 +218,9 @@ public record Registration(String name, String description, String providerName,
         if (s.length() > max) {
             throw Refusal.invalid("\"" + field + "\" has more than " + max + " characters.");
         }
-        if (s.indexOf('\u0000') >= 0) { // PostgreSQL text cannot hold U+0000
-            throw Refusal.invalid("\"" + field + "\" contains U+0000 (NUL), which no text field can hold.");
+        String nul = StorableText.nulIn("\"" + field + "\"", s); // PostgreSQL text cannot hold U+0000
+        if (nul != null) {
+            throw Refusal.invalid(nul);
         }
         return s;
     }

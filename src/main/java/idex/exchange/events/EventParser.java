@@ -1,11 +1,12 @@
 package idex.exchange.events;
 
-import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.JsonNode;
+import idex.errors.Refusal;
 import idex.exchange.endpoints.DeclaredIdentifier;
 import idex.exchange.endpoints.Registration;
 import idex.exchange.identity.Identifier;
 import idex.exchange.identity.ValueForm;
+import idex.http.StorableText;
 
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -225,8 +226,9 @@ public final class EventParser {
 
     /** Text the event carries on to its subscribers and the store: PostgreSQL text cannot hold U+0000. */
     private static String withoutNul(int index, String what, String text) {
-        if (text.indexOf('\u0000') >= 0) {
-            throw new InvalidEvent(index, what + " contains U+0000 (NUL), which no text field can hold.");
+        String nul = StorableText.nulIn(what, text);
+        if (nul != null) {
+            throw new InvalidEvent(index, nul);
         }
         return text;
     }

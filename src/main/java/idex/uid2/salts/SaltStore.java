@@ -237,15 +237,10 @@ public final class SaltStore {
             return; // a change is being applied; the next refresh looks again
         }
         long stored = jdbi.withHandle(h -> SaltSnapshots.newestGeneration(h, live.epoch(), live.generation())).orElse(-1L);
-        if (stored != live.generation()) {
-            writeSnapshotIfLagging(live, changes, stored);
-        }
-        if (copy != null) {
-            // The copy follows the store's snapshots (a start then applies no more rows than from the store's own).
-            long newest = jdbi.withHandle(h -> SaltSnapshots.newestGeneration(h, live.epoch(), live.generation())).orElse(-1L);
-            if (copy.generation() < newest) {
-                writeCopy(live, changes);
-            }
+        long newest = stored == live.generation() ? stored : writeSnapshotIfLagging(live, changes, stored);
+        // The copy follows the store's snapshots (a start then applies no more rows than from the store's own).
+        if (copy != null && copy.generation() < newest) {
+            writeCopy(live, changes);
         }
     }
 
@@ -262,7 +257,8 @@ public final class SaltStore {
         }
     }
 
-    private void writeSnapshotIfLagging(SaltBuckets live, long changes, long stored) {
+    /** Writes a snapshot when the stored one lags; returns the generation of the store's newest snapshot after it. */
+    private long writeSnapshotIfLagging(SaltBuckets live, long changes, long stored) {
         long lag = stored < 0 ? Long.MAX_VALUE : jdbi.withHandle(h -> h.createQuery(
                         "SELECT count(*) FROM uid2_salt_bucket WHERE generation > :g AND generation <= :now")
                 .bind("g", stored).bind("now", live.generation()).mapTo(Long.class).one());
@@ -270,11 +266,13 @@ public final class SaltStore {
             long started = System.nanoTime();
             if (!SaltSnapshots.write(jdbi, live, () -> live.changeCount() == changes)) {
                 LOG.info("The salt set changed while its snapshot was written; written again later");
-                return;
+                return stored;
             }
             LOG.info("Wrote the salt snapshot of generation {} ({} rotated rows since the last) in {} ms",
                     live.generation(), lag == Long.MAX_VALUE ? "no snapshot" : lag, (System.nanoTime() - started) / 1_000_000);
+            return live.generation();
         }
+        return stored;
     }
 
     /** The salt set from its rows: the slow path, several seconds for a million buckets. */

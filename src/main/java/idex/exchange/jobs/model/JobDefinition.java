@@ -1,8 +1,9 @@
 package idex.exchange.jobs.model;
 
-import idex.errors.Refusal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import idex.errors.Refusal;
+import idex.http.StorableText;
 import idex.json.Json;
 
 import java.math.BigInteger;
@@ -167,8 +168,9 @@ public record JobDefinition(Long producerEndpointId, Long producerSegmentId, Str
         if (s.length() > max) {
             throw Refusal.invalid("\"" + field + "\" has more than " + max + " characters.");
         }
-        if (s.indexOf('\u0000') >= 0) { // a name given back to partners and shown in consoles: text, not binary
-            throw Refusal.invalid("\"" + field + "\" contains U+0000 (NUL), which no text field can hold.");
+        String nul = StorableText.nulIn("\"" + field + "\"", s); // a name given back to partners: text, not binary
+        if (nul != null) {
+            throw Refusal.invalid(nul);
         }
         return s.isEmpty() ? null : s;
     }
