@@ -58,7 +58,6 @@ class PostgresStoreTest {
             assertThat(server.console()).contains("Bootstrap client key").contains("bootstrap-client.txt")
                     .contains("idex uid2 client create");
             IssuedClientKey key = server.createMapperKey();
-            server.refreshNow();
             Uid2Http http = new Uid2Http(server);
             assertThat(http.call("/v2/identity/buckets", key.key(), key.secret(), "{\"since_timestamp\":0}").get("body")).hasSize(40);
 

@@ -214,9 +214,15 @@ public final class TestServer implements AutoCloseable {
         return store;
     }
 
+    /**
+     * A client key the running server accepts at once: created in the store as `idex uid2 keys create` does, then
+     * applied without waiting for the periodic refresh (a test racing that refresh gets a 401 on a busy machine).
+     */
     public IssuedClientKey createKey(String name, Set<Role> roles) {
         DeploymentSettings d = DeploymentSettings.resolve(database().jdbi(), null, null, false);
-        return keyStore().create(name, roles, 1, d, System.currentTimeMillis());
+        IssuedClientKey key = keyStore().create(name, roles, 1, d, System.currentTimeMillis());
+        refreshNow();
+        return key;
     }
 
     /** The server's client keys, with the secrets key it uses (IDEX_SECRETS_KEY if set, else its data dir's). */

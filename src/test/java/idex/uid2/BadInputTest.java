@@ -30,7 +30,6 @@ class BadInputTest {
     void randomBodiesTruncatedEnvelopesAndOddJsonAreAllClientErrors() {
         try (TestServer server = TestServer.start(dataDir, 16)) {
             IssuedClientKey key = server.createMapperKey();
-            server.refreshNow();
             Uid2Http http = new Uid2Http(server);
             String before = http.call(PATHS[0], key.key(), key.secret(), "{\"since_timestamp\":0}").toString();
             byte[] secret = Base64.getDecoder().decode(key.secret());

@@ -51,7 +51,6 @@ class BucketsTest {
             assertThat(Main.run("uid2", "salts", "import", TestVectors.uid2TestSalts().toString(),
                     "--data-dir", dataDir.toString())).isZero();
             IssuedClientKey key = server.createMapperKey();
-            server.refreshNow();
             Uid2Http http = new Uid2Http(server);
 
             JsonNode answer = http.call(PATH, key.key(), key.secret(), since("\"2022-06-01T13:00:00\""));
@@ -84,7 +83,6 @@ class BucketsTest {
     void parameterErrors() {
         try (TestServer server = TestServer.start(dataDir, 8)) {
             IssuedClientKey key = server.createMapperKey();
-            server.refreshNow();
             Uid2Http http = new Uid2Http(server);
             for (String body : new String[]{"{}", since("null"), "{\"since\":\"2022-06-01T13:00:00\"}"}) {
                 Uid2Http.Answer a = http.callRaw(PATH, key.key(), key.secret(), body);
@@ -126,7 +124,6 @@ class BucketsTest {
     void rotationChangesExactlyTheChosenBucketsAndSurvivesARestart() {
         try (TestServer server = TestServer.start(dataDir, 100)) {
             IssuedClientKey key = server.createMapperKey();
-            server.refreshNow();
             Uid2Http http = new Uid2Http(server);
             Map<String, String> before = buckets(http.call(PATH, key.key(), key.secret(), since("\"2000-01-01T00:00:00\"")));
             assertThat(before).hasSize(100);
@@ -187,7 +184,6 @@ class BucketsTest {
     void largeAnswersAreStreamedWhole() {
         try (TestServer server = TestServer.start(dataDir, 70_000)) {
             IssuedClientKey key = server.createMapperKey();
-            server.refreshNow();
             Uid2Http http = new Uid2Http(server);
             // 70,000 buckets: more than the pre-formatted newest 65,536 and than the streaming threshold.
             Map<String, String> all = buckets(http.call(PATH, key.key(), key.secret(), since("0")));
@@ -202,7 +198,6 @@ class BucketsTest {
         try (TestServer server = TestServer.start(dataDir, 50)) {
             assertThat(Main.run("uid2", "salts", "rotate", "--data-dir", dataDir.toString())).isZero();
             IssuedClientKey key = server.createMapperKey();
-            server.refreshNow();
             Uid2Http http = new Uid2Http(server);
             Map<String, String> all = buckets(http.call(PATH, key.key(), key.secret(), since("\"2000-01-01T00:00:00\"")));
             // Fresh buckets are younger than 30 days: nothing rotated.

@@ -49,7 +49,6 @@ class ClientSecretsAtRestTest {
     void theStoreHoldsOnlyTheSealedSecretAndTheKeyWorks() {
         try (TestServer server = TestServer.start(dataDir, 8)) {
             IssuedClientKey key = server.createMapperKey();
-            server.refreshNow();
 
             String stored = storedSecret(server, key.keyId());
             byte[] secret = Base64.getDecoder().decode(key.secret());

@@ -35,7 +35,6 @@ class EnvelopeHttpTest {
     static void start() {
         server = TestServer.start(dataDir, 64);
         mapper = server.createMapperKey();
-        server.refreshNow();
         http = new Uid2Http(server);
     }
 
@@ -78,7 +77,6 @@ class EnvelopeHttpTest {
         assertThat(forgedSuffix.status()).isEqualTo(401);
 
         IssuedClientKey generator = server.createKey("generator only", EnumSet.of(Role.GENERATOR));
-        server.refreshNow();
         Answer wrongRole = http.callRaw(PATH, generator.key(), generator.secret(), QUERY);
         assertThat(wrongRole.status()).isEqualTo(401);
         assertThat(wrongRole.text()).isEqualTo("{\"status\":\"unauthorized\"}");
@@ -87,7 +85,6 @@ class EnvelopeHttpTest {
     @Test
     void aDisabledKeyIsRefused() {
         IssuedClientKey k = server.createMapperKey();
-        server.refreshNow();
         assertThat(http.callRaw(PATH, k.key(), k.secret(), QUERY).status()).isEqualTo(200);
         server.keyStore().disable(k.keyId(), System.currentTimeMillis() + 1);
         server.refreshNow();

@@ -41,7 +41,6 @@ class IdentityMapTest {
         assertThat(Main.run("uid2", "salts", "import", TestVectors.uid2TestSalts().toString(),
                 "--data-dir", dataDir.toString())).isZero();
         key = server.createMapperKey();
-        server.refreshNow();
         http = new Uid2Http(server);
     }
 

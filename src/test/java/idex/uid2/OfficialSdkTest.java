@@ -38,7 +38,6 @@ class OfficialSdkTest {
                 "--data-dir", dataDir.toString())).isZero();
         server.refreshNow();
         key = server.createMapperKey();
-        server.refreshNow();
     }
 
     @AfterAll

@@ -27,7 +27,6 @@ class ScheduledRotationTest {
             assertThat(Main.run("uid2", "salts", "import", TestVectors.uid2TestSalts().toString(),
                     "--data-dir", dataDir.toString())).isZero();
             IssuedClientKey key = server.createMapperKey();
-            server.refreshNow();
             Uid2Http http = new Uid2Http(server);
             String since = "{\"since_timestamp\":\"2026-11-23T00:00:00\"}";
             // db-scheduler runs on the server's clock: the run after the import is due one (server) second later.

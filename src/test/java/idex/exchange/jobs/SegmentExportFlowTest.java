@@ -135,7 +135,6 @@ class SegmentExportFlowTest {
         assertThat(rows.get(0)).isEqualTo("UID2,UID2_BUCKET");
 
         IssuedClientKey mapper = server.createMapperKey();
-        server.refreshNow();
         JsonNode mapped = new Uid2Http(server).call("/v2/identity/map", mapper.key(), mapper.secret(),
                 "{\"email\":[\"ann@example.com\",\"zoe@example.org\"]}").get("body").get("mapped");
         assertThat(rows.subList(1, rows.size())).containsExactly(
