@@ -2,6 +2,7 @@ package idex;
 
 import idex.exchange.accounts.ApiKeyStore;
 import idex.exchange.endpoints.EndpointStore;
+import idex.exchange.endpoints.SigningSecrets;
 import idex.exchange.filters.IdentityFilterRules;
 import idex.exchange.filters.IdentityFilterStore;
 import idex.exchange.identity.IdentityStore;
@@ -25,11 +26,13 @@ record Stores(SaltStore salts, SaltRotation saltRotation, ClientKeyStore clientK
               ScheduledJobStore scheduledJobs, IdentityFilterStore filters, IdentityFilterRules filterRules,
               EventTypeStore eventTypes, SubscriptionStore subscriptions) {
 
-    /** `dataDir` holds the key that seals client secrets and, as `saltSetCopy`, the server's copy of the salt set. */
+    /** `dataDir` holds the key that seals client and signing secrets and, as `saltSetCopy`, the server's copy of the salt set. */
     static Stores open(Database db, Path dataDir, String saltSetCopy) {
         var jdbi = db.jdbi();
-        return new Stores(new SaltStore(jdbi, dataDir.resolve(saltSetCopy)), new SaltRotation(jdbi), new ClientKeyStore(jdbi, SecretsKey.load(dataDir)),
-                new OptOutStore(jdbi), new ApiKeyStore(jdbi), new EndpointStore(jdbi), new IdentityStore(jdbi),
+        SecretsKey sealing = SecretsKey.load(dataDir);
+        return new Stores(new SaltStore(jdbi, dataDir.resolve(saltSetCopy)), new SaltRotation(jdbi),
+                new ClientKeyStore(jdbi, sealing), new OptOutStore(jdbi), new ApiKeyStore(jdbi),
+                new EndpointStore(jdbi, new SigningSecrets(jdbi, sealing)), new IdentityStore(jdbi),
                 X1Ids.of(jdbi), new JobStore(jdbi), new ScheduledJobStore(jdbi), new IdentityFilterStore(jdbi),
                 new IdentityFilterRules(jdbi), new EventTypeStore(jdbi), new SubscriptionStore(jdbi));
     }

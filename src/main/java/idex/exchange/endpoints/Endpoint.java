@@ -4,8 +4,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.errors.Refusal;
 import idex.json.Json;
 
-/** A registered endpoint of an account. */
-public record Endpoint(long endpointId, long accountId, Registration registration, long created, long updated) {
+/**
+ * A registered endpoint of an account. `deliveryDisabled` says why delivery turned its event destination off (every
+ * attempt failed for too long), null otherwise.
+ */
+public record Endpoint(long endpointId, long accountId, Registration registration, long created, long updated,
+                       String deliveryDisabled) {
+
+    /** Whether events can be delivered to it now: an enabled event destination with a URL. */
+    public boolean receivesEvents() {
+        String url = registration.eventDestinationUrl();
+        return registration.eventDestination() && url != null && !url.isEmpty();
+    }
 
     /** This endpoint, if it is registered as an event source; 403 saying what to enable before `doing` otherwise. */
     public Endpoint requireEventSource(String doing) {
@@ -21,6 +31,9 @@ public record Endpoint(long endpointId, long accountId, Registration registratio
         o.put("endpointId", endpointId);
         o.put("accountId", accountId);
         registration.toJson(o);
+        if (deliveryDisabled != null) {
+            ((ObjectNode) o.path("endpointTypes").path("event").path("destination")).put("disabledReason", deliveryDisabled);
+        }
         o.put("created", created);
         o.put("updated", updated);
         return o;

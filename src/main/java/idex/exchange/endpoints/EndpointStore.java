@@ -28,11 +28,14 @@ public final class EndpointStore {
     /** How long a registration read from the store is used without reading it again. */
     static final long FRESH_NANOS = 1_000_000_000L;
 
-    private static final String COLUMNS = "endpoint_id, account_id, registration, created, updated";
+    private static final String COLUMNS = "endpoint_id, account_id, registration, created, updated,"
+            + " event_destination_disabled";
     private static final RowMapper<Endpoint> MAPPER = (rs, ctx) -> new Endpoint(rs.getLong("endpoint_id"),
-            rs.getLong("account_id"), parse(rs.getString("registration")), rs.getLong("created"), rs.getLong("updated"));
+            rs.getLong("account_id"), parse(rs.getString("registration")), rs.getLong("created"), rs.getLong("updated"),
+            rs.getString("event_destination_disabled"));
 
     private final Jdbi jdbi;
+    private final SigningSecrets secrets;
     /** Endpoints by id, as last read; an unknown id is not kept (it may be created any moment). */
     private final Map<Long, Read> recent = new ConcurrentHashMap<>();
     /** Counts this server's registration changes, so that a read that overlapped one is not kept (guarded by recent). */
@@ -44,14 +47,25 @@ public final class EndpointStore {
         }
     }
 
-    public EndpointStore(Jdbi jdbi) {
+    public EndpointStore(Jdbi jdbi, SigningSecrets secrets) {
         this.jdbi = jdbi;
+        this.secrets = secrets;
     }
 
-    public record Created(Endpoint endpoint, IssuedApiKey key) {
+    /** A new endpoint, its key, and its signing secret if it is an event destination (each shown this once). */
+    public record Created(Endpoint endpoint, IssuedApiKey key, Optional<SigningSecret> signingSecret) {
     }
 
-    /** Registers an endpoint and issues its endpoint-level key, in one transaction. */
+    /** A changed endpoint, and the signing secret it was given if it became an event destination for the first time. */
+    public record Updated(Endpoint endpoint, Optional<SigningSecret> signingSecret) {
+    }
+
+    /** The signing secrets of the account's event destinations. */
+    public SigningSecrets secrets() {
+        return secrets;
+    }
+
+    /** Registers an endpoint and issues its endpoint-level key (and signing secret), in one transaction. */
     public Created create(long accountId, Registration registration, long now) {
         return jdbi.inTransaction(h -> {
             long id = h.createQuery("SELECT nextval('exchange_endpoint_seq')").mapTo(Long.class).one();
@@ -62,29 +76,70 @@ public final class EndpointStore {
                     .bindMap(columns(registration))
                     .execute();
             IssuedApiKey key = ApiKeyStore.issue(h, accountId, id, now);
-            return new Created(new Endpoint(id, accountId, registration, now, now), key);
+            Optional<SigningSecret> secret = registration.eventDestination()
+                    ? secrets.issueIfMissing(h, accountId, id) : Optional.empty();
+            return new Created(new Endpoint(id, accountId, registration, now, now, null), key, secret);
         });
     }
 
-    /** Replaces a registration; the endpoint must belong to the account. */
-    public Endpoint update(long accountId, long endpointId, Registration registration, long now) {
-        int n = jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_endpoint SET name = :name, audience_role = :role,"
-                        + " audience_mode = :mode, event_source = :eventSource, event_destination = :eventDestination,"
-                        + " registration = :registration, updated = :now WHERE endpoint_id = :id AND account_id = :account")
-                .bind("id", endpointId).bind("account", accountId).bind("now", now)
-                .bindMap(columns(registration))
+    /**
+     * Replaces a registration; the endpoint must belong to the account. An event destination (enabled again) loses
+     * the mark of having been turned off by delivery and its failure streak, and gets a signing secret if it has none.
+     */
+    public Updated update(long accountId, long endpointId, Registration registration, long now) {
+        Optional<SigningSecret> secret = jdbi.inTransaction(h -> {
+            int n = h.createUpdate("UPDATE exchange_endpoint SET name = :name, audience_role = :role,"
+                            + " audience_mode = :mode, event_source = :eventSource, event_destination = :eventDestination,"
+                            + " registration = :registration, updated = :now, event_destination_disabled = NULL"
+                            + " WHERE endpoint_id = :id AND account_id = :account")
+                    .bind("id", endpointId).bind("account", accountId).bind("now", now)
+                    .bindMap(columns(registration))
+                    .execute();
+            if (n == 0) {
+                throw missing(endpointId);
+            }
+            if (!registration.eventDestination()) {
+                return Optional.<SigningSecret>empty();
+            }
+            h.createUpdate("UPDATE exchange_event_destination SET failing_since = NULL WHERE endpoint_id = :id")
+                    .bind("id", endpointId).execute();
+            return secrets.issueIfMissing(h, accountId, endpointId);
+        });
+        forget(endpointId);
+        return new Updated(find(accountId, endpointId).orElseThrow(() -> missing(endpointId)), secret);
+    }
+
+    /**
+     * Turns an event destination off because delivery to it failed for too long (`reason` says so on its GET);
+     * its pending deliveries wait until it is enabled again. No-op if the endpoint was changed since it was read.
+     */
+    public void turnOffEventDestination(Endpoint endpoint, String reason, long now) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE exchange_endpoint SET event_destination = FALSE,"
+                        + " registration = :registration, event_destination_disabled = :reason, updated = :now"
+                        + " WHERE endpoint_id = :id AND account_id = :account AND updated = :seen")
+                .bind("registration", endpoint.registration().withEventDestinationOff().toJsonText())
+                .bind("reason", reason).bind("now", now).bind("seen", endpoint.updated())
+                .bind("id", endpoint.endpointId()).bind("account", endpoint.accountId())
                 .execute());
+        forget(endpoint.endpointId());
+    }
+
+    private void forget(long endpointId) {
         synchronized (recent) {
             changes++;
             recent.remove(endpointId);
         }
-        if (n == 0) {
-            throw missing(endpointId);
-        }
-        return find(accountId, endpointId).orElseThrow(() -> missing(endpointId));
     }
 
     public Optional<Endpoint> find(long accountId, long endpointId) {
+        return findAnyAccount(endpointId).filter(e -> e.accountId() == accountId);
+    }
+
+    /**
+     * An endpoint whatever its account: for work that holds an endpoint id the store gave it (event delivery),
+     * never for an id a request named.
+     */
+    public Optional<Endpoint> findAnyAccount(long endpointId) {
         long now = System.nanoTime();
         Read read = recent.get(endpointId);
         if (read == null || !read.fresh(now)) {
@@ -105,7 +160,7 @@ public final class EndpointStore {
                 }
             }
         }
-        return read.endpoint().accountId() == accountId ? Optional.of(read.endpoint()) : Optional.empty();
+        return Optional.of(read.endpoint());
     }
 
     /** 404, as if it did not exist, unless the endpoint is one of the account's. */

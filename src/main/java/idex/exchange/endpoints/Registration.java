@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  */
 public record Registration(String name, String description, String providerName, String url,
                            boolean eventSource, boolean eventDestination, String eventDestinationUrl,
-                           AudienceRole audienceRole, String audienceMode,
+                           int eventBatchSize, AudienceRole audienceRole, String audienceMode,
                            List<DeclaredIdentifier> identifiers, List<DeclaredAttribute> attributes) {
 
     /** Identifier and attribute names: what a CSV header, a query parameter and an event can carry safely. */
@@ -33,6 +33,9 @@ public record Registration(String name, String description, String providerName,
     public static boolean isValidName(String name) {
         return name != null && NAME.matcher(name).matches();
     }
+
+    /** The most events one delivery request carries: 1 (the default) sends each event alone, as JSON of its own. */
+    public static final int MAX_BATCH_SIZE = 1000;
 
     public Optional<DeclaredIdentifier> identifier(String identifierName) {
         return identifiers.stream().filter(i -> i.name().equals(identifierName)).findFirst();
@@ -67,7 +70,10 @@ public record Registration(String name, String description, String providerName,
         }
         boolean eventSource = enabled(types, "event", "source");
         boolean eventDestination = enabled(types, "event", "destination");
-        String eventUrl = eventDestination ? text(types.path("event").path("destination"), "url", false, 2048) : null;
+        // Kept while the destination is off, so that a destination turned off (by its owner, or by delivery after
+        // failing too long) is enabled again with its URL as it was.
+        String eventUrl = text(types.path("event").path("destination"), "url", false, 2048);
+        int batchSize = batchSize(types.path("event").path("destination"));
         boolean audienceSource = enabled(types, "audience", "source");
         boolean audienceDestination = enabled(types, "audience", "destination");
         if (audienceSource && audienceDestination) {
@@ -115,7 +121,7 @@ public record Registration(String name, String description, String providerName,
             throw Refusal.invalid("An endpoint declares at most 1000 identifiers.");
         }
         return new Registration(name, description, providerName, url, eventSource, eventDestination, eventUrl,
-                role, mode, List.copyOf(identifiers), List.copyOf(attributes));
+                batchSize, role, mode, List.copyOf(identifiers), List.copyOf(attributes));
     }
 
     /** The registration in the shape it was sent. */
@@ -130,6 +136,9 @@ public record Registration(String name, String description, String providerName,
         ObjectNode eventDest = event.putObject("destination").put("enabled", eventDestination);
         if (eventDestinationUrl != null) {
             eventDest.put("url", eventDestinationUrl);
+        }
+        if (eventDestination || eventDestinationUrl != null) {
+            eventDest.put("batchSize", eventBatchSize);
         }
         ObjectNode audience = types.putObject("audience");
         ObjectNode source = audience.putObject("source").put("enabled", audienceRole == AudienceRole.SOURCE);
@@ -164,6 +173,24 @@ public record Registration(String name, String description, String providerName,
             throw Refusal.invalid("endpointTypes." + kind + "." + side + ".enabled must be true or false.");
         }
         return enabled.booleanValue();
+    }
+
+    /** This registration with its event destination turned off (URL and batch size kept). */
+    public Registration withEventDestinationOff() {
+        return new Registration(name, description, providerName, url, eventSource, false, eventDestinationUrl,
+                eventBatchSize, audienceRole, audienceMode, identifiers, attributes);
+    }
+
+    private static int batchSize(JsonNode destination) {
+        JsonNode v = destination.path("batchSize");
+        if (v.isMissingNode() || v.isNull()) {
+            return 1;
+        }
+        if (!v.canConvertToInt() || !v.isIntegralNumber() || v.intValue() < 1 || v.intValue() > MAX_BATCH_SIZE) {
+            throw Refusal.invalid("endpointTypes.event.destination.batchSize must be a whole number from 1 to "
+                    + MAX_BATCH_SIZE + ", not " + v + ".");
+        }
+        return v.intValue();
     }
 
     private static String pushOrPull(JsonNode node, String field, String where) {

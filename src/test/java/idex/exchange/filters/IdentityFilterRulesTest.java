@@ -48,7 +48,8 @@ class IdentityFilterRulesTest {
     private static long endpoint(long account) throws Exception {
         Registration r = Registration.parse(Json.MAPPER.readTree(
                 "{\"name\":\"e\",\"endpointTypes\":{\"event\":{\"source\":{\"enabled\":true},\"destination\":{\"enabled\":true}}}}"));
-        return new EndpointStore(db.jdbi()).create(account, r, 1).endpoint().endpointId();
+        return new EndpointStore(db.jdbi(), new idex.exchange.endpoints.SigningSecrets(db.jdbi(),
+                idex.store.SecretsKey.of(new byte[32], "test"))).create(account, r, 1).endpoint().endpointId();
     }
 
     private static void filter(long account, long endpoint, String name, boolean publish, boolean subscribe) {

@@ -38,7 +38,7 @@ class ExportPipelineTest {
     Path dir;
 
     private static Registration registration(AudienceRole role) {
-        return new Registration("e", null, null, null, false, false, null, role, "push",
+        return new Registration("e", null, null, null, false, false, null, 1, role, "push",
                 List.of(new DeclaredIdentifier(role == AudienceRole.SOURCE ? "custId" : "crmId", "string", false)),
                 List.of());
     }

@@ -48,7 +48,7 @@ final class Fixtures {
 
     static Registration registration(AudienceRole role, List<DeclaredIdentifier> identifiers,
                                      List<DeclaredAttribute> attributes) {
-        return new Registration("e", null, null, null, false, false, null, role, "push", identifiers, attributes);
+        return new Registration("e", null, null, null, false, false, null, 1, role, "push", identifiers, attributes);
     }
 
     /** An ordered map from alternating keys and values. */

@@ -1,0 +1,208 @@
+package idex.exchange.delivery;
+
+import idex.exchange.endpoints.Endpoint;
+import idex.exchange.endpoints.EndpointStore;
+import idex.exchange.endpoints.SigningSecret;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+
+/**
+ * Delivers what the outbox holds. One thread, of its own, keeps each destination's lane: it claims due messages
+ * up to the destination's concurrency, hands them to senders, and records finished attempts in batches — so a slow
+ * or dead destination only ever fills its own lane. Senders build the body (store reads), check the target and
+ * start the request on a bounded pool; the request itself is non-blocking. The engine learns of new work from
+ * the events this node accepts (at once) and from the store (every {@link #POLL_MS}: retries coming due, other
+ * nodes' events, what a restart left).
+ */
+public final class DeliveryEngine implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryEngine.class);
+    /** How often the store is asked which destinations have pending deliveries. */
+    static final long POLL_MS = 500;
+    /** How long past the timeout a claimed message stays leased to this node, should it die mid-attempt. */
+    private static final long LEASE_MARGIN_MS = 5_000;
+    private static final long NEVER = Long.MAX_VALUE;
+
+    /** A destination's lane: requests in flight, and when it may have due work (NEVER: none known). */
+    private static final class Lane {
+        int inFlight;
+        long dueAt = NEVER;
+    }
+
+    private final DeliveryQueue queue;
+    private final MessageBodies bodies;
+    private final EndpointStore endpoints;
+    private final WebhookSender sender;
+    private final DeliverySettings settings;
+    private final DeliveryMetrics metrics;
+    private final LongSupplier clock;
+    private final ExecutorService senders;
+    private final Map<Long, Lane> lanes = new HashMap<>();
+    private final ConcurrentLinkedQueue<Attempt> finished = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Long> woken = new ConcurrentLinkedQueue<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    public DeliveryEngine(DeliveryQueue queue, MessageBodies bodies, EndpointStore endpoints, WebhookSender sender,
+                          DeliverySettings settings, DeliveryMetrics metrics, LongSupplier clock) {
+        this.queue = queue;
+        this.bodies = bodies;
+        this.endpoints = endpoints;
+        this.sender = sender;
+        this.settings = settings;
+        this.metrics = metrics;
+        this.clock = clock;
+        // Senders wait on store reads and DNS; a pool wider than the connection pool only queues there, and a
+        // destination never has more than its concurrency here.
+        this.senders = new ThreadPoolExecutor(4, 32, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "idex-delivery-send");
+            t.setDaemon(true);
+            return t;
+        });
+        ((ThreadPoolExecutor) senders).allowCoreThreadTimeOut(true);
+        this.thread = new Thread(this::run, "idex-delivery");
+        this.thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** New deliveries for these destinations were committed: look now rather than at the next poll. */
+    public void wake(Set<Long> destinations) {
+        woken.addAll(destinations);
+        LockSupport.unpark(thread);
+    }
+
+    private void run() {
+        long nextPoll = 0;
+        while (running) {
+            try {
+                long now = clock.getAsLong();
+                recordFinished(now);
+                if (now >= nextPoll) {
+                    for (DeliveryQueue.Pending p : queue.pending()) {
+                        lane(p.destinationEndpointId()).dueAt = p.earliestDue();
+                    }
+                    nextPoll = now + POLL_MS;
+                }
+                for (Long d; (d = woken.poll()) != null; ) {
+                    lane(d).dueAt = now;
+                }
+                long wakeAt = nextPoll;
+                for (Map.Entry<Long, Lane> e : lanes.entrySet()) {
+                    Lane lane = e.getValue();
+                    if (lane.dueAt <= now && lane.inFlight < settings.concurrency()) {
+                        claim(e.getKey(), lane, now);
+                    }
+                    if (lane.inFlight < settings.concurrency()) {
+                        wakeAt = Math.min(wakeAt, lane.dueAt);
+                    }
+                }
+                lanes.values().removeIf(l -> l.inFlight == 0 && l.dueAt == NEVER);
+                long waitMs = wakeAt - clock.getAsLong();
+                if (waitMs > 0 && finished.isEmpty() && woken.isEmpty() && running) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(waitMs, POLL_MS)));
+                }
+            } catch (RuntimeException e) {
+                // The store may be briefly unreachable: nothing is lost (leases expire), so wait and go on.
+                LOG.warn("Event delivery paused after an error: {}", e.toString());
+                LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));
+            }
+        }
+    }
+
+    private Lane lane(long destination) {
+        return lanes.computeIfAbsent(destination, d -> new Lane());
+    }
+
+    private void claim(long destination, Lane lane, long now) {
+        Optional<Endpoint> endpoint = endpoints.findAnyAccount(destination);
+        if (endpoint.isEmpty() || !endpoint.get().receivesEvents()) {
+            lane.dueAt = NEVER; // paused while it is turned off; the poll looks again
+            return;
+        }
+        int wanted = settings.concurrency() - lane.inFlight;
+        List<Message> claimed = queue.claim(destination, wanted, endpoint.get().registration().eventBatchSize(), now,
+                now + settings.timeout().toMillis() + LEASE_MARGIN_MS);
+        lane.inFlight += claimed.size();
+        lane.dueAt = claimed.size() < wanted ? NEVER : now;
+        for (Message m : claimed) {
+            senders.execute(() -> send(m, endpoint.get()));
+        }
+    }
+
+    private void send(Message message, Endpoint destination) {
+        try {
+            long now = clock.getAsLong();
+            byte[] body = bodies.body(message, destination.registration().eventBatchSize() > 1);
+            List<SigningSecret> secrets = endpoints.secrets().signing(destination.endpointId(), now);
+            sender.send(message, destination.registration().eventDestinationUrl(), body, secrets, this::finished);
+        } catch (RuntimeException e) {
+            finished(new Attempt(message, clock.getAsLong(), null, "not sent: " + e, 0, null));
+        }
+    }
+
+    private void finished(Attempt attempt) {
+        finished.add(attempt);
+        LockSupport.unpark(thread);
+    }
+
+    private void recordFinished(long now) {
+        List<Attempt> done = new ArrayList<>();
+        for (Attempt a; (a = finished.poll()) != null; ) {
+            done.add(a);
+        }
+        if (done.isEmpty()) {
+            return;
+        }
+        DeliveryQueue.Recorded recorded = queue.record(done, settings.retrySchedule(), settings.disableAfter());
+        for (Attempt a : done) {
+            Lane lane = lane(a.message().destinationEndpointId());
+            lane.inFlight--;
+            lane.dueAt = Math.min(lane.dueAt, now); // more may be due
+            metrics.attempted(a);
+        }
+        for (long destination : recorded.failingTooLong()) {
+            endpoints.findAnyAccount(destination).ifPresent(e -> {
+                String reason = "every delivery attempt failed for " + human(settings.disableAfter())
+                        + "; enable endpointTypes.event.destination again (PUT /v1/endpoint) to resume";
+                endpoints.turnOffEventDestination(e, reason, now);
+                LOG.warn("Event destination {} turned off: {}", destination, reason);
+            });
+        }
+    }
+
+    private static String human(Duration d) {
+        return d.toDays() > 0 && d.toHours() % 24 == 0 ? d.toDays() + " days" : d.toSeconds() + " s";
+    }
+
+    /** Stops claiming; attempts in flight finish or expire with their lease (their messages are sent again). */
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        senders.shutdownNow();
+        sender.close();
+    }
+}

@@ -1,0 +1,152 @@
+package idex.exchange.delivery;
+
+import idex.exchange.endpoints.SigningSecret;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
+
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * Sends one signed message to a destination, without blocking: a Vert.x HTTP client that connects to the address
+ * {@link SafeTargets} approved at this moment (while Host and TLS name the URL's host), never follows a redirect, and
+ * gives up after the delivery timeout. The answer is read as far as its status; its body is discarded.
+ */
+public final class WebhookSender implements AutoCloseable {
+
+    private final Vertx vertx;
+    private final HttpClient client;
+    private final SafeTargets targets;
+    private final long timeoutMs;
+    private final LongSupplier clock;
+
+    public WebhookSender(Vertx vertx, SafeTargets targets, DeliverySettings settings, LongSupplier clock) {
+        this.vertx = vertx;
+        this.targets = targets;
+        this.timeoutMs = settings.timeout().toMillis();
+        this.clock = clock;
+        this.client = vertx.httpClientBuilder()
+                .with(new HttpClientOptions()
+                        .setKeepAlive(true)
+                        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs))
+                        .setMaxRedirects(0)
+                        .setVerifyHost(true)
+                        .setTrustAll(false))
+                .with(new PoolOptions().setHttp1MaxSize(Math.max(8, settings.concurrency())))
+                .build();
+    }
+
+    /**
+     * Sends `body` to `url` as message `message`, signed with `secrets`; `done` gets the attempt, always exactly once
+     * (on a Vert.x thread, or on the caller's when the target is refused before connecting).
+     */
+    public void send(Message message, String url, byte[] body, List<SigningSecret> secrets, Consumer<Attempt> done) {
+        long started = System.nanoTime();
+        long at = clock.getAsLong();
+        SafeTargets.Target target;
+        try {
+            target = targets.connectTarget(url);
+        } catch (UnsafeTarget e) {
+            done.accept(new Attempt(message, at, null, e.getMessage(), elapsedMs(started), null));
+            return;
+        }
+        if (secrets.isEmpty()) {
+            done.accept(new Attempt(message, at, null, "the destination has no signing secret: enable it again"
+                    + " (PUT /v1/endpoint) or rotate its secret", elapsedMs(started), null));
+            return;
+        }
+        long seconds = at / 1000;
+        RequestOptions request = new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setServer(SocketAddress.inetSocketAddress(target.port(), target.address().getHostAddress()))
+                .setHost(target.host())
+                .setPort(target.port())
+                .setSsl(target.tls())
+                .setURI(target.requestUri())
+                .setFollowRedirects(false)
+                .setConnectTimeout(timeoutMs)
+                .setIdleTimeout(timeoutMs)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("User-Agent", "idex-webhooks")
+                .putHeader(WebhookSignature.ID, message.webhookId())
+                .putHeader(WebhookSignature.TIMESTAMP, Long.toString(seconds))
+                .putHeader(WebhookSignature.SIGNATURE, WebhookSignature.header(message.webhookId(), seconds, body, secrets));
+        AtomicBoolean finished = new AtomicBoolean();
+        Consumer<Attempt> once = a -> {
+            if (finished.compareAndSet(false, true)) {
+                done.accept(a);
+            }
+        };
+        // The whole attempt, connection and answer included, is bounded; an idle timeout alone is not (a receiver
+        // could trickle bytes forever).
+        long timer = vertx.setTimer(timeoutMs, id -> once.accept(new Attempt(message, at, null,
+                "no answer within " + timeoutMs + " ms", elapsedMs(started), null)));
+        client.request(request)
+                .compose(r -> r.send(Buffer.buffer(body)))
+                .onSuccess(response -> {
+                    vertx.cancelTimer(timer);
+                    response.handler(ignored -> { }).exceptionHandler(ignored -> { });
+                    once.accept(answered(message, at, response, elapsedMs(started)));
+                })
+                .onFailure(e -> {
+                    vertx.cancelTimer(timer);
+                    once.accept(new Attempt(message, at, null, describe(e), elapsedMs(started), null));
+                });
+    }
+
+    private static Attempt answered(Message message, long at, HttpClientResponse response, int ms) {
+        int status = response.statusCode();
+        if (status >= 200 && status < 300) {
+            return new Attempt(message, at, status, null, ms, null);
+        }
+        String error = status >= 300 && status < 400
+                ? "HTTP " + status + ": redirects are not followed; register the final URL"
+                : "HTTP " + status;
+        Long retryAfter = status == 429 || status == 503 ? retryAfterMs(response.getHeader("Retry-After"), at) : null;
+        return new Attempt(message, at, status, error, ms, retryAfter);
+    }
+
+    /** `Retry-After` as seconds or an HTTP date; null when absent or unreadable. */
+    static Long retryAfterMs(String value, long now) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        String v = value.trim();
+        if (v.chars().allMatch(Character::isDigit) && v.length() <= 9) {
+            return Long.parseLong(v) * 1000;
+        }
+        try {
+            Instant when = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            return Math.max(0, when.toEpochMilli() - now);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
+    private static int elapsedMs(long startedNanos) {
+        return (int) Math.min(Integer.MAX_VALUE, (System.nanoTime() - startedNanos) / 1_000_000);
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}
