@@ -5,6 +5,17 @@ import com.github.kagkarlsson.scheduler.SchedulerBuilder;
 import com.github.kagkarlsson.scheduler.jdbc.PostgreSqlJdbcCustomization;
 import com.github.kagkarlsson.scheduler.task.helper.CustomTask;
 import idex.exchange.ExchangeApi;
+import idex.exchange.delivery.DeliveryBacklog;
+import idex.exchange.delivery.DeliveryEngine;
+import idex.exchange.delivery.DeliveryLog;
+import idex.exchange.delivery.DeliveryMetrics;
+import idex.exchange.delivery.DeliveryQueue;
+import idex.exchange.delivery.DeliveryRoutes;
+import idex.exchange.delivery.DeliverySettings;
+import idex.exchange.delivery.EventOutbox;
+import idex.exchange.delivery.MessageBodies;
+import idex.exchange.delivery.SafeTargets;
+import idex.exchange.delivery.WebhookSender;
 import idex.exchange.endpoints.EndpointRoutes;
 import idex.exchange.events.EventRoutes;
 import idex.exchange.filters.IdentityFilterRoutes;
@@ -95,8 +106,14 @@ public final class IdexServer implements AutoCloseable {
     private final int port;
     private final LiveState live;
 
+    private final DeliveryEngine deliveries;
+    private final DeliveryBacklog backlog;
+
     private IdexServer(Database db, Vertx vertx, ApiServer api, Scheduler scheduler, JobProcessor processor, int port,
-                       LiveState live, ScheduledExecutorService refresher) {
+                       LiveState live, ScheduledExecutorService refresher, DeliveryEngine deliveries,
+                       DeliveryBacklog backlog) {
+        this.deliveries = deliveries;
+        this.backlog = backlog;
         this.live = live;
         this.refresher = refresher;
         this.processor = processor;
@@ -155,15 +172,28 @@ public final class IdexServer implements AutoCloseable {
             undo.push(processor::close);
             jobFiles.removePartials();
 
+            // Event delivery: accepted events write their deliveries (the outbox); the engine sends them.
+            DeliverySettings delivery = config.delivery();
+            SafeTargets targets = new SafeTargets(delivery.allowPrivateNetworks());
+            DeliveryLog deliveryLog = new DeliveryLog(db.jdbi());
+            DeliveryEngine deliveries = new DeliveryEngine(new DeliveryQueue(db.jdbi()),
+                    new MessageBodies(db.jdbi(), stores.x1Ids()), stores.endpoints(),
+                    new WebhookSender(vertx, targets, delivery, clock), delivery, new DeliveryMetrics(metrics), clock);
+            undo.push(deliveries::close);
+            DeliveryBacklog backlog = new DeliveryBacklog(db.jdbi(), deliveryLog, delivery, metrics, clock);
+            undo.push(backlog::close);
+            EventOutbox outbox = new EventOutbox(stores.endpoints(), deliveries::wake);
+
             // Features: every route the server serves, in the order they are matched.
             ExchangeApi exchange = new ExchangeApi(vertx, live.apiKeys(), bodies);
             ApiServer api = new ApiServer(vertx, metrics, config.accessLog())
                     .mount(new Uid2Routes(new EncryptedEndpoint(live.clientKeys(), clock, bodies),
                             new BucketsEndpoint(salts), new IdentityMapEndpoints(salts, live.optOuts(),
                             deployment.scope().scopeBit(), deployment.environment().envBits(), clock)))
-                    .mount(new EndpointRoutes(exchange, stores.endpoints(), clock))
+                    .mount(new EndpointRoutes(exchange, stores.endpoints(), targets, clock))
                     .mount(new IdentityRoutes(exchange, stores.identities(), stores.x1Ids(), stores.endpoints()))
-                    .mount(new EventRoutes(exchange, stores.endpoints(), stores.identities(), stores.x1Ids(), clock))
+                    .mount(new EventRoutes(exchange, stores.endpoints(), stores.identities(), stores.x1Ids(), db.jdbi(),
+                            outbox, clock))
                     .mount(new JobUpload(vertx, exchange, stores.jobs(), jobFiles, stores.endpoints(), clock, processor))
                     .mount(new JobRoutes(exchange, stores.jobs(), stores.endpoints(), jobFiles, deployment.scope(),
                             scheduledJobs, clock))
@@ -172,6 +202,7 @@ public final class IdexServer implements AutoCloseable {
                     .mount(new IdentityFilterRoutes(exchange, stores.filters(), stores.endpoints()))
                     .mount(new EventTypeRoutes(exchange, stores.eventTypes(), stores.endpoints(), clock))
                     .mount(new SubscriptionRoutes(exchange, stores.subscriptions(), stores.endpoints(), clock))
+                    .mount(new DeliveryRoutes(exchange, deliveryLog, stores.endpoints(), deliveries, clock))
                     .mount(new ApiDocs());
 
             // Background work that reads the store: refreshing live state, occurrences, processing; then crypto warm-up.
@@ -185,9 +216,11 @@ public final class IdexServer implements AutoCloseable {
                     salts.current().count(), config.store().display(),
                     vertx.isNativeTransportEnabled() ? "epoll" : "NIO", (System.nanoTime() - started) / 1_000_000);
             processor.start();
+            deliveries.start();
+            backlog.start();
             // Once listening: on two cores its JIT work would otherwise hold up the start it exists to shorten.
             CryptoWarmUp.startInBackground();
-            return new IdexServer(db, vertx, api, scheduler, processor, port, live, refresher);
+            return new IdexServer(db, vertx, api, scheduler, processor, port, live, refresher, deliveries, backlog);
         } catch (Throwable e) { // Vert.x's await() may rethrow a checked exception unchecked
             while (!undo.isEmpty()) {
                 try {
@@ -341,6 +374,8 @@ public final class IdexServer implements AutoCloseable {
     @Override
     public void close() {
         api.stop();
+        deliveries.close();
+        backlog.close();
         stop(refresher);
         live.close();
         scheduler.stop();

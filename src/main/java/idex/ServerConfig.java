@@ -1,5 +1,6 @@
 package idex;
 
+import idex.exchange.delivery.DeliverySettings;
 import idex.exchange.jobs.model.JobSettings;
 import idex.store.StoreLocation;
 import idex.uid2.IdentityEnvironment;
@@ -36,6 +37,7 @@ public final class ServerConfig {
     private final JobSettings jobs;
     private final boolean accessLog;
     private final long bodyBudget;
+    private final DeliverySettings delivery;
 
     private ServerConfig(Builder b) {
         this.host = Objects.requireNonNull(b.host, "host");
@@ -52,6 +54,7 @@ public final class ServerConfig {
         this.jobs = Objects.requireNonNull(b.jobs, "jobs");
         this.accessLog = b.accessLog;
         this.bodyBudget = b.bodyBudget;
+        this.delivery = Objects.requireNonNull(b.delivery, "delivery");
     }
 
     public static Builder builder() {
@@ -62,7 +65,8 @@ public final class ServerConfig {
     public Builder toBuilder() {
         return builder().host(host).port(port).store(store).poolSize(poolSize).scope(scope).environment(environment)
                 .saltBuckets(saltBuckets).rotationSchedule(rotationSchedule).schedulerPolling(schedulerPolling)
-                .clock(clock).filesDir(filesDir).jobs(jobs).accessLog(accessLog).bodyBudget(bodyBudget);
+                .clock(clock).filesDir(filesDir).jobs(jobs).accessLog(accessLog).bodyBudget(bodyBudget)
+                .delivery(delivery);
     }
 
     public ServerConfig withPort(int newPort) {
@@ -125,6 +129,10 @@ public final class ServerConfig {
         return bodyBudget;
     }
 
+    public DeliverySettings delivery() {
+        return delivery;
+    }
+
     /** Named fields; those without an obvious default (host, store, filesDir, jobs…) must be set. */
     public static final class Builder {
         private String host;
@@ -141,8 +149,15 @@ public final class ServerConfig {
         private JobSettings jobs;
         private boolean accessLog;
         private long bodyBudget;
+        private DeliverySettings delivery = DeliverySettings.defaults();
 
         private Builder() {
+        }
+
+        /** How events are delivered to event destinations. */
+        public Builder delivery(DeliverySettings value) {
+            delivery = value;
+            return this;
         }
 
         public Builder host(String value) {

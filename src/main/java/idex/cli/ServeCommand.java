@@ -2,22 +2,30 @@ package idex.cli;
 
 import idex.IdexServer;
 import idex.ServerConfig;
+import idex.exchange.delivery.DeliverySettings;
 import idex.exchange.jobs.model.JobSettings;
 import idex.http.BodyBudget;
 import idex.uid2.IdentityEnvironment;
 import idex.uid2.Uid2Scope;
 import idex.uid2.salts.SaltRotationSchedule;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Start the idex server.")
 public final class ServeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     StoreOptions store;
@@ -92,6 +100,42 @@ public final class ServeCommand implements Callable<Integer> {
                     + " the heap).")
     long bodyBudgetMib;
 
+    @Option(names = "--delivery-timeout", defaultValue = "${env:IDEX_DELIVERY_TIMEOUT:-15s}",
+            converter = DurationOption.class,
+            description = "How long one delivery attempt to an event destination may take, connection and answer"
+                    + " (env IDEX_DELIVERY_TIMEOUT; default ${DEFAULT-VALUE}).")
+    Duration deliveryTimeout;
+
+    @Option(names = "--delivery-retry-schedule", defaultValue = "${env:IDEX_DELIVERY_RETRY_SCHEDULE:-"
+            + DeliverySettings.DEFAULT_SCHEDULE + "}",
+            description = "The waits before each retry of a failed delivery, comma-separated; after the last the"
+                    + " delivery is FAILED (env IDEX_DELIVERY_RETRY_SCHEDULE; default ${DEFAULT-VALUE}).")
+    String deliveryRetrySchedule;
+
+    @Option(names = "--delivery-disable-after", defaultValue = "${env:IDEX_DELIVERY_DISABLE_AFTER:-5d}",
+            converter = DurationOption.class,
+            description = "An event destination whose every attempt failed for this long is turned off until it is"
+                    + " enabled again (env IDEX_DELIVERY_DISABLE_AFTER; default ${DEFAULT-VALUE}).")
+    Duration deliveryDisableAfter;
+
+    @Option(names = "--delivery-concurrency", defaultValue = "${env:IDEX_DELIVERY_CONCURRENCY:-8}",
+            description = "Requests in flight to one event destination at once (env IDEX_DELIVERY_CONCURRENCY;"
+                    + " default ${DEFAULT-VALUE}).")
+    int deliveryConcurrency;
+
+    @Option(names = "--delivery-allow-private-networks", negatable = true,
+            defaultValue = "${env:IDEX_DELIVERY_ALLOW_PRIVATE_NETWORKS:-false}", fallbackValue = "true",
+            description = "Allow event destinations on loopback, private and unique-local addresses (on-premise"
+                    + " receivers); refused by default (env IDEX_DELIVERY_ALLOW_PRIVATE_NETWORKS; default"
+                    + " ${DEFAULT-VALUE}).")
+    boolean deliveryAllowPrivateNetworks;
+
+    @Option(names = "--delivery-retention", defaultValue = "${env:IDEX_DELIVERY_RETENTION:-7d}",
+            converter = DurationOption.class,
+            description = "How long the delivery log keeps delivered and failed deliveries (env IDEX_DELIVERY_RETENTION;"
+                    + " default ${DEFAULT-VALUE}).")
+    Duration deliveryRetention;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = ServerConfig.builder()
@@ -105,6 +149,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .jobs(new JobSettings(jobWorkers, segmentFileRows, jobStaleAfter, followUploads, directIo))
                 .accessLog(accessLog)
                 .bodyBudget(bodyBudgetMib > 0 ? bodyBudgetMib * 1024L * 1024 : BodyBudget.ofHeap().bytes())
+                .delivery(deliverySettings())
                 .build();
         IdexServer server = IdexServer.start(config, System.out, onTerminal());
         CountDownLatch stopped = new CountDownLatch(1);
@@ -114,6 +159,21 @@ public final class ServeCommand implements Callable<Integer> {
         }, "idex-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    private DeliverySettings deliverySettings() {
+        List<Duration> schedule;
+        try {
+            schedule = DeliverySettings.schedule(deliveryRetrySchedule);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--delivery-retry-schedule: " + e.getMessage());
+        }
+        try {
+            return new DeliverySettings(deliveryTimeout, schedule, deliveryDisableAfter, deliveryConcurrency,
+                    deliveryAllowPrivateNetworks, deliveryRetention);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     /**

@@ -41,4 +41,13 @@ public final class Json {
             throw new IllegalStateException(e);
         }
     }
+
+    /** JSON this server wrote itself (a stored column): unreadable text is a bug, not bad input. */
+    public static JsonNode readStored(String text) {
+        try {
+            return MAPPER.readTree(text);
+        } catch (Exception e) {
+            throw new IllegalStateException("stored JSON does not parse: " + e.getMessage(), e);
+        }
+    }
 }

@@ -54,7 +54,7 @@ public final class DeliveryLog {
                         o.put("eventId", rs.getLong(2));
                         o.put("destinationEndpointId", rs.getLong(3));
                         o.put("sourceEndpointId", rs.getLong(4));
-                        o.set("code", Json.MAPPER.readTree(rs.getString(5)).get("code"));
+                        o.set("code", Json.readStored(rs.getString(5)).get("code"));
                         long message = rs.getLong(6);
                         o.put("webhookId", rs.wasNull() ? null : "msg_" + message);
                         o.put("status", rs.getString(7));

@@ -59,7 +59,8 @@ public final class EventOutbox implements Outbox {
         List<Event> events = batch.events();
         List<Integer> delivered = new ArrayList<>();
         for (int i = 0; i < events.size(); i++) {
-            if (resolution.x1s()[i] != 0 && routes.stream().anyMatch(r -> r.matches(events.get(i).code()))) {
+            String code = events.get(i).code();
+            if (resolution.x1s()[i] != 0 && routes.stream().anyMatch(r -> r.matches(code))) {
                 delivered.add(i);
             }
         }

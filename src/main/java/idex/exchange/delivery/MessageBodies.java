@@ -7,8 +7,6 @@ import idex.exchange.identity.X1Ids;
 import idex.json.Json;
 import org.jdbi.v3.core.Jdbi;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -104,12 +102,7 @@ public final class MessageBodies {
 
     private ObjectNode event(Stored s, Map<String, Map<String, List<Long>>> identifiers, Set<String> subscribeFiltered,
                              Map<Long, Set<String>> publishFiltered) {
-        ObjectNode content;
-        try {
-            content = (ObjectNode) Json.MAPPER.readTree(s.content());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        JsonNode content = Json.readStored(s.content());
         ObjectNode o = Json.object();
         o.put("eventId", s.eventId());
         o.put("provider", s.provider());

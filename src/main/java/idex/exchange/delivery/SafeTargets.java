@@ -1,5 +1,6 @@
 package idex.exchange.delivery;
 
+import idex.exchange.endpoints.EventUrlPolicy;
 import idex.errors.Refusal;
 import java.net.InetAddress;
 import java.net.URI;
@@ -15,7 +16,7 @@ import java.util.regex.Pattern;
  *
  * <p>Resolution blocks: call from a worker thread, never from an event loop.
  */
-public final class SafeTargets {
+public final class SafeTargets implements EventUrlPolicy {
 
     /** Name resolution, replaceable so tests can play a hostile DNS server. */
     @FunctionalInterface
@@ -58,6 +59,7 @@ public final class SafeTargets {
     }
 
     /** At registration: refuses (400) a URL that breaks a rule, with a message naming {@code field} and the rule. */
+    @Override
     public void checkRegistration(String url, String field) {
         try {
             target(url, field);

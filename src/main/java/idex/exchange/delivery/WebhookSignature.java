@@ -1,5 +1,6 @@
 package idex.exchange.delivery;
 
+import idex.exchange.endpoints.SigningSecret;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Base64;

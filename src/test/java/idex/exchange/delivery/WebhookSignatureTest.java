@@ -1,5 +1,6 @@
 package idex.exchange.delivery;
 
+import idex.exchange.endpoints.SigningSecret;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,4 +1,4 @@
-package idex.exchange.delivery;
+package idex.exchange.endpoints;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
