@@ -39,6 +39,7 @@ public final class TestServer implements AutoCloseable {
     private String rotationSchedule = ServerConfig.ROTATION_OFF;
     private JobSettings jobSettings = JobSettings.DEFAULT;
     private boolean accessLog;
+    private idex.exchange.delivery.DeliverySettings delivery = idex.exchange.delivery.DeliverySettings.defaults();
     private long bodyBudget = BodyBudget.ofHeap().bytes();
     private IdexServer server;
     private String console = "";
@@ -104,6 +105,14 @@ public final class TestServer implements AutoCloseable {
         return t;
     }
 
+    /** A server on a real clock that delivers events with these settings. */
+    public static TestServer startWithDelivery(Path dataDir, idex.exchange.delivery.DeliverySettings delivery) {
+        TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST, 4, true);
+        t.delivery = delivery;
+        t.boot();
+        return t;
+    }
+
     /** A server whose clock stands at `millis` until the test moves `clock`. */
     public static TestServer startAt(long millis, Path dataDir, int saltBuckets) {
         return startAt(millis, dataDir, saltBuckets, ServerConfig.ROTATION_OFF);
@@ -165,6 +174,7 @@ public final class TestServer implements AutoCloseable {
                 .rotationSchedule(rotationSchedule).schedulerPolling(java.time.Duration.ofMillis(200))
                 .clock(() -> realClock ? System.currentTimeMillis() : clock.get())
                 .filesDir(filesDir).jobs(jobSettings).accessLog(accessLog).bodyBudget(bodyBudget)
+                .delivery(delivery)
                 .build();
         // Output captured here is no terminal, as a service's log is not.
         server = IdexServer.start(config, new PrintStream(out, true, StandardCharsets.UTF_8), false);

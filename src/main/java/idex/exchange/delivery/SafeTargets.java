@@ -58,11 +58,15 @@ public final class SafeTargets implements EventUrlPolicy {
         this.resolver = resolver;
     }
 
-    /** At registration: refuses (400) a URL that breaks a rule, with a message naming {@code field} and the rule. */
+    /**
+     * At registration: refuses (400) a URL that breaks a rule, with a message naming {@code field} and the rule. A
+     * host that does not resolve now is accepted (DNS may be down, or the receiver not yet set up): every attempt
+     * resolves and checks it again, and the delivery log says why one failed.
+     */
     @Override
     public void checkRegistration(String url, String field) {
         try {
-            target(url, field);
+            target(url, field, false);
         } catch (UnsafeTarget e) {
             throw Refusal.invalid(e.getMessage());
         }
@@ -70,10 +74,10 @@ public final class SafeTargets implements EventUrlPolicy {
 
     /** At send time: the same rules on a fresh resolution, and the checked address to connect to. */
     public Target connectTarget(String url) throws UnsafeTarget {
-        return target(url, "the endpoint URL");
+        return target(url, "the endpoint URL", true);
     }
 
-    private Target target(String url, String subject) throws UnsafeTarget {
+    private Target target(String url, String subject, boolean mustResolve) throws UnsafeTarget {
         URI uri = parse(url, subject);
         boolean tls = uri.getScheme().equalsIgnoreCase("https");
         int port = uri.getPort() == -1 ? (tls ? 443 : 80) : uri.getPort();
@@ -88,7 +92,7 @@ public final class SafeTargets implements EventUrlPolicy {
         } else if (endsInNumber(host)) {
             addresses = new InetAddress[] {ipv4Literal(host, subject)};
         } else {
-            addresses = resolve(host, subject);
+            addresses = resolve(host, subject, mustResolve);
         }
         for (InetAddress address : addresses) {
             String rule = classify(address);
@@ -99,7 +103,7 @@ public final class SafeTargets implements EventUrlPolicy {
         }
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         String requestUri = uri.getRawQuery() == null ? path : path + "?" + uri.getRawQuery();
-        return new Target(host, port, tls, requestUri, addresses[0]);
+        return new Target(host, port, tls, requestUri, addresses.length == 0 ? null : addresses[0]);
     }
 
     private static URI parse(String url, String subject) throws UnsafeTarget {
@@ -186,12 +190,15 @@ public final class SafeTargets implements EventUrlPolicy {
         }
     }
 
-    private InetAddress[] resolve(String host, String subject) throws UnsafeTarget {
+    private InetAddress[] resolve(String host, String subject, boolean mustResolve) throws UnsafeTarget {
         InetAddress[] addresses;
         try {
             addresses = resolver.resolve(host);
         } catch (UnknownHostException e) {
             addresses = null;
+        }
+        if ((addresses == null || addresses.length == 0) && !mustResolve) {
+            return new InetAddress[0];
         }
         if (addresses == null || addresses.length == 0) {
             throw new UnsafeTarget(subject + " host " + host + " does not resolve (no DNS address)");

@@ -146,11 +146,15 @@ class SafeTargetsTest {
     }
 
     @Test
-    void saysWhenTheHostDoesNotResolve() {
-        assertThat(refusal(strict, "https://nowhere.partner.example/x"))
-                .isEqualTo("url host nowhere.partner.example does not resolve (no DNS address)");
+    void acceptsAnUnresolvedHostAtRegistrationAndRefusesItAtConnectTime() {
+        strict.checkRegistration("https://nowhere.partner.example/x", "url"); // DNS may be down, or not set up yet
         dns.put("empty.partner.example", new InetAddress[0]);
-        assertThat(refusal(strict, "https://empty.partner.example/x")).contains("does not resolve");
+        strict.checkRegistration("https://empty.partner.example/x", "url");
+        assertThatThrownBy(() -> strict.connectTarget("https://nowhere.partner.example/x"))
+                .isInstanceOf(UnsafeTarget.class)
+                .hasMessage("the endpoint URL host nowhere.partner.example does not resolve (no DNS address)");
+        assertThatThrownBy(() -> strict.connectTarget("https://empty.partner.example/x"))
+                .isInstanceOf(UnsafeTarget.class).hasMessageContaining("does not resolve");
     }
 
     // --- registration: addresses
