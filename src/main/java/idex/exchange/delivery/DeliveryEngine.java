@@ -37,6 +37,7 @@ public final class DeliveryEngine implements AutoCloseable {
     /** How long past the timeout a claimed message stays leased to this node, should it die mid-attempt. */
     private static final long LEASE_MARGIN_MS = 5_000;
     private static final long NEVER = Long.MAX_VALUE;
+    private static final int SENDER_THREADS = 32;
 
     /** A destination's lane: requests in flight, and when it may have due work (NEVER: none known). */
     private static final class Lane {
@@ -67,9 +68,11 @@ public final class DeliveryEngine implements AutoCloseable {
         this.settings = settings;
         this.metrics = metrics;
         this.clock = clock;
-        // Senders wait on store reads and DNS; a pool wider than the connection pool only queues there, and a
-        // destination never has more than its concurrency here.
-        this.senders = new ThreadPoolExecutor(4, 32, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        // Senders wait on store reads and DNS (a slow resolver holds a thread for seconds), never on the request
+        // itself; a destination has at most its concurrency here, so a dead one cannot take every thread. Threads
+        // come and go with the work (a ThreadPoolExecutor grows past its core size only when its queue is full).
+        this.senders = new ThreadPoolExecutor(SENDER_THREADS, SENDER_THREADS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "idex-delivery-send");
             t.setDaemon(true);
             return t;
