@@ -6,6 +6,7 @@ import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
 import idex.support.ExchangeAccounts.TestEndpoint;
 import idex.support.ExchangeClient.Answer;
+import idex.support.Eventually;
 import idex.support.TestServer;
 import idex.support.WebhookReceiver;
 import org.junit.jupiter.api.AfterAll;
@@ -16,12 +17,17 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Events delivered to real receivers on loopback: the payload, its identifiers, its signature. */
 class EventDeliveryTest {
@@ -59,10 +65,11 @@ class EventDeliveryTest {
                 + "\"identifiers\":" + IDS + "}");
     }
 
-    static void subscribe(TestAccount account, long destination, String codes) {
+    static long subscribe(TestAccount account, long destination, String codes) {
         Answer a = account.client().post("/v1/subscriptions", "{\"destinationEndpointId\":" + destination
                 + ",\"eventCodes\":" + codes + "}");
         assertThat(a.status()).as(a.body()).isEqualTo(201);
+        return a.json().get("subscriptionId").asLong();
     }
 
     static Map<String, List<String>> lowerCase(WebhookReceiver.Received r) {
@@ -114,6 +121,329 @@ class EventDeliveryTest {
             assertThat(r.header("webhook-id")).startsWith("msg_");
             new Webhook(secret).verify(new String(r.body(), StandardCharsets.UTF_8), lowerCase(r));
             assertThat(receiver.requests()).hasSize(1); // the "import" code is not subscribed
+        }
+    }
+
+    /** Sends one event of `code` about a person of its own, so that events never share identifiers by chance. */
+    static long send(TestEndpoint source, String code) {
+        Answer a = source.client().post("/v1/event", "{\"code\":\"" + code + "\",\"timestamp\":\"2026-12-03T10:00:00Z\","
+                + "\"identifiers\":[{\"name\":\"email\",\"value\":\"p" + SEQ.incrementAndGet() + "@example.com\"}]}");
+        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        return a.json().get("x1Ids").get(0).asLong();
+    }
+
+    /** The events a request carried: one, or a batch's. */
+    static List<JsonNode> events(WebhookReceiver.Received r) {
+        JsonNode json = r.json();
+        List<JsonNode> events = new ArrayList<>();
+        if (json.has("events")) {
+            json.get("events").forEach(events::add);
+        } else {
+            events.add(json);
+        }
+        return events;
+    }
+
+    /** Every event a receiver got so far, as "code" strings in arrival order. */
+    static List<String> codes(WebhookReceiver receiver) {
+        List<String> codes = new ArrayList<>();
+        receiver.requests().forEach(r -> events(r).forEach(e -> codes.add(e.get("code").asText())));
+        return codes;
+    }
+
+    /** The destination's delivery log: the outbox is written with the event, so it already shows what is owed. */
+    static JsonNode deliveries(TestAccount account, long destination) {
+        Answer a = account.client().get("/v1/deliveries?endpointId=" + destination);
+        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        return a.json().get("deliveries");
+    }
+
+    static void filter(TestEndpoint endpoint, String name, boolean publish, boolean subscribe) {
+        Answer a = endpoint.client().post("/v1/identityfilters", "[{\"identifierName\":\"" + name
+                + "\",\"publishFilter\":" + publish + ",\"subscribeFilter\":" + subscribe + "}]");
+        assertThat(a.status()).as(a.body()).isEqualTo(201);
+    }
+
+    static TestEndpoint declaring(TestAccount account, String name, String... identifiers) {
+        StringBuilder ids = new StringBuilder("[");
+        for (String id : identifiers) {
+            ids.append(ids.length() > 1 ? "," : "").append("{\"name\":\"").append(id).append("\",\"type\":\"string\"}");
+        }
+        return ExchangeAccounts.endpoint(server, account, "{\"name\":\"" + name + "\",\"endpointTypes\":{\"event\":"
+                + "{\"source\":{\"enabled\":true}}},\"identifiers\":" + ids + "]}");
+    }
+
+    @Test
+    void identityFiltersOfTheSourceTheDestinationAndOtherContributorsWithholdTheirIdentifiers() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            TestAccount acme = account();
+            TestEndpoint web = declaring(acme, "Web", "email", "phone", "loyalty");
+            TestEndpoint crm = declaring(acme, "CRM", "email", "crmId", "accountNo");
+            TestEndpoint ads = declaring(acme, "Ads", "email", "cookie");
+            TestEndpoint dest = destination(acme, receiver.url("/filtered"), 1);
+            filter(web, "phone", true, false);     // the source withholds its phone numbers
+            filter(dest, "crmId", false, true);    // the destination wants no CRM ids, whoever gave them
+            filter(ads, "cookie", true, false);    // Ads withholds its cookies wherever they travel
+            subscribe(acme, dest.endpointId(), "[\"signup\"]");
+
+            Answer c = crm.client().post("/v1/event", "{\"code\":\"import\",\"timestamp\":\"2026-12-01T09:00:00Z\","
+                    + "\"identifiers\":[{\"name\":\"email\",\"value\":\"bob@example.com\"},"
+                    + "{\"name\":\"crmId\",\"value\":\"C-8\"},{\"name\":\"accountNo\",\"value\":\"A-1\"}]}");
+            assertThat(c.status()).as(c.body()).isEqualTo(200);
+            Answer d = ads.client().post("/v1/event", "{\"code\":\"view\",\"timestamp\":\"2026-12-01T09:05:00Z\","
+                    + "\"identifiers\":[{\"name\":\"email\",\"value\":\"bob@example.com\"},"
+                    + "{\"name\":\"cookie\",\"value\":\"K-9\"}]}");
+            assertThat(d.status()).as(d.body()).isEqualTo(200);
+            Answer a = web.client().post("/v1/event", "{\"code\":\"signup\",\"timestamp\":\"2026-12-03T10:00:00Z\","
+                    + "\"identifiers\":[{\"name\":\"email\",\"value\":\"bob@example.com\"},"
+                    + "{\"name\":\"phone\",\"value\":\"+15550100\"},{\"name\":\"loyalty\",\"value\":\"L-1\"}]}");
+            assertThat(a.status()).as(a.body()).isEqualTo(200);
+            // One person: the event's x1 holds all six identifiers, so what is missing was withheld on the way out.
+            assertThat(a.json().get("x1Ids").get(0)).isEqualTo(c.json().get("x1Ids").get(0));
+
+            JsonNode e = receiver.await(1, 20).get(0).json();
+            List<String> identifiers = new ArrayList<>();
+            e.get("identifiers").forEach(i -> identifiers.add(i.get("name").asText() + "=" + i.get("value").asText()));
+            assertThat(identifiers).containsExactlyInAnyOrder("accountNo=A-1", "email=bob@example.com", "loyalty=L-1");
+        }
+    }
+
+    @Test
+    void aBatchingDestinationGetsEveryEventOnceInSignedBatchesOfAtMostItsSize() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            TestAccount acme = account();
+            TestEndpoint web = source(acme, "Web");
+            TestEndpoint dest = destination(acme, receiver.url("/batches"), 3);
+            String secret = dest.registration().get("signingSecret").asText();
+            subscribe(acme, dest.endpointId(), "[\"*\"]");
+            StringBuilder events = new StringBuilder("{\"events\":[");
+            for (int i = 0; i < 7; i++) {
+                events.append(i > 0 ? "," : "").append("{\"code\":\"step").append(i)
+                        .append("\",\"timestamp\":\"2026-12-03T10:00:00Z\",\"identifiers\":[{\"name\":\"email\",")
+                        .append("\"value\":\"b").append(i).append("@example.com\"}]}");
+            }
+            Answer a = web.client().post("/v1/event", events + "]}");
+            assertThat(a.status()).as(a.body()).isEqualTo(200);
+
+            // Every delivery settled at its first attempt: nothing more will be sent, so the count below is final.
+            Eventually.await("7 deliveries delivered at the first attempt", () -> deliveries(acme, dest.endpointId()),
+                    log -> log.size() == 7 && allDeliveredOnce(log));
+            List<WebhookReceiver.Received> requests = receiver.requests();
+            List<Long> eventIds = new ArrayList<>();
+            Set<String> codes = new HashSet<>();
+            Set<String> webhookIds = new HashSet<>();
+            for (WebhookReceiver.Received r : requests) {
+                JsonNode batch = r.json().get("events");
+                assertThat(batch.isArray()).as(r.json().toString()).isTrue();
+                assertThat(batch.size()).isBetween(1, 3);
+                batch.forEach(e -> {
+                    eventIds.add(e.get("eventId").asLong());
+                    codes.add(e.get("code").asText());
+                });
+                new Webhook(secret).verify(new String(r.body(), StandardCharsets.UTF_8), lowerCase(r));
+                assertThat(webhookIds.add(r.header("webhook-id"))).as("each batch is its own message").isTrue();
+            }
+            assertThat(eventIds).hasSize(7).doesNotHaveDuplicates();
+            // All seven were owed at once (one request accepted them), so they went out together, not one by one.
+            assertThat(requests.size()).isBetween(3, 6);
+            assertThat(codes).containsExactlyInAnyOrder("step0", "step1", "step2", "step3", "step4", "step5", "step6");
+            Set<Long> logged = new HashSet<>();
+            deliveries(acme, dest.endpointId()).forEach(l -> logged.add(l.get("eventId").asLong()));
+            assertThat(logged).containsExactlyInAnyOrderElementsOf(eventIds);
+        }
+    }
+
+    private static boolean allDeliveredOnce(JsonNode log) {
+        for (JsonNode l : log) {
+            if (!l.get("status").asText().equals("DELIVERED") || l.get("attemptCount").asInt() != 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Test
+    void afterARotationDeliveriesCarryTwoSignaturesOneByEachSecret() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            TestAccount acme = account();
+            TestAccount other = account();
+            TestEndpoint web = source(acme, "Web");
+            TestEndpoint dest = destination(acme, receiver.url("/rotated"), 1);
+            String oldSecret = dest.registration().get("signingSecret").asText();
+            subscribe(acme, dest.endpointId(), "[\"*\"]");
+            send(web, "before");
+            WebhookReceiver.Received before = receiver.await(1, 20).get(0);
+            assertThat(before.header("webhook-signature")).doesNotContain(" ");
+
+            String path = "/v1/endpoint/" + dest.endpointId() + "/signingSecret";
+            Answer rotated = acme.client().post(path, null);
+            assertThat(rotated.status()).as(rotated.body()).isEqualTo(200);
+            String newSecret = rotated.json().get("signingSecret").asText();
+            assertThat(newSecret).startsWith("whsec_").isNotEqualTo(oldSecret);
+            assertThat(rotated.json().get("previousSecretValidUntil").asLong())
+                    .isGreaterThan(System.currentTimeMillis() + Duration.ofHours(23).toMillis());
+            // Neither refusal may rotate: a third secret would push the old one out of the next delivery.
+            Answer foreign = other.client().post(path, null);
+            assertThat(foreign.status()).as(foreign.body()).isEqualTo(404);
+            Answer notDestination = acme.client().post("/v1/endpoint/" + web.endpointId() + "/signingSecret", null);
+            assertThat(notDestination.status()).as(notDestination.body()).isEqualTo(400);
+
+            send(web, "after");
+            WebhookReceiver.Received after = receiver.await(2, 20).get(1);
+            assertThat(after.json().get("code").asText()).isEqualTo("after");
+            assertThat(after.header("webhook-signature").split(" ")).hasSize(2).allMatch(s -> s.startsWith("v1,"));
+            String body = new String(after.body(), StandardCharsets.UTF_8);
+            new Webhook(oldSecret).verify(body, lowerCase(after));
+            new Webhook(newSecret).verify(body, lowerCase(after));
+            assertThatThrownBy(() -> new Webhook(randomSecret()).verify(body, lowerCase(after)))
+                    .as("a secret never issued does not verify").isInstanceOf(Exception.class);
+        }
+    }
+
+    private static String randomSecret() {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return "whsec_" + Base64.getEncoder().encodeToString(key);
+    }
+
+    @Test
+    void onlySubscribedCodesAreDeliveredAndAStarTakesThemAll() throws Exception {
+        try (WebhookReceiver signups = WebhookReceiver.start(); WebhookReceiver all = WebhookReceiver.start()) {
+            TestAccount acme = account();
+            TestEndpoint web = source(acme, "Web");
+            TestEndpoint signupOnly = destination(acme, signups.url("/signups"), 1);
+            TestEndpoint everything = destination(acme, all.url("/all"), 1);
+            subscribe(acme, signupOnly.endpointId(), "[\"signup\"]");
+            subscribe(acme, everything.endpointId(), "[\"*\"]");
+            send(web, "login");
+            send(web, "purchase");
+            send(web, "signup");
+
+            Eventually.await("every code at the * subscriber", () -> codes(all), c -> c.size() == 3);
+            assertThat(codes(all)).containsExactlyInAnyOrder("login", "purchase", "signup");
+            signups.await(1, 20);
+            assertThat(codes(signups)).containsExactly("signup");
+            assertThat(deliveries(acme, signupOnly.endpointId())).hasSize(1);
+        }
+    }
+
+    @Test
+    void aSubscriptionNamingASourceTakesOnlyThatSourcesEvents() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            TestAccount acme = account();
+            TestEndpoint web = source(acme, "Web");
+            TestEndpoint crm = source(acme, "CRM");
+            TestEndpoint dest = destination(acme, receiver.url("/web-only"), 1);
+            Answer s = acme.client().post("/v1/subscriptions", "{\"destinationEndpointId\":" + dest.endpointId()
+                    + ",\"sourceEndpointId\":" + web.endpointId() + ",\"eventCodes\":[\"*\"]}");
+            assertThat(s.status()).as(s.body()).isEqualTo(201);
+            send(crm, "signup");
+            send(web, "signup"); // the control: sent after the other source's, matching
+
+            JsonNode e = receiver.await(1, 20).get(0).json();
+            assertThat(e.get("sourceEndpointId").asLong()).isEqualTo(web.endpointId());
+            assertThat(e.get("source").asText()).isEqualTo("Web");
+            assertThat(deliveries(acme, dest.endpointId())).hasSize(1);
+            assertThat(receiver.requests()).hasSize(1);
+        }
+    }
+
+    @Test
+    void aDeletedSubscriptionStopsDeliveries() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start(); WebhookReceiver control = WebhookReceiver.start()) {
+            TestAccount acme = account();
+            TestEndpoint web = source(acme, "Web");
+            TestEndpoint dest = destination(acme, receiver.url("/dropped"), 1);
+            TestEndpoint kept = destination(acme, control.url("/kept"), 1);
+            long subscription = subscribe(acme, dest.endpointId(), "[\"*\"]");
+            subscribe(acme, kept.endpointId(), "[\"*\"]");
+            send(web, "first");
+            receiver.await(1, 20);
+
+            Answer deleted = acme.client().delete("/v1/subscriptions/" + subscription);
+            assertThat(deleted.status()).as(deleted.body()).isEqualTo(200);
+            send(web, "second");
+            Eventually.await("both events at the control", () -> codes(control), c -> c.size() == 2);
+
+            assertThat(codes(receiver)).containsExactly("first");
+            assertThat(deliveries(acme, dest.endpointId())).hasSize(1);
+        }
+    }
+
+    @Test
+    void anotherAccountsEventsNeverReachThisAccountsDestination() throws Exception {
+        try (WebhookReceiver ours = WebhookReceiver.start(); WebhookReceiver theirs = WebhookReceiver.start()) {
+            TestAccount acme = account();
+            TestAccount globex = account();
+            TestEndpoint acmeWeb = source(acme, "Web");
+            TestEndpoint globexWeb = source(globex, "Web");
+            TestEndpoint acmeDest = destination(acme, ours.url("/acme"), 1);
+            TestEndpoint globexDest = destination(globex, theirs.url("/globex"), 1);
+            subscribe(acme, acmeDest.endpointId(), "[\"*\"]");
+            subscribe(globex, globexDest.endpointId(), "[\"*\"]");
+            // The other account's subscription is rejected outright: its destination is not in that account.
+            Answer foreign = globex.client().post("/v1/subscriptions", "{\"destinationEndpointId\":"
+                    + acmeDest.endpointId() + ",\"eventCodes\":[\"*\"]}");
+            assertThat(foreign.status()).as(foreign.body()).isEqualTo(404);
+
+            send(globexWeb, "signup");
+            theirs.await(1, 20); // the other account's event went out, to its own destination
+            send(acmeWeb, "signup");
+            JsonNode e = ours.await(1, 20).get(0).json();
+
+            assertThat(e.get("sourceEndpointId").asLong()).isEqualTo(acmeWeb.endpointId());
+            assertThat(ours.requests()).hasSize(1);
+            assertThat(deliveries(acme, acmeDest.endpointId())).hasSize(1);
+            assertThat(theirs.requests()).hasSize(1);
+            assertThat(theirs.requests().get(0).json().get("provider").asText())
+                    .isNotEqualTo(e.get("provider").asText());
+        }
+    }
+
+    @Test
+    void twoSubscriptionsOfOneDestinationDeliverAnEventOnce() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            TestAccount acme = account();
+            TestEndpoint web = source(acme, "Web");
+            TestEndpoint dest = destination(acme, receiver.url("/twice-subscribed"), 1);
+            subscribe(acme, dest.endpointId(), "[\"signup\"]");
+            subscribe(acme, dest.endpointId(), "[\"*\"]");
+            send(web, "signup");
+            send(web, "login"); // the control: matches only the second subscription
+
+            Eventually.await("the login event", () -> codes(receiver), c -> c.contains("login"));
+            assertThat(deliveries(acme, dest.endpointId())).hasSize(2);
+            assertThat(codes(receiver)).containsExactlyInAnyOrder("signup", "login");
+        }
+    }
+
+    @Test
+    void aDestinationItsOwnerTurnedOffReceivesNothingAndKeepsItsUrl() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start(); WebhookReceiver control = WebhookReceiver.start()) {
+            TestAccount acme = account();
+            TestEndpoint web = source(acme, "Web");
+            String url = receiver.url("/off");
+            TestEndpoint dest = destination(acme, url, 1);
+            TestEndpoint kept = destination(acme, control.url("/on"), 1);
+            subscribe(acme, dest.endpointId(), "[\"*\"]");
+            subscribe(acme, kept.endpointId(), "[\"*\"]");
+
+            // It stays an event source: an endpoint with no role left is refused (400), so an owner pauses a
+            // destination-only endpoint this way, keeping another role.
+            Answer off = dest.client().put("/v1/endpoint", "{\"name\":\"Receiver\",\"endpointTypes\":{\"event\":"
+                    + "{\"source\":{\"enabled\":true},\"destination\":{\"enabled\":false,\"url\":\"" + url + "\"}}},"
+                    + "\"identifiers\":" + IDS + "}");
+            assertThat(off.status()).as(off.body()).isEqualTo(200);
+            send(web, "signup");
+            control.await(1, 20);
+
+            assertThat(receiver.requests()).isEmpty();
+            assertThat(deliveries(acme, dest.endpointId())).isEmpty();
+            Answer shown = acme.client().get("/v1/endpoint?endpointId=" + dest.endpointId());
+            assertThat(shown.status()).as(shown.body()).isEqualTo(200);
+            JsonNode destination = shown.json().path("endpointTypes").path("event").path("destination");
+            assertThat(destination.path("enabled").asBoolean(true)).as(shown.body()).isFalse();
+            assertThat(destination.path("url").asText()).isEqualTo(url);
         }
     }
 }
