@@ -80,11 +80,11 @@ public final class EndpointRoutes implements Feature {
                         + " endpointTypes.event.destination with a url before rotating its signing secret.");
             }
             long now = clock.getAsLong();
-            SigningSecret fresh = endpoints.secrets().rotate(endpoint.accountId(), endpoint.endpointId(), now);
+            SigningSecrets.Rotated fresh = endpoints.secrets().rotate(endpoint.accountId(), endpoint.endpointId(), now);
             ObjectNode answer = Json.object();
             answer.put("endpointId", endpoint.endpointId());
-            answer.put("signingSecret", fresh.text());
-            answer.put("previousSecretValidUntil", now + SigningSecrets.OVERLAP_MS);
+            answer.put("signingSecret", fresh.secret().text());
+            answer.put("previousSecretValidUntil", fresh.replacedOne() ? now + SigningSecrets.OVERLAP_MS : null);
             return Reply.json(answer);
         }));
     }

@@ -88,7 +88,8 @@ public record Registration(String name, String description, String providerName,
         } else if (audienceDestination) {
             mode = pushOrPull(types.path("audience").path("destination"), "destinationType", "endpointTypes.audience.destination");
         }
-        if (role == AudienceRole.NONE && !eventSource && !eventDestination) {
+        // An event destination turned off (by its owner, or by delivery) keeps its URL: it is paused, not roleless.
+        if (role == AudienceRole.NONE && !eventSource && !eventDestination && eventUrl == null) {
             throw Refusal.invalid("Enable at least one of endpointTypes.audience.source, audience.destination,"
                     + " event.source or event.destination: an endpoint with no role cannot exchange anything.");
         }

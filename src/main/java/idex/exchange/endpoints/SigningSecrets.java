@@ -42,8 +42,12 @@ public final class SigningSecrets {
         return Optional.of(secret);
     }
 
+    /** A rotation's new secret, and whether it replaced one (which keeps signing for {@link #OVERLAP_MS}). */
+    public record Rotated(SigningSecret secret, boolean replacedOne) {
+    }
+
     /** A new secret for the account's destination; the current one keeps signing for {@link #OVERLAP_MS}. */
-    public SigningSecret rotate(long accountId, long endpointId, long now) {
+    public Rotated rotate(long accountId, long endpointId, long now) {
         return jdbi.inTransaction(h -> {
             Optional<String> current = h.createQuery("SELECT signing_secret FROM exchange_event_destination"
                             + " WHERE endpoint_id = :e AND account_id = :a FOR UPDATE")
@@ -53,14 +57,14 @@ public final class SigningSecrets {
                 h.createUpdate("INSERT INTO exchange_event_destination (endpoint_id, account_id, signing_secret)"
                                 + " VALUES (:e, :a, :s)")
                         .bind("e", endpointId).bind("a", accountId).bind("s", seal(fresh, endpointId, "current")).execute();
-                return fresh;
+                return new Rotated(fresh, false);
             }
             SigningSecret old = open(current.get(), endpointId, "current");
             h.createUpdate("UPDATE exchange_event_destination SET signing_secret = :s, previous_secret = :p,"
                             + " previous_until = :until WHERE endpoint_id = :e")
                     .bind("e", endpointId).bind("s", seal(fresh, endpointId, "current"))
                     .bind("p", seal(old, endpointId, "previous")).bind("until", now + OVERLAP_MS).execute();
-            return fresh;
+            return new Rotated(fresh, true);
         });
     }
 

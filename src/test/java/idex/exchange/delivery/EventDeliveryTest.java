@@ -428,10 +428,9 @@ class EventDeliveryTest {
             subscribe(acme, dest.endpointId(), "[\"*\"]");
             subscribe(acme, kept.endpointId(), "[\"*\"]");
 
-            // It stays an event source: an endpoint with no role left is refused (400), so an owner pauses a
-            // destination-only endpoint this way, keeping another role.
+            // A destination-only endpoint is paused, not left without a role: its URL stays.
             Answer off = dest.client().put("/v1/endpoint", "{\"name\":\"Receiver\",\"endpointTypes\":{\"event\":"
-                    + "{\"source\":{\"enabled\":true},\"destination\":{\"enabled\":false,\"url\":\"" + url + "\"}}},"
+                    + "{\"destination\":{\"enabled\":false,\"url\":\"" + url + "\"}}},"
                     + "\"identifiers\":" + IDS + "}");
             assertThat(off.status()).as(off.body()).isEqualTo(200);
             send(web, "signup");
