@@ -197,7 +197,7 @@ public final class EndpointStore {
 
     private static Registration parse(String json) {
         try {
-            return Registration.parse(Json.MAPPER.readTree(json));
+            return Registration.stored(Json.MAPPER.readTree(json));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -55,7 +55,20 @@ public record Registration(String name, String description, String providerName,
         return names;
     }
 
+    /** A registration a caller sent: it must enable at least one role. */
     public static Registration parse(JsonNode body) {
+        return parse(body, true);
+    }
+
+    /**
+     * A registration as stored. It may have no role enabled: delivery turns off an endpoint's event destination
+     * after failing too long, and that may have been its only role; it must still be read (to show, to enable again).
+     */
+    public static Registration stored(JsonNode body) {
+        return parse(body, false);
+    }
+
+    private static Registration parse(JsonNode body, boolean requireRole) {
         if (!body.isObject()) {
             throw Refusal.invalid("The registration must be a JSON object with at least \"name\" and \"endpointTypes\".");
         }
@@ -88,7 +101,7 @@ public record Registration(String name, String description, String providerName,
         } else if (audienceDestination) {
             mode = pushOrPull(types.path("audience").path("destination"), "destinationType", "endpointTypes.audience.destination");
         }
-        if (role == AudienceRole.NONE && !eventSource && !eventDestination) {
+        if (requireRole && role == AudienceRole.NONE && !eventSource && !eventDestination) {
             throw Refusal.invalid("Enable at least one of endpointTypes.audience.source, audience.destination,"
                     + " event.source or event.destination: an endpoint with no role cannot exchange anything.");
         }
