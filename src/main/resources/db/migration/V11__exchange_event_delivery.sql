@@ -41,6 +41,9 @@ CREATE TABLE exchange_delivery (
     -- PENDING: when it is due; while an attempt is in flight, when that attempt's lease ends (a node that died
     -- mid-attempt leaves it due again then).
     next_attempt            BIGINT NOT NULL,
+    -- While an attempt is in flight, the end of its lease; null otherwise (a retry asked for meanwhile leaves the
+    -- attempt in flight alone rather than sending the message a second time at once).
+    leased_until            BIGINT,
     created                 BIGINT NOT NULL,
     updated                 BIGINT NOT NULL
 );

@@ -107,11 +107,13 @@ public final class DeliveryLog {
 
     /**
      * Queues a delivery to be sent again now, whatever its status, with the message it travels in (the same
-     * `webhook-id`, so a receiver that has it can drop it) and a fresh retry schedule. Answers how many
-     * deliveries that message carries (0: no such delivery in the account).
+     * `webhook-id`, so a receiver that has it can drop it) and a fresh retry schedule. A message whose attempt is
+     * in flight is not sent a second time at once: it gets the fresh schedule, and that attempt's outcome decides.
+     * Answers how many deliveries that message carries (0: no such delivery in the account).
      */
     public int retry(long accountId, long deliveryId, long now) {
-        return jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_delivery SET status = 'PENDING', next_attempt = :now,"
+        return jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_delivery SET status = 'PENDING',"
+                        + " next_attempt = CASE WHEN leased_until > :now THEN next_attempt ELSE :now END,"
                         + " attempts_before = attempts, updated = :now WHERE account_id = :a AND (delivery_id = :id"
                         + " OR message_id = (SELECT message_id FROM exchange_delivery WHERE account_id = :a"
                         + " AND delivery_id = :id))")

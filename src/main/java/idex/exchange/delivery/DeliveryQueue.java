@@ -102,7 +102,8 @@ public final class DeliveryQueue {
                 name.execute();
             }
             Long[] ids = claimed.stream().flatMap(m -> m.deliveryIds().stream()).toArray(Long[]::new);
-            h.createUpdate("UPDATE exchange_delivery SET next_attempt = :lease WHERE delivery_id = ANY(:ids)")
+            h.createUpdate("UPDATE exchange_delivery SET next_attempt = :lease, leased_until = :lease"
+                            + " WHERE delivery_id = ANY(:ids)")
                     .bind("lease", leaseUntil).bind("ids", ids).execute();
             return claimed;
         });
@@ -147,7 +148,8 @@ public final class DeliveryQueue {
                     + " http_status, error, duration_ms) VALUES (:m, :n, :at, :status, :error, :ms)"
                     + " ON CONFLICT DO NOTHING");
             PreparedBatch outcome = h.prepareBatch("UPDATE exchange_delivery SET status = :status, attempts = :n,"
-                    + " next_attempt = :next, updated = :at WHERE delivery_id = ANY(:ids) AND status = 'PENDING'");
+                    + " next_attempt = :next, leased_until = NULL, updated = :at WHERE delivery_id = ANY(:ids)"
+                    + " AND status = 'PENDING'");
             Map<Long, Long> firstFailure = new LinkedHashMap<>();
             Set<Long> delivered = new HashSet<>();
             for (Attempt a : attempts) {
