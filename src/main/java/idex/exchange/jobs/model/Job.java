@@ -10,13 +10,15 @@ import java.util.List;
 /**
  * A job as stored, with the names of its output files (for a pull destination). Once a run has finished,
  * `sourceRecordCount = translatedRecordCount + skippedRecordCount`; `skippedRecords` is the JSON object of the skipped
- * rows by reason.
+ * rows by reason. `subStatus` is the step a job that calls a partner is at (null: the job's name is shown);
+ * `destinationSegmentId` the push destination's id of the segment it delivers to.
  */
 public record Job(long jobId, long accountId, JobCategory category, JobStatus status, long producerEndpointId,
                   Long destinationEndpointId, Long scheduledJobId, Long parentJobId, JobDefinition definition,
                   String errorDetails, Long sourceRecordCount, Long translatedRecordCount,
                   Long destinationRecordCount, Long skippedRecordCount, String skippedRecords, String uploadFile,
-                  long created, Long started, Long ended, List<String> files) {
+                  long created, Long started, Long ended, String subStatus, String destinationSegmentId,
+                  List<String> files) {
 
     /**
      * The job in the seed's shape, field names byte-exact (`jobId` but `producerEndpointID`). `extraFields` adds
@@ -30,7 +32,7 @@ public record Job(long jobId, long accountId, JobCategory category, JobStatus st
         o.put("status", status.name());
         o.put("jobName", category.jobName());
         o.put("accountId", accountId);
-        o.put("subStatus", category.jobName());
+        o.put("subStatus", subStatus != null ? subStatus : category.jobName());
         o.put("errorDetails", errorDetails);
         if (files.isEmpty()) {
             o.putNull("segmentDataFiles");
@@ -40,7 +42,7 @@ public record Job(long jobId, long accountId, JobCategory category, JobStatus st
             files.forEach(names::add);
             o.put("segmentDataFormat", "text/csv");
         }
-        o.putNull("destinationSegmentID");
+        o.put("destinationSegmentID", destinationSegmentId);
         o.put("destinationSegmentName", definition.destinationSegmentName());
         o.put("destinationSegmentDescription", definition.destinationSegmentDescription());
         o.put("destinationEndpointID", destinationEndpointId);

@@ -27,7 +27,7 @@ public final class JobStore {
     private static final String COLUMNS = "job_id, account_id, category, status, producer_endpoint_id,"
             + " destination_endpoint_id, scheduled_job_id, parent_job_id, definition, error_details, source_record_count,"
             + " translated_record_count, destination_record_count, skipped_record_count, skipped_records, upload_file, created,"
-            + " started, ended";
+            + " started, ended, sub_status, destination_segment_id";
 
     private static final RowMapper<Job> MAPPER = (rs, ctx) -> {
         JobCategory category = JobCategory.valueOf(rs.getString("category"));
@@ -39,7 +39,8 @@ public final class JobStore {
                 rs.getObject("translated_record_count", Long.class), rs.getObject("destination_record_count", Long.class),
                 rs.getObject("skipped_record_count", Long.class), rs.getString("skipped_records"),
                 rs.getString("upload_file"), rs.getLong("created"), rs.getObject("started", Long.class),
-                rs.getObject("ended", Long.class), List.of());
+                rs.getObject("ended", Long.class), rs.getString("sub_status"), rs.getString("destination_segment_id"),
+                List.of());
     };
 
     private final Jdbi jdbi;
@@ -344,7 +345,7 @@ public final class JobStore {
         return new Job(j.jobId(), j.accountId(), j.category(), j.status(), j.producerEndpointId(), j.destinationEndpointId(),
                 j.scheduledJobId(), j.parentJobId(), j.definition(), j.errorDetails(), j.sourceRecordCount(),
                 j.translatedRecordCount(), j.destinationRecordCount(), j.skippedRecordCount(), j.skippedRecords(), j.uploadFile(), j.created(), j.started(), j.ended(),
-                List.copyOf(files));
+                j.subStatus(), j.destinationSegmentId(), List.copyOf(files));
     }
 
     private static Map<Long, List<String>> files(Handle h, Long[] jobIds) {
