@@ -98,8 +98,14 @@ public final class WebhookSender implements AutoCloseable {
                 .compose(r -> r.send(Buffer.buffer(body)))
                 .onSuccess(response -> {
                     vertx.cancelTimer(timer);
-                    response.handler(ignored -> { }).exceptionHandler(ignored -> { });
+                    // Recorded first: whatever draining the body does, the attempt must finish (else its lane
+                    // slot stays taken and the message goes again when its lease ends).
                     once.accept(answered(message, at, response, elapsedMs(started)));
+                    try {
+                        response.handler(ignored -> { }).exceptionHandler(ignored -> { });
+                    } catch (IllegalStateException alreadyEnded) {
+                        // An answer without a body can end before this callback runs: nothing left to drain.
+                    }
                 })
                 .onFailure(e -> {
                     vertx.cancelTimer(timer);

@@ -445,4 +445,35 @@ class EventDeliveryTest {
             assertThat(destination.path("url").asText()).isEqualTo(url);
         }
     }
+
+    /** DELIVERED deliveries of a destination, from the delivery log. */
+    static int deliveredCount(TestAccount account, long destination) {
+        Answer r = account.client().get("/v1/deliveries?endpointId=" + destination + "&status=DELIVERED&limit=200");
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        return r.json().get("deliveries").size();
+    }
+
+    @Test
+    void eachEventAnsweredWithoutABodyIsSentOnceAndRecordedDelivered() throws Exception {
+        // A 204 can end before the sender's answer callback runs; the attempt must still be recorded, or its lane slot
+        // stays taken and the message is sent again when its lease ends.
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            TestAccount acme = account();
+            TestEndpoint web = source(acme, "Web");
+            TestEndpoint dest = destination(acme, receiver.url("/hooks"), 1);
+            subscribe(acme, dest.endpointId(), "[\"*\"]");
+            int events = 100;
+            StringBuilder batch = new StringBuilder("{\"events\":[");
+            for (int i = 0; i < events; i++) { // one request: the engine sends them concurrently
+                batch.append(i == 0 ? "" : ",").append("{\"code\":\"visit\",\"timestamp\":\"2026-12-03T10:00:00Z\","
+                        + "\"identifiers\":[{\"name\":\"crmId\",\"value\":\"once-").append(i).append("\"}]}");
+            }
+            Answer a = web.client().post("/v1/event", batch.append("]}").toString());
+            assertThat(a.status()).as(a.body()).isEqualTo(200);
+            receiver.await(events, 30);
+            idex.support.Eventually.await("every delivery recorded DELIVERED", Duration.ofSeconds(30),
+                    () -> deliveredCount(acme, dest.endpointId()), n -> n == events);
+            assertThat(receiver.requests()).as("requests: one per event, none again after a lease ran out").hasSize(events);
+        }
+    }
 }
