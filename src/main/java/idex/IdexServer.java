@@ -5,6 +5,7 @@ import com.github.kagkarlsson.scheduler.SchedulerBuilder;
 import com.github.kagkarlsson.scheduler.jdbc.PostgreSqlJdbcCustomization;
 import com.github.kagkarlsson.scheduler.task.helper.CustomTask;
 import idex.exchange.ExchangeApi;
+import org.jdbi.v3.core.Jdbi;
 import idex.exchange.delivery.DeliveryBacklog;
 import idex.exchange.delivery.DeliveryEngine;
 import idex.exchange.delivery.DeliveryLog;
@@ -94,6 +95,8 @@ public final class IdexServer implements AutoCloseable {
     static final String SALT_SET_COPY = "salt-set.copy";
     /** How often a server picks up changes made by admin commands or other nodes. */
     private static final long REFRESH_MS = 1000;
+    /** Connections of the delivery engine (claims, records, message bodies), apart from the requests' pool. */
+    private static final int DELIVERY_CONNECTIONS = 6;
     /** Fewer buckets are created in a moment: no progress lines. */
     static final int PROGRESS_FROM_BUCKETS = 50_000;
 
@@ -176,8 +179,10 @@ public final class IdexServer implements AutoCloseable {
             DeliverySettings delivery = config.delivery();
             SafeTargets targets = new SafeTargets(delivery.allowPrivateNetworks());
             DeliveryLog deliveryLog = new DeliveryLog(db.jdbi());
-            DeliveryEngine deliveries = new DeliveryEngine(new DeliveryQueue(db.jdbi()),
-                    new MessageBodies(db.jdbi(), stores.x1Ids()), stores.endpoints(),
+            // The engine's own connections: with every request connection busy, its claims would wait for them.
+            Jdbi deliveryStore = db.separatePool("idex-delivery", DELIVERY_CONNECTIONS);
+            DeliveryEngine deliveries = new DeliveryEngine(new DeliveryQueue(deliveryStore),
+                    new MessageBodies(deliveryStore, stores.x1Ids()), stores.endpoints(),
                     new WebhookSender(vertx, targets, delivery, clock), delivery, new DeliveryMetrics(metrics), clock);
             undo.push(deliveries::close);
             DeliveryBacklog backlog = new DeliveryBacklog(db.jdbi(), deliveryLog, delivery, metrics, clock);

@@ -12,6 +12,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /** The connection pool, the schema migrations and the JDBI handle, opened once per process. */
 public final class Database implements AutoCloseable {
@@ -29,11 +31,15 @@ public final class Database implements AutoCloseable {
     private final HikariDataSource dataSource;
     private final Jdbi jdbi;
     private final EmbeddedPostgres embedded;
+    /** The main pool's settings, for pools of background work ({@link #separatePool}). */
+    private final HikariConfig settings;
+    private final List<HikariDataSource> separatePools = new CopyOnWriteArrayList<>();
 
-    private Database(HikariDataSource dataSource, EmbeddedPostgres embedded) {
+    private Database(HikariDataSource dataSource, EmbeddedPostgres embedded, HikariConfig settings) {
         this.dataSource = dataSource;
         this.jdbi = Jdbi.create(dataSource);
         this.embedded = embedded;
+        this.settings = settings;
     }
 
     public static Database open(StoreLocation location, int poolSize, Holder holder) {
@@ -58,13 +64,15 @@ public final class Database implements AutoCloseable {
         config.setMinimumIdle(Math.min(2, poolSize));
         config.setPoolName("idex-db");
         config.setConnectionTimeout(30_000);
+        HikariConfig settings = new HikariConfig();
+        config.copyStateTo(settings);
         HikariDataSource ds = null;
         try {
             ds = new HikariDataSource(config);
             if (!isAtNewestMigration(ds)) {
                 migrate(ds);
             }
-            return new Database(ds, embedded);
+            return new Database(ds, embedded, settings);
         } catch (RuntimeException e) {
             if (ds != null) {
                 ds.close();
@@ -117,6 +125,22 @@ public final class Database implements AutoCloseable {
         return dataSource;
     }
 
+    /**
+     * A small pool of its own for background work that must not queue behind requests for connections (event
+     * delivery: with the main pool busy serving requests, its claims and records waited, and deliveries stalled
+     * for as long as the load lasted). Closed with this database.
+     */
+    public Jdbi separatePool(String name, int size) {
+        HikariConfig config = new HikariConfig();
+        settings.copyStateTo(config);
+        config.setPoolName(name);
+        config.setMaximumPoolSize(size);
+        config.setMinimumIdle(1);
+        HikariDataSource ds = new HikariDataSource(config);
+        separatePools.add(ds);
+        return Jdbi.create(ds);
+    }
+
     public int poolSize() {
         return dataSource.getMaximumPoolSize();
     }
@@ -124,6 +148,7 @@ public final class Database implements AutoCloseable {
     @Override
     public void close() {
         try {
+            separatePools.forEach(HikariDataSource::close);
             dataSource.close();
         } finally {
             if (embedded != null) {

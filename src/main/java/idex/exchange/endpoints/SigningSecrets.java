@@ -6,6 +6,8 @@ import org.jdbi.v3.core.Jdbi;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Optional;
 
 /**
@@ -18,8 +20,17 @@ public final class SigningSecrets {
     /** How long a rotated-out secret still signs requests. */
     public static final long OVERLAP_MS = 24L * 60 * 60 * 1000;
 
+    /** How long the secrets read for signing are used without reading them again (a rotation here applies at once). */
+    private static final long FRESH_NANOS = 1_000_000_000L;
+
     private final Jdbi jdbi;
     private final SecretsKey sealing;
+    /** Opened secrets by endpoint: every delivery signs, and a store read plus an AES-GCM open per request added up. */
+    private final Map<Long, Opened> recent = new ConcurrentHashMap<>();
+
+    private record Opened(String current, String previous, long previousUntil, List<SigningSecret> both,
+                          long atNanos) {
+    }
 
     public SigningSecrets(Jdbi jdbi, SecretsKey sealing) {
         this.jdbi = jdbi;
@@ -59,6 +70,7 @@ public final class SigningSecrets {
                         .bind("e", endpointId).bind("a", accountId).bind("s", seal(fresh, endpointId, "current")).execute();
                 return new Rotated(fresh, false);
             }
+            recent.remove(endpointId);
             SigningSecret old = open(current.get(), endpointId, "current");
             h.createUpdate("UPDATE exchange_event_destination SET signing_secret = :s, previous_secret = :p,"
                             + " previous_until = :until WHERE endpoint_id = :e")
@@ -70,19 +82,30 @@ public final class SigningSecrets {
 
     /** The secrets that sign a request sent at `now`: the current one, then the previous one during its overlap. */
     public List<SigningSecret> signing(long endpointId, long now) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT signing_secret, previous_secret, previous_until"
-                        + " FROM exchange_event_destination WHERE endpoint_id = :e")
-                .bind("e", endpointId)
-                .map((rs, ctx) -> {
-                    List<SigningSecret> secrets = new ArrayList<>(2);
-                    secrets.add(open(rs.getString(1), endpointId, "current"));
-                    String previous = rs.getString(2);
-                    if (previous != null && rs.getLong(3) > now) {
-                        secrets.add(open(previous, endpointId, "previous"));
-                    }
-                    return secrets;
-                })
-                .findOne().orElse(List.of()));
+        long nanos = System.nanoTime();
+        Opened opened = recent.get(endpointId);
+        if (opened == null || nanos - opened.atNanos() >= FRESH_NANOS) {
+            opened = jdbi.withHandle(h -> h.createQuery("SELECT signing_secret, previous_secret, previous_until"
+                            + " FROM exchange_event_destination WHERE endpoint_id = :e")
+                    .bind("e", endpointId)
+                    .map((rs, ctx) -> new Opened(rs.getString(1), rs.getString(2), rs.getLong(3), null, nanos))
+                    .findOne().orElse(null));
+            if (opened == null) {
+                recent.remove(endpointId);
+                return List.of();
+            }
+            Opened before = recent.get(endpointId);
+            List<SigningSecret> both = new ArrayList<>(2);
+            both.add(before != null && before.current().equals(opened.current()) ? before.both().get(0)
+                    : open(opened.current(), endpointId, "current"));
+            if (opened.previous() != null) {
+                both.add(before != null && opened.previous().equals(before.previous()) && before.both().size() > 1
+                        ? before.both().get(1) : open(opened.previous(), endpointId, "previous"));
+            }
+            opened = new Opened(opened.current(), opened.previous(), opened.previousUntil(), List.copyOf(both), nanos);
+            recent.put(endpointId, opened);
+        }
+        return opened.previous() != null && opened.previousUntil() > now ? opened.both() : opened.both().subList(0, 1);
     }
 
     private String seal(SigningSecret secret, long endpointId, String slot) {
