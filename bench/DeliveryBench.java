@@ -49,6 +49,8 @@ import java.util.regex.Pattern;
 public class DeliveryBench {
 
     static int port;
+    /** Events per request (`--batch`): 1 posts single events; more post `{"events":[…]}`. */
+    static int batch = 1;
     static String accountKey;
     static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).executor(Executors.newFixedThreadPool(8)).build();
@@ -72,6 +74,7 @@ public class DeliveryBench {
         int warmup = Integer.parseInt(o.getOrDefault("warmup", "5"));
         int duration = Integer.parseInt(o.getOrDefault("duration", "15"));
         int rate = Integer.parseInt(o.getOrDefault("rate", "1000"));
+        batch = Integer.parseInt(o.getOrDefault("batch", "1"));
         int pending = Integer.parseInt(o.getOrDefault("pending", "1000000"));
         long serverPid = Long.parseLong(o.getOrDefault("server-pid", "0"));
         String only = o.getOrDefault("phases", "1,2,3,4,5");
@@ -193,6 +196,26 @@ public class DeliveryBench {
                 + uid + "\"}]}";
     }
 
+    /** `batch` new uids, and the request body that posts them (one event, or {"events":[…]}). */
+    static List<String> uids() {
+        List<String> uids = new ArrayList<>(batch);
+        for (int i = 0; i < batch; i++) {
+            uids.add("b-" + SEQ.incrementAndGet());
+        }
+        return uids;
+    }
+
+    static String body(List<String> uids) {
+        if (uids.size() == 1) {
+            return event(uids.get(0));
+        }
+        StringBuilder b = new StringBuilder("{\"events\":[");
+        for (int i = 0; i < uids.size(); i++) {
+            b.append(i == 0 ? "" : ",").append(event(uids.get(i)));
+        }
+        return b.append("]}").toString();
+    }
+
     /**
      * `clients` threads post single events back to back for `seconds`; the accepted rate, and with `arrivals` the
      * rate at which those events reached the receiver within the window and until the last arrived.
@@ -208,11 +231,11 @@ public class DeliveryBench {
             Thread t = new Thread(() -> {
                 List<String> mine = new ArrayList<>();
                 while (System.nanoTime() < end) {
-                    String uid = "b-" + SEQ.incrementAndGet();
+                    List<String> uids = uids();
                     try {
-                        HttpResponse<String> r = send("/v1/event", key, event(uid));
+                        HttpResponse<String> r = send("/v1/event", key, body(uids));
                         if (r.statusCode() == 200) {
-                            mine.add(uid);
+                            mine.addAll(uids);
                         } else {
                             errors.incrementAndGet();
                         }
@@ -261,23 +284,24 @@ public class DeliveryBench {
         Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
         AtomicLong errors = new AtomicLong();
         AtomicLong late = new AtomicLong();
-        long total = (long) rate * seconds;
+        long requests = Math.max(1, (long) rate * seconds / batch);
+        long total = requests * batch;
         long start = System.nanoTime();
         List<java.util.concurrent.CompletableFuture<?>> inFlight = new ArrayList<>();
-        for (long i = 0; i < total; i++) {
-            long due = start + i * 1_000_000_000L / rate;
+        for (long i = 0; i < requests; i++) {
+            long due = start + i * 1_000_000_000L * batch / rate;
             long wait = due - System.nanoTime();
             if (wait > 0) {
                 TimeUnit.NANOSECONDS.sleep(wait);
             } else if (wait < -100_000_000L) {
                 late.incrementAndGet(); // the client fell behind: the offered rate is lower than asked
             }
-            String uid = "b-" + SEQ.incrementAndGet();
-            inFlight.add(HTTP.sendAsync(request("/v1/event", key, event(uid)), HttpResponse.BodyHandlers.ofString())
+            List<String> uids = uids();
+            inFlight.add(HTTP.sendAsync(request("/v1/event", key, body(uids)), HttpResponse.BodyHandlers.ofString())
                     .whenComplete((r, e) -> {
                         long now = System.nanoTime();
                         if (e == null && r.statusCode() == 200) {
-                            acceptedAt.put(uid, now);
+                            uids.forEach(uid -> acceptedAt.put(uid, now));
                         } else {
                             errors.incrementAndGet();
                         }
@@ -299,6 +323,7 @@ public class DeliveryBench {
                 .mapToLong(e -> Math.max(0, ARRIVED.get(e.getKey()) - e.getValue())).sorted().toArray();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("rateAsked", rate);
+        r.put("eventsPerRequest", batch);
         r.put("offeredPerSecond", round(total / offeredSeconds));
         r.put("accepted", acceptedAt.size());
         r.put("errors", errors.get());

@@ -10,7 +10,7 @@
 # dead destination (never answers) subscribed to the same events; 5. the server's heap while PENDING deliveries for
 # a dead destination (a closed port) accumulate. See BENCHMARKS.md, "Event delivery".
 # Settings (environment): JAR (target/idex.jar) PORT (18083) CLIENTS (8) WARMUP (5) DURATION (15) RATE (1000)
-#   PENDING (1000000) PHASES (1,2,3,4,5) SERVE_ARGS (more options of idex serve)
+#   BATCH (1: events per request; phases 1-4) PENDING (1000000) PHASES (1,2,3,4,5) SERVE_ARGS (more options of idex serve)
 #   SERVER_OPTS (-Xmx320m -Xmn64m -XX:+UseSerialGC) KEEP (0: 1 keeps the temp dir) OUT (bench/results/delivery-<date>.json)
 set -euo pipefail
 
@@ -21,6 +21,7 @@ CLIENTS=${CLIENTS:-8}
 WARMUP=${WARMUP:-5}
 DURATION=${DURATION:-15}
 RATE=${RATE:-1000}
+BATCH=${BATCH:-1}
 PENDING=${PENDING:-1000000}
 PHASES=${PHASES:-1,2,3,4,5}
 SERVE_ARGS=${SERVE_ARGS:-}
@@ -53,7 +54,7 @@ for _ in $(seq 1 240); do
 done
 mkdir -p "$(dirname "$OUT")"
 java -Xmx1g -cp "$JAR" "$ROOT/bench/DeliveryBench.java" --port "$PORT" --key "$key" --clients "$CLIENTS" \
-    --warmup "$WARMUP" --duration "$DURATION" --rate "$RATE" --pending "$PENDING" --phases "$PHASES" \
+    --warmup "$WARMUP" --duration "$DURATION" --rate "$RATE" --batch "$BATCH" --pending "$PENDING" --phases "$PHASES" \
     --server-pid "$SERVER_PID" > "$OUT"
 echo "server peak RSS: $(awk '/VmHWM/ {print $2 / 1024 " MB"}' "/proc/$SERVER_PID/status")"
 cat "$OUT"; echo
