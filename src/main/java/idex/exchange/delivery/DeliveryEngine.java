@@ -38,6 +38,8 @@ public final class DeliveryEngine implements AutoCloseable {
     private static final long LEASE_MARGIN_MS = 5_000;
     private static final long NEVER = Long.MAX_VALUE;
     private static final int SENDER_THREADS = 32;
+    /** How long a destination whose claim failed waits before the next try. */
+    private static final long LANE_PAUSE_MS = 5_000;
 
     /** A destination's lane: requests in flight, and when it may have due work (NEVER: none known). */
     private static final class Lane {
@@ -111,7 +113,13 @@ public final class DeliveryEngine implements AutoCloseable {
                 for (Map.Entry<Long, Lane> e : lanes.entrySet()) {
                     Lane lane = e.getValue();
                     if (lane.dueAt <= now && lane.inFlight < settings.concurrency()) {
-                        claim(e.getKey(), lane, now);
+                        try {
+                            claim(e.getKey(), lane, now);
+                        } catch (RuntimeException failed) {
+                            // One destination's trouble (a registration that no longer reads…) waits alone.
+                            LOG.warn("Delivery to endpoint {} paused after an error: {}", e.getKey(), failed.toString());
+                            lane.dueAt = now + LANE_PAUSE_MS;
+                        }
                     }
                     if (lane.inFlight < settings.concurrency()) {
                         wakeAt = Math.min(wakeAt, lane.dueAt);
