@@ -45,6 +45,7 @@ public final class DeliveryEngine implements AutoCloseable {
     private static final class Lane {
         int inFlight;
         long dueAt = NEVER;
+        long pausedUntil;
     }
 
     private final DeliveryQueue queue;
@@ -112,17 +113,17 @@ public final class DeliveryEngine implements AutoCloseable {
                 long wakeAt = nextPoll;
                 for (Map.Entry<Long, Lane> e : lanes.entrySet()) {
                     Lane lane = e.getValue();
-                    if (lane.dueAt <= now && lane.inFlight < settings.concurrency()) {
+                    if (lane.dueAt <= now && lane.pausedUntil <= now && lane.inFlight < settings.concurrency()) {
                         try {
                             claim(e.getKey(), lane, now);
                         } catch (RuntimeException failed) {
                             // One destination's trouble (a registration that no longer reads…) waits alone.
                             LOG.warn("Delivery to endpoint {} paused after an error: {}", e.getKey(), failed.toString());
-                            lane.dueAt = now + LANE_PAUSE_MS;
+                            lane.pausedUntil = now + LANE_PAUSE_MS;
                         }
                     }
                     if (lane.inFlight < settings.concurrency()) {
-                        wakeAt = Math.min(wakeAt, lane.dueAt);
+                        wakeAt = Math.min(wakeAt, Math.max(lane.dueAt, lane.pausedUntil));
                     }
                 }
                 lanes.values().removeIf(l -> l.inFlight == 0 && l.dueAt == NEVER);
