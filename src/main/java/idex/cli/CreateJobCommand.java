@@ -38,11 +38,6 @@ final class CreateJobCommand {
         @Option(names = "--map", paramLabel = "SOURCE=DESTINATION",
                 description = "An identity mapping (identityMappings), repeatable: e.g. --map email=EMAIL_SHA256.")
         List<String> identityMappings = new ArrayList<>();
-        @Option(names = "--attribute", paramLabel = "SOURCE=DESTINATION",
-                description = "An attribute mapping (attributeMappings), repeatable.")
-        List<String> attributeMappings = new ArrayList<>();
-        @Option(names = "--update-identities", description = "updateIdentities: true.")
-        boolean updateIdentities;
         @Option(names = "--id-only", description = "Print only the created job's id (a scheduled job's id, if scheduled).")
         boolean idOnly;
 
@@ -63,10 +58,6 @@ final class CreateJobCommand {
                 job.remove("producerSegmentID");
             }
             mappings(job, "identityMappings", identityMappings, "--map");
-            mappings(job, "attributeMappings", attributeMappings, "--attribute");
-            if (updateIdentities) {
-                job.put("updateIdentities", true);
-            }
             addOwn(job);
             JsonNode created = api.json("POST", path(), job);
             if (idOnly) {
@@ -94,7 +85,7 @@ final class CreateJobCommand {
         }
 
         /** SOURCE=DESTINATION pairs added to (or replacing those of) the object `field`. */
-        private static void mappings(ObjectNode job, String field, List<String> pairs, String flag)
+        static void mappings(ObjectNode job, String field, List<String> pairs, String flag)
                 throws CommandFailure {
             if (pairs.isEmpty()) {
                 return;
@@ -132,6 +123,12 @@ final class CreateJobCommand {
         @Option(names = "--destination-identifier", paramLabel = "NAME",
                 description = "destinationIdentifier (graph translation).")
         String destinationIdentifier;
+        @Option(names = "--attribute", paramLabel = "SOURCE=DESTINATION",
+                description = "An attribute mapping (attributeMappings), repeatable.")
+        List<String> attributeMappings = new ArrayList<>();
+        @Option(names = "--update-identities",
+                description = "updateIdentities: true (the rows also feed the identity store).")
+        boolean updateIdentities;
 
         @Override
         String path() {
@@ -157,6 +154,10 @@ final class CreateJobCommand {
             }
             if (!sourceIdentifiers.isEmpty()) {
                 sourceIdentifiers.forEach(job.putArray("sourceIdentifiers")::add);
+            }
+            mappings(job, "attributeMappings", attributeMappings, "--attribute");
+            if (updateIdentities) {
+                job.put("updateIdentities", true);
             }
         }
 
