@@ -227,6 +227,27 @@ class SegmentCatalogTest {
         assertThat(export(c, crm, "\"producerSegmentID\":7").status()).as("cleared: anything again").isEqualTo(201);
     }
 
+    @Test
+    void aPullProducersCatalogSavedAsItsPartnerAnsweredIsListedAndChecked() {
+        TestEndpoint pulled = producer("pull");
+        SegmentCatalogStore store = new SegmentCatalogStore(server.database().jdbi());
+        assertThat(store.updated(acme.accountId(), pulled.endpointId())).isEmpty();
+        // What the pull-producer side does with a partner's GET {url}/v1/segments answer.
+        store.replace(acme.accountId(), pulled.endpointId(), List.of(new Segment("p-1", "Partner one", null,
+                List.of(new SegmentAttribute("score", "number")))), CatalogSource.PARTNER, 1_234L);
+        assertThat(store.updated(acme.accountId(), pulled.endpointId())).contains(1_234L);
+        assertThat(store.list(other.accountId(), pulled.endpointId())).as("another account's view").isEmpty();
+
+        Answer listed = pulled.client().get(path(pulled) + "?refresh=true");
+        assertThat(listed.status()).isEqualTo(200);
+        assertThat(listed.body()).isEqualTo("[{\"id\":\"p-1\",\"name\":\"Partner one\",\"description\":null,"
+                + "\"segment_attributes\":[{\"name\":\"score\",\"type\":\"number\"}]}]");
+        Answer unknown = export(pulled.client(), pulled, "\"producerSegmentIDString\":\"p-2\"");
+        assertThat(unknown.status()).isEqualTo(400);
+        assertThat(unknown.message()).contains("\"p-1\"");
+        assertThat(export(pulled.client(), pulled, "\"producerSegmentIDString\":\"p-1\"").status()).isEqualTo(201);
+    }
+
     /** A segment export from `producer` to the destination, with `segment` (a JSON field, or null for none). */
     private static Answer export(ExchangeClient c, TestEndpoint producer, String segment) {
         return c.post("/v1/jobs/segmentExport", "{\"producerEndpointID\":" + producer.endpointId()
