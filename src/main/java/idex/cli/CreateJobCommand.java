@@ -61,7 +61,9 @@ final class CreateJobCommand {
             addOwn(job);
             JsonNode created = api.json("POST", path(), job);
             if (idOnly) {
-                JsonNode id = created.has("jobId") ? created.get("jobId") : created.path("scheduledJobId");
+                // A job created now carries scheduledJobId null; a scheduled job's answer names itself there.
+                JsonNode scheduled = created.path("scheduledJobId");
+                JsonNode id = scheduled.isIntegralNumber() ? scheduled : created.path("jobId");
                 System.out.println(id.asText());
             } else {
                 System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(created));

@@ -115,6 +115,25 @@ class JobCreateCommandsTest {
     }
 
     @Test
+    void aScheduleInTheFileCreatesAScheduledJob() throws Exception {
+        Path file = Files.writeString(work.resolve("daily.json"), "{\"destinationEndpointID\":"
+                + destination.endpointId() + ",\"identityMappings\":{\"email\":\"email\"},"
+                + "\"scheduleDetails\":{\"runRepeat\":true,\"startHour\":6}}");
+        CommandRun run = create(source.client().key(), "segment-export", "--file", file.toString());
+        assertThat(run.exitCode()).as(run.stderr()).isZero();
+        JsonNode printed = Json.MAPPER.readTree(run.out());
+        assertThat(printed.get("state").asText()).isEqualTo("SCHEDULED");
+        assertThat(printed.get("scheduledJobId").isIntegralNumber()).isTrue();
+
+        CommandRun idOnly = create(source.client().key(), "segment-export", "--file", file.toString(), "--id-only");
+        assertThat(idOnly.exitCode()).as(idOnly.stderr()).isZero();
+        long scheduledJobId = Long.parseLong(idOnly.out().strip());
+        assertThat(scheduledJobId).isNotEqualTo(printed.get("scheduledJobId").asLong());
+        assertThat(acme.client().get("/v1/scheduledjobs/SEGMENT_EXPORT").json().findValuesAsText("jobId"))
+                .contains(Long.toString(scheduledJobId));
+    }
+
+    @Test
     void anIdentityImportIsCreated() throws Exception {
         CommandRun run = create(source.client().key(), "identity-import", "--map", "email=email", "--map",
                 "crmId=crmId");
