@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * `idex jobs create segment-export|identity-import`: a job from flags, from a JSON file in the API's own shape, or
@@ -146,14 +145,11 @@ final class CreateJobCommand {
                 throw new CommandFailure(ExitCodes.BAD_INPUT, "A segment export needs its destination: give"
                         + " --destination ID (or destinationEndpointID in --file).");
             }
-            for (Map.Entry<String, String> f : Map.of("destinationSegmentName", nonNull(segmentName),
-                    "destinationSegmentDescription", nonNull(segmentDescription),
-                    "exportCategory", nonNull(exportCategory), "destinationIdentifier", nonNull(destinationIdentifier),
-                    "shareAction", shareAction == null ? "" : shareAction.toUpperCase(Locale.ROOT)).entrySet()) {
-                if (!f.getValue().isEmpty()) {
-                    job.put(f.getKey(), f.getValue());
-                }
-            }
+            put(job, "destinationSegmentName", segmentName);
+            put(job, "destinationSegmentDescription", segmentDescription);
+            put(job, "exportCategory", exportCategory);
+            put(job, "shareAction", shareAction == null ? null : shareAction.toUpperCase(Locale.ROOT));
+            put(job, "destinationIdentifier", destinationIdentifier);
             if (!sourceIdentifiers.isEmpty()) {
                 sourceIdentifiers.forEach(job.putArray("sourceIdentifiers")::add);
             }
@@ -163,8 +159,11 @@ final class CreateJobCommand {
             }
         }
 
-        private static String nonNull(String s) {
-            return s == null ? "" : s;
+        /** A flag given replaces the file's field; one left out keeps it. */
+        private static void put(ObjectNode job, String field, String value) {
+            if (value != null) {
+                job.put(field, value);
+            }
         }
     }
 
