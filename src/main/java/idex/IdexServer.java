@@ -32,6 +32,10 @@ import idex.exchange.jobs.schedule.ScheduledJobRoutes;
 import idex.exchange.jobs.schedule.ScheduledJobTask;
 import idex.exchange.jobs.schedule.ScheduledJobTaskData;
 import idex.exchange.jobs.schedule.ScheduledJobs;
+import idex.exchange.segments.CatalogCheck;
+import idex.exchange.segments.PartnerCatalog;
+import idex.exchange.segments.SegmentCatalogRoutes;
+import idex.exchange.segments.SegmentCatalogStore;
 import idex.exchange.subscriptions.EventTypeRoutes;
 import idex.exchange.subscriptions.SubscriptionRoutes;
 import idex.files.FileIo;
@@ -189,6 +193,9 @@ public final class IdexServer implements AutoCloseable {
             undo.push(backlog::close);
             EventOutbox outbox = new EventOutbox(stores.endpoints(), deliveries::wake);
 
+            // Producers' segment catalogs: a pull producer's is fed by its partner through PartnerCatalog.
+            SegmentCatalogStore segments = new SegmentCatalogStore(db.jdbi());
+
             // Features: every route the server serves, in the order they are matched.
             ExchangeApi exchange = new ExchangeApi(vertx, live.apiKeys(), bodies);
             ApiServer api = new ApiServer(vertx, metrics, config.accessLog())
@@ -201,13 +208,14 @@ public final class IdexServer implements AutoCloseable {
                             outbox, clock))
                     .mount(new JobUpload(vertx, exchange, stores.jobs(), jobFiles, stores.endpoints(), clock, processor))
                     .mount(new JobRoutes(exchange, stores.jobs(), stores.endpoints(), jobFiles, deployment.scope(),
-                            scheduledJobs, clock))
+                            scheduledJobs, new CatalogCheck(segments), clock))
                     .mount(new SegmentDataFiles(vertx, exchange, stores.jobs(), jobFiles))
                     .mount(new ScheduledJobRoutes(exchange, scheduledJobs, stores.endpoints()))
                     .mount(new IdentityFilterRoutes(exchange, stores.filters(), stores.endpoints()))
                     .mount(new EventTypeRoutes(exchange, stores.eventTypes(), stores.endpoints(), clock))
                     .mount(new SubscriptionRoutes(exchange, stores.subscriptions(), stores.endpoints(), clock))
                     .mount(new DeliveryRoutes(exchange, deliveryLog, stores.endpoints(), deliveries, clock))
+                    .mount(new SegmentCatalogRoutes(exchange, segments, stores.endpoints(), PartnerCatalog.NONE, clock))
                     .mount(new ApiDocs());
 
             // Background work that reads the store: refreshing live state, occurrences, processing; then crypto warm-up.

@@ -2,6 +2,7 @@ package idex;
 
 import idex.cli.AccountCommand;
 import idex.cli.DecryptCommand;
+import idex.cli.DeliveriesCommand;
 import idex.cli.KeyCommand;
 import idex.cli.EncryptCommand;
 import idex.cli.JobsCommand;
@@ -15,7 +16,8 @@ import picocli.CommandLine.Command;
 @Command(name = "idex", mixinStandardHelpOptions = true, version = "idex 0.1.0",
         description = "Identity and audience exchange server with a UID2/EUID-compatible operator API.",
         subcommands = {ServeCommand.class, Uid2Command.class, AccountCommand.class, KeyCommand.class, JobsCommand.class,
-                EncryptCommand.class, DecryptCommand.class, RequestCommand.class, CommandLine.HelpCommand.class})
+                DeliveriesCommand.class, EncryptCommand.class, DecryptCommand.class, RequestCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

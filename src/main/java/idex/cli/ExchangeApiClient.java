@@ -78,8 +78,17 @@ final class ExchangeApiClient {
 
     /** A call without a body whose success answer is JSON. */
     JsonNode json(String method, String path) throws CommandFailure {
-        HttpResponse<byte[]> r = send(request(path).method(method, HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+        return answer(method, path, request(path).method(method, HttpRequest.BodyPublishers.noBody()));
+    }
+
+    /** A call with a JSON body whose success answer is JSON. */
+    JsonNode json(String method, String path, JsonNode body) throws CommandFailure {
+        return answer(method, path, request(path).header("Content-Type", "application/json")
+                .method(method, HttpRequest.BodyPublishers.ofString(Json.write(body), StandardCharsets.UTF_8)));
+    }
+
+    private JsonNode answer(String method, String path, HttpRequest.Builder request) throws CommandFailure {
+        HttpResponse<byte[]> r = send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
         if (r.statusCode() / 100 != 2) {
             throw refused(r.statusCode(), r.body());
         }

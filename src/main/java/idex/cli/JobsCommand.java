@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
 /** `idex jobs …`: an operator's or an endpoint's side of jobs, through a running server's exchange API. */
 @Command(name = "jobs", mixinStandardHelpOptions = true,
         description = "Jobs through the exchange API of a running server (--url, --key).",
-        subcommands = {JobsCommand.ListJobs.class, JobsCommand.Upload.class, JobsCommand.Download.class},
+        subcommands = {JobsCommand.ListJobs.class, CreateJobCommand.class, JobsCommand.Upload.class,
+                JobsCommand.Download.class},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
                 "0:done",
@@ -303,7 +304,7 @@ public final class JobsCommand {
                 : new long[]{Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3))});
     }
 
-    private static String encode(String pathSegment) {
+    static String encode(String pathSegment) {
         return URLEncoder.encode(pathSegment, StandardCharsets.UTF_8).replace("+", "%20");
     }
 }

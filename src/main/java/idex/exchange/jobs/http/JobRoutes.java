@@ -16,6 +16,7 @@ import idex.exchange.endpoints.EndpointScope;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.jobs.schedule.ScheduleDetails;
 import idex.exchange.jobs.schedule.ScheduledJobs;
+import idex.exchange.segments.CatalogCheck;
 import idex.http.ApiServer;
 import idex.http.Feature;
 import idex.json.Json;
@@ -39,12 +40,12 @@ public final class JobRoutes implements Feature {
     private final LongSupplier clock;
 
     public JobRoutes(ExchangeApi api, JobStore jobs, EndpointStore endpoints, JobFiles files, Uid2Scope scope,
-                     ScheduledJobs scheduledJobs, LongSupplier clock) {
+                     ScheduledJobs scheduledJobs, CatalogCheck catalog, LongSupplier clock) {
         this.api = api;
         this.jobs = jobs;
         this.visible = new VisibleJobs(jobs);
         this.files = files;
-        this.creation = new JobCreation(endpoints, scope);
+        this.creation = new JobCreation(endpoints, scope, catalog);
         this.endpointScope = new EndpointScope(endpoints);
         this.scheduledJobs = scheduledJobs;
         this.clock = clock;
