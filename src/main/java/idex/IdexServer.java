@@ -22,6 +22,8 @@ import idex.exchange.filters.IdentityFilterRoutes;
 import idex.exchange.identity.IdentityRoutes;
 import idex.exchange.jobs.store.JobFiles;
 import idex.exchange.jobs.engine.JobProcessor;
+import idex.exchange.jobs.pull.PartnerClient;
+import idex.exchange.jobs.pull.PullProducers;
 import idex.exchange.jobs.translate.UidSnapshot;
 import idex.exchange.jobs.http.JobRoutes;
 import idex.exchange.jobs.http.JobUpload;
@@ -108,10 +110,12 @@ public final class IdexServer implements AutoCloseable {
 
     private final DeliveryEngine deliveries;
     private final DeliveryBacklog backlog;
+    private final PullProducers pulls;
 
     private IdexServer(Database db, Vertx vertx, ApiServer api, Scheduler scheduler, JobProcessor processor, int port,
                        LiveState live, ScheduledExecutorService refresher, DeliveryEngine deliveries,
-                       DeliveryBacklog backlog) {
+                       DeliveryBacklog backlog, PullProducers pulls) {
+        this.pulls = pulls;
         this.deliveries = deliveries;
         this.backlog = backlog;
         this.live = live;
@@ -183,6 +187,11 @@ public final class IdexServer implements AutoCloseable {
             DeliveryBacklog backlog = new DeliveryBacklog(db.jdbi(), deliveryLog, delivery, metrics, clock);
             undo.push(backlog::close);
             EventOutbox outbox = new EventOutbox(stores.endpoints(), deliveries::wake);
+            // Pull producers: their jobs' data is fetched from their API, signed and checked as deliveries are.
+            PullProducers pulls = new PullProducers(db.jdbi(), stores.jobs(), stores.endpoints(), jobFiles,
+                    new PartnerClient(vertx, targets, delivery.timeout(), clock), config.pulls(), delivery.timeout(),
+                    Math.max(2, config.jobs().workers()), processor::wake, clock);
+            undo.push(pulls::close);
 
             // Features: every route the server serves, in the order they are matched.
             ExchangeApi exchange = new ExchangeApi(vertx, live.apiKeys(), bodies);
@@ -216,11 +225,12 @@ public final class IdexServer implements AutoCloseable {
                     salts.current().count(), config.store().display(),
                     vertx.isNativeTransportEnabled() ? "epoll" : "NIO", (System.nanoTime() - started) / 1_000_000);
             processor.start();
+            pulls.start();
             deliveries.start();
             backlog.start();
             // Once listening: on two cores its JIT work would otherwise hold up the start it exists to shorten.
             CryptoWarmUp.startInBackground();
-            return new IdexServer(db, vertx, api, scheduler, processor, port, live, refresher, deliveries, backlog);
+            return new IdexServer(db, vertx, api, scheduler, processor, port, live, refresher, deliveries, backlog, pulls);
         } catch (Throwable e) { // Vert.x's await() may rethrow a checked exception unchecked
             while (!undo.isEmpty()) {
                 try {
@@ -375,6 +385,7 @@ public final class IdexServer implements AutoCloseable {
     public void close() {
         api.stop();
         deliveries.close();
+        pulls.close();
         backlog.close();
         stop(refresher);
         live.close();
