@@ -2,6 +2,7 @@ package idex.exchange.jobs.pull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.exchange.endpoints.Endpoint;
+import idex.exchange.endpoints.SigningSecret;
 import idex.exchange.endpoints.SigningSecrets;
 import io.vertx.core.http.HttpMethod;
 
@@ -22,11 +23,17 @@ public final class PartnerSegments {
     public record PartnerSegment(String id, String name, String description, JsonNode attributes) {
     }
 
+    /** The secrets that sign a call to an endpoint now ({@link SigningSecrets#signing}). */
+    @FunctionalInterface
+    public interface Secrets {
+        List<SigningSecret> signing(long endpointId, long now);
+    }
+
     private final PartnerClient client;
-    private final SigningSecrets secrets;
+    private final Secrets secrets;
     private final LongSupplier clock;
 
-    public PartnerSegments(PartnerClient client, SigningSecrets secrets, LongSupplier clock) {
+    public PartnerSegments(PartnerClient client, Secrets secrets, LongSupplier clock) {
         this.client = client;
         this.secrets = secrets;
         this.clock = clock;

@@ -212,4 +212,35 @@ class PullProducerTest {
         assertThat(a.status()).isEqualTo(201);
         assertThat(a.json().has("signingSecret")).isFalse();
     }
+
+    @Test
+    void thePartnersSegmentsAreReadForItsCatalog() throws Exception {
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try (FakePullPartner partner = new FakePullPartner();
+             PartnerClient client = new PartnerClient(vertx, new idex.exchange.delivery.SafeTargets(true),
+                     Duration.ofSeconds(5), System::currentTimeMillis)) {
+            TestEndpoint producer = pullProducer(acme, partner);
+            idex.exchange.endpoints.SigningSecret secret = idex.exchange.endpoints.SigningSecret.parse(
+                    producer.registration().get("signingSecret").asText());
+            idex.exchange.endpoints.Endpoint endpoint = new idex.exchange.endpoints.Endpoint(producer.endpointId(),
+                    acme.accountId(), idex.exchange.endpoints.Registration.parse(producer.registration()), 0, 0, null);
+            PartnerSegments segments = new PartnerSegments(client, (id, now) -> List.of(secret),
+                    System::currentTimeMillis);
+
+            assertThat(segments.catalogItems(endpoint).toString()).isEqualTo("[{\"id\":\"45311\",\"name\":\"Buyers\","
+                    + "\"description\":\"Bought this year\",\"segment_attributes\":[{\"name\":\"firstName\","
+                    + "\"type\":\"string\"}]}]");
+            assertThat(partner.calls()).extracting(FakePullPartner.Call::path).containsExactly("/v1/segments");
+            assertThat(partner.badSignatures()).isZero();
+
+            // Signed with another secret, the partner refuses, and the catalog read says why.
+            PartnerSegments wrong = new PartnerSegments(client,
+                    (id, now) -> List.of(idex.exchange.endpoints.SigningSecret.generate()), System::currentTimeMillis);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> wrong.segments(endpoint))
+                    .isInstanceOf(PartnerCallFailed.class).hasMessageContaining("HTTP 401");
+            assertThat(partner.badSignatures()).isEqualTo(1);
+        } finally {
+            vertx.close().await();
+        }
+    }
 }
