@@ -47,7 +47,7 @@ import java.util.function.LongSupplier;
 public final class PullProducers implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PullProducers.class);
-    private static final long LOOK_EVERY_MS = 200;
+    private static final long LOOK_EVERY_MS = 250;
 
     private final PullStore store;
     private final JobStore jobs;
