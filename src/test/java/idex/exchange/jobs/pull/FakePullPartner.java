@@ -31,7 +31,7 @@ import java.util.zip.GZIPOutputStream;
 final class FakePullPartner implements AutoCloseable {
 
     /** One request as it arrived. */
-    record Call(String method, String path, String webhookId, String body) {
+    record Call(String method, String path, String webhookId, String body, String idempotencyKey) {
     }
 
     private final HttpServer server;
@@ -44,6 +44,8 @@ final class FakePullPartner implements AutoCloseable {
     private volatile int runningPolls;
     private volatile String failure;
     private volatile boolean gzip;
+    /** Statuses answered to the first POSTs /v1/jobs, in order, before they are accepted. */
+    private final java.util.Deque<Integer> startAnswers = new java.util.ArrayDeque<>();
     private final Map<String, Integer> polls = new HashMap<>();
 
     FakePullPartner() throws IOException {
@@ -81,6 +83,11 @@ final class FakePullPartner implements AutoCloseable {
         return this;
     }
 
+    synchronized FakePullPartner refusingStarts(Integer... statuses) {
+        startAnswers.addAll(List.of(statuses));
+        return this;
+    }
+
     synchronized FakePullPartner data(String fileId, String csv) {
         dataFiles.put(fileId, csv.getBytes(StandardCharsets.UTF_8));
         return this;
@@ -104,7 +111,8 @@ final class FakePullPartner implements AutoCloseable {
             String text = new String(body, StandardCharsets.UTF_8);
             String path = x.getRequestURI().getRawPath().substring("/partner".length());
             synchronized (this) {
-                calls.add(new Call(x.getRequestMethod(), path, x.getRequestHeaders().getFirst("webhook-id"), text));
+                calls.add(new Call(x.getRequestMethod(), path, x.getRequestHeaders().getFirst("webhook-id"), text,
+                        x.getRequestHeaders().getFirst("Idempotency-Key")));
             }
             Map<String, List<String>> headers = new HashMap<>();
             x.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), v));
@@ -125,6 +133,14 @@ final class FakePullPartner implements AutoCloseable {
             answer(x, 200, "[{\"id\":\"45311\",\"name\":\"Buyers\",\"description\":\"Bought this year\","
                     + "\"segment_attributes\":[{\"name\":\"firstName\",\"type\":\"string\"}]}]");
         } else if (method.equals("POST") && path.equals("/v1/jobs")) {
+            Integer refusal;
+            synchronized (this) {
+                refusal = startAnswers.poll();
+            }
+            if (refusal != null) {
+                answer(x, refusal, "{\"message\":\"no segment like that here\"}");
+                return;
+            }
             JsonNode request = Json.readStored(body);
             answer(x, 201, "{\"jobId\":\"p-" + jobs.incrementAndGet() + "-" + request.path("segmentId").asText() + "\"}");
         } else if (method.equals("GET") && path.matches("/v1/jobs/[^/]+")) {

@@ -187,6 +187,35 @@ class PullProducerTest {
     }
 
     @Test
+    void aStartThatFailsForNowIsAskedAgainWithTheSameIdempotencyKey() throws Exception {
+        try (FakePullPartner partner = new FakePullPartner().refusingStarts(503).readyAfter(1)
+                .data("all", "email,cookieId,firstName\nann@example.com,c1,Ann\n")) {
+            TestEndpoint producer = pullProducer(acme, partner);
+            long jobId = createExport(producer);
+            JsonNode job = awaitStatus(jobId, "READY_FOR_DOWNLOAD");
+            assertThat(job.get("destinationRecordCount").asLong()).isEqualTo(1);
+            List<FakePullPartner.Call> starts = partner.calls().stream()
+                    .filter(c -> c.method().equals("POST")).toList();
+            assertThat(starts).hasSize(2);
+            assertThat(starts).extracting(FakePullPartner.Call::idempotencyKey)
+                    .containsExactly("idex-job-" + jobId, "idex-job-" + jobId);
+            assertThat(starts.get(0).webhookId()).isNotEqualTo(starts.get(1).webhookId());
+        }
+    }
+
+    @Test
+    void aStartThePartnerRefusesEndsTheJobInErrorNamingItsAnswer() throws Exception {
+        try (FakePullPartner partner = new FakePullPartner().refusingStarts(400)) {
+            TestEndpoint producer = pullProducer(acme, partner);
+            long jobId = createExport(producer);
+            JsonNode job = awaitStatus(jobId, "ERROR");
+            assertThat(job.get("errorDetails").asText()).contains("refused to start a job for segment 45311")
+                    .contains("HTTP 400").contains("no segment like that here");
+            assertThat(partner.count("POST", "/v1/jobs")).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aPartnerJobThatFailsEndsTheJobInErrorWithItsMessage() throws Exception {
         try (FakePullPartner partner = new FakePullPartner().failing("segment 45311 is being rebuilt")) {
             TestEndpoint producer = pullProducer(acme, partner);
@@ -228,6 +257,11 @@ class PullProducerTest {
         a = acme.client().post("/v1/endpoint", withUrl(noUrl, "http://127.0.0.1:9/api"));
         assertThat(a.status()).as(a.body()).isEqualTo(201);
         assertThat(a.json().get("signingSecret").asText()).startsWith("whsec_");
+        ExchangeClient.Answer rotated = acme.client().post("/v1/endpoint/" + a.json().get("endpointId").asLong()
+                + "/signingSecret", null);
+        assertThat(rotated.status()).as(rotated.body()).isEqualTo(200);
+        assertThat(rotated.json().get("signingSecret").asText()).startsWith("whsec_")
+                .isNotEqualTo(a.json().get("signingSecret").asText());
         // A push producer needs neither.
         a = acme.client().post("/v1/endpoint", registration("Pusher", "source", "push", IDS));
         assertThat(a.status()).isEqualTo(201);
