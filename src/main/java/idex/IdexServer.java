@@ -188,9 +188,11 @@ public final class IdexServer implements AutoCloseable {
             undo.push(backlog::close);
             EventOutbox outbox = new EventOutbox(stores.endpoints(), deliveries::wake);
             // Pull producers: their jobs' data is fetched from their API, signed and checked as deliveries are.
-            PullProducers pulls = new PullProducers(db.jdbi(), stores.jobs(), stores.endpoints(), jobFiles,
-                    new PartnerClient(vertx, targets, delivery.timeout(), clock), config.pulls(), delivery.timeout(),
-                    Math.max(2, config.jobs().workers()), processor::wake, clock);
+            // Their segment catalogs are read with the same client: new PartnerSegments(partners,
+            // stores.endpoints().secrets()::signing, clock).catalogItems(endpoint), on a worker thread.
+            PartnerClient partners = new PartnerClient(vertx, targets, delivery.timeout(), clock);
+            PullProducers pulls = new PullProducers(db.jdbi(), stores.jobs(), stores.endpoints(), jobFiles, partners,
+                    config.pulls(), delivery.timeout(), Math.max(2, config.jobs().workers()), processor::wake, clock);
             undo.push(pulls::close);
 
             // Features: every route the server serves, in the order they are matched.
