@@ -158,7 +158,11 @@ public final class PullProducers implements AutoCloseable {
         } catch (PullRefused e) {
             end(s, e.getMessage());
         } catch (LeaseLost e) {
-            LOG.warn("Pull of job {} was taken over; this step stopped without effect", s.jobId());
+            if (stopping) {
+                LOG.info("Pull of job {} stopped: this node is stopping (it resumes on the next start)", s.jobId());
+            } else {
+                LOG.warn("Pull of job {} was taken over; this step stopped without effect", s.jobId());
+            }
         } catch (IOException | RuntimeException e) {
             if (stopping) {
                 store.release(s.jobId(), node);

@@ -40,7 +40,7 @@ class PullProducerTest {
     private static final String PART_1 = "email,cookieId,firstName\n Ann@Example.com ,c1,Ann\nshort,row\n"
             + "bob@example.com,,\"Bob, Jr.\"";
     private static final String PART_2 = "email,cookieId,firstName\r\n,c3,\r\n,,Nobody\r\ncy@example.com,c4,Cy\r\n";
-    private static final Duration PULL_TIMEOUT = Duration.ofSeconds(4);
+    private static final Duration PULL_TIMEOUT = Duration.ofSeconds(6);
     private static final AtomicInteger NAMES = new AtomicInteger();
 
     @TempDir
@@ -236,10 +236,10 @@ class PullProducerTest {
             long jobId = createExport(producer);
             JsonNode job = awaitStatus(jobId, "ERROR");
             assertThat(System.currentTimeMillis() - started).isGreaterThanOrEqualTo(PULL_TIMEOUT.toMillis());
-            assertThat(job.get("errorDetails").asText()).contains("not ready within the pull timeout of 4 s")
+            assertThat(job.get("errorDetails").asText()).contains("not ready within the pull timeout of 6 s")
                     .contains("its job p-");
             long polls = partner.count("GET", "/v1/jobs/");
-            assertThat(polls).as("waits doubling from 50 ms to 200 ms over 4 s").isBetween(4L, 30L);
+            assertThat(polls).as("waits doubling from 50 ms to 200 ms over 6 s").isBetween(6L, 40L);
             assertThat(partner.count("GET", "/v1/jobs/")).as("no poll after the end").isEqualTo(polls);
             assertThat(partner.count("POST", "/v1/jobs")).isEqualTo(1);
         }
