@@ -23,6 +23,8 @@ import idex.exchange.filters.IdentityFilterRoutes;
 import idex.exchange.identity.IdentityRoutes;
 import idex.exchange.jobs.store.JobFiles;
 import idex.exchange.jobs.engine.JobProcessor;
+import idex.exchange.jobs.pull.PartnerClient;
+import idex.exchange.jobs.pull.PullProducers;
 import idex.exchange.jobs.translate.UidSnapshot;
 import idex.exchange.jobs.http.JobRoutes;
 import idex.exchange.jobs.http.JobUpload;
@@ -33,6 +35,8 @@ import idex.exchange.jobs.schedule.ScheduledJobTask;
 import idex.exchange.jobs.schedule.ScheduledJobTaskData;
 import idex.exchange.jobs.schedule.ScheduledJobs;
 import idex.exchange.segments.CatalogCheck;
+import idex.exchange.jobs.pull.PartnerSegments;
+import idex.exchange.jobs.pull.PulledCatalog;
 import idex.exchange.segments.PartnerCatalog;
 import idex.exchange.segments.SegmentCatalogRoutes;
 import idex.exchange.segments.SegmentCatalogStore;
@@ -115,10 +119,12 @@ public final class IdexServer implements AutoCloseable {
 
     private final DeliveryEngine deliveries;
     private final DeliveryBacklog backlog;
+    private final PullProducers pulls;
 
     private IdexServer(Database db, Vertx vertx, ApiServer api, Scheduler scheduler, JobProcessor processor, int port,
                        LiveState live, ScheduledExecutorService refresher, DeliveryEngine deliveries,
-                       DeliveryBacklog backlog) {
+                       DeliveryBacklog backlog, PullProducers pulls) {
+        this.pulls = pulls;
         this.deliveries = deliveries;
         this.backlog = backlog;
         this.live = live;
@@ -192,9 +198,16 @@ public final class IdexServer implements AutoCloseable {
             DeliveryBacklog backlog = new DeliveryBacklog(db.jdbi(), deliveryLog, delivery, metrics, clock);
             undo.push(backlog::close);
             EventOutbox outbox = new EventOutbox(stores.endpoints(), deliveries::wake);
+            // Pull producers: their jobs' data is fetched from their API, signed and checked as deliveries are.
+            PartnerClient partners = new PartnerClient(vertx, targets, delivery.timeout(), clock);
+            PullProducers pulls = new PullProducers(db.jdbi(), stores.jobs(), stores.endpoints(), jobFiles, partners,
+                    config.pulls(), delivery.timeout(), Math.max(2, config.jobs().workers()), processor::wake, clock);
+            undo.push(pulls::close);
 
-            // Producers' segment catalogs: a pull producer's is fed by its partner through PartnerCatalog.
+            // Producers' segment catalogs: a pull producer's is fetched from its partner with the same client.
             SegmentCatalogStore segments = new SegmentCatalogStore(db.jdbi());
+            PartnerCatalog pulledCatalogs = new PulledCatalog(new PartnerSegments(partners,
+                    stores.endpoints().secrets()::signing, clock), segments, clock);
 
             // Features: every route the server serves, in the order they are matched.
             ExchangeApi exchange = new ExchangeApi(vertx, live.apiKeys(), bodies);
@@ -215,7 +228,7 @@ public final class IdexServer implements AutoCloseable {
                     .mount(new EventTypeRoutes(exchange, stores.eventTypes(), stores.endpoints(), clock))
                     .mount(new SubscriptionRoutes(exchange, stores.subscriptions(), stores.endpoints(), clock))
                     .mount(new DeliveryRoutes(exchange, deliveryLog, stores.endpoints(), deliveries, clock))
-                    .mount(new SegmentCatalogRoutes(exchange, segments, stores.endpoints(), PartnerCatalog.NONE, clock))
+                    .mount(new SegmentCatalogRoutes(exchange, segments, stores.endpoints(), pulledCatalogs, clock))
                     .mount(new ApiDocs());
 
             // Background work that reads the store: refreshing live state, occurrences, processing; then crypto warm-up.
@@ -229,11 +242,12 @@ public final class IdexServer implements AutoCloseable {
                     salts.current().count(), config.store().display(),
                     vertx.isNativeTransportEnabled() ? "epoll" : "NIO", (System.nanoTime() - started) / 1_000_000);
             processor.start();
+            pulls.start();
             deliveries.start();
             backlog.start();
             // Once listening: on two cores its JIT work would otherwise hold up the start it exists to shorten.
             CryptoWarmUp.startInBackground();
-            return new IdexServer(db, vertx, api, scheduler, processor, port, live, refresher, deliveries, backlog);
+            return new IdexServer(db, vertx, api, scheduler, processor, port, live, refresher, deliveries, backlog, pulls);
         } catch (Throwable e) { // Vert.x's await() may rethrow a checked exception unchecked
             while (!undo.isEmpty()) {
                 try {
@@ -388,6 +402,7 @@ public final class IdexServer implements AutoCloseable {
     public void close() {
         api.stop();
         deliveries.close();
+        pulls.close();
         backlog.close();
         stop(refresher);
         live.close();

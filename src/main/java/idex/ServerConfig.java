@@ -2,6 +2,7 @@ package idex;
 
 import idex.exchange.delivery.DeliverySettings;
 import idex.exchange.jobs.model.JobSettings;
+import idex.exchange.jobs.pull.PullSettings;
 import idex.store.StoreLocation;
 import idex.uid2.IdentityEnvironment;
 import idex.uid2.Uid2Scope;
@@ -38,6 +39,7 @@ public final class ServerConfig {
     private final boolean accessLog;
     private final long bodyBudget;
     private final DeliverySettings delivery;
+    private final PullSettings pulls;
 
     private ServerConfig(Builder b) {
         this.host = Objects.requireNonNull(b.host, "host");
@@ -55,6 +57,7 @@ public final class ServerConfig {
         this.accessLog = b.accessLog;
         this.bodyBudget = b.bodyBudget;
         this.delivery = Objects.requireNonNull(b.delivery, "delivery");
+        this.pulls = Objects.requireNonNull(b.pulls, "pulls");
     }
 
     public static Builder builder() {
@@ -66,7 +69,7 @@ public final class ServerConfig {
         return builder().host(host).port(port).store(store).poolSize(poolSize).scope(scope).environment(environment)
                 .saltBuckets(saltBuckets).rotationSchedule(rotationSchedule).schedulerPolling(schedulerPolling)
                 .clock(clock).filesDir(filesDir).jobs(jobs).accessLog(accessLog).bodyBudget(bodyBudget)
-                .delivery(delivery);
+                .delivery(delivery).pulls(pulls);
     }
 
     public ServerConfig withPort(int newPort) {
@@ -133,6 +136,11 @@ public final class ServerConfig {
         return delivery;
     }
 
+    /** How the data of pull producers' jobs is fetched. */
+    public PullSettings pulls() {
+        return pulls;
+    }
+
     /** Named fields; those without an obvious default (host, store, filesDir, jobs…) must be set. */
     public static final class Builder {
         private String host;
@@ -150,6 +158,7 @@ public final class ServerConfig {
         private boolean accessLog;
         private long bodyBudget;
         private DeliverySettings delivery = DeliverySettings.defaults();
+        private PullSettings pulls = PullSettings.DEFAULT;
 
         private Builder() {
         }
@@ -157,6 +166,12 @@ public final class ServerConfig {
         /** How events are delivered to event destinations. */
         public Builder delivery(DeliverySettings value) {
             delivery = value;
+            return this;
+        }
+
+        /** How the data of pull producers' jobs is fetched (timeout, waits between polls). */
+        public Builder pulls(PullSettings value) {
+            pulls = value;
             return this;
         }
 

@@ -4,6 +4,7 @@ import idex.IdexServer;
 import idex.ServerConfig;
 import idex.exchange.delivery.DeliverySettings;
 import idex.exchange.jobs.model.JobSettings;
+import idex.exchange.jobs.pull.PullSettings;
 import idex.http.BodyBudget;
 import idex.uid2.IdentityEnvironment;
 import idex.uid2.Uid2Scope;
@@ -136,6 +137,12 @@ public final class ServeCommand implements Callable<Integer> {
                     + " default ${DEFAULT-VALUE}).")
     Duration deliveryRetention;
 
+    @Option(names = "--pull-timeout", defaultValue = "${env:IDEX_PULL_TIMEOUT:-24h}",
+            converter = DurationOption.class,
+            description = "How long a pull producer's job may take to become READY before the exchange's job ends in"
+                    + " ERROR (env IDEX_PULL_TIMEOUT; default ${DEFAULT-VALUE}).")
+    Duration pullTimeout;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = ServerConfig.builder()
@@ -150,6 +157,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .accessLog(accessLog)
                 .bodyBudget(bodyBudgetMib > 0 ? bodyBudgetMib * 1024L * 1024 : BodyBudget.ofHeap().bytes())
                 .delivery(deliverySettings())
+                .pulls(pullSettings())
                 .build();
         IdexServer server = IdexServer.start(config, System.out, onTerminal());
         CountDownLatch stopped = new CountDownLatch(1);
@@ -159,6 +167,14 @@ public final class ServeCommand implements Callable<Integer> {
         }, "idex-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    private PullSettings pullSettings() {
+        try {
+            return PullSettings.DEFAULT.withTimeout(pullTimeout);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--pull-timeout: " + e.getMessage());
+        }
     }
 
     private DeliverySettings deliverySettings() {

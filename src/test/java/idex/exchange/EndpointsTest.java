@@ -57,7 +57,8 @@ class EndpointsTest {
         assertThat(self.json().get("endpointId").asLong()).isEqualTo(e.get("endpointId").asLong());
         assertThat(self.json().has("key")).as("the key is shown once").isFalse();
 
-        ExchangeClient.Answer updated = own.put("/v1/endpoint", registration("CRM 2", "source", "pull", IDS));
+        ExchangeClient.Answer updated = own.put("/v1/endpoint",
+                registration("CRM 2", "source", "pull", IDS).replaceFirst("\\{", "{\"url\":\"https://crm.example.com/api\","));
         assertThat(updated.status()).isEqualTo(200);
         assertThat(updated.json().get("name").asText()).isEqualTo("CRM 2");
         assertThat(acme.client().get("/v1/endpoint?endpointId=" + e.get("endpointId").asLong()).json()

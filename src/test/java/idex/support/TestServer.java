@@ -40,6 +40,7 @@ public final class TestServer implements AutoCloseable {
     private JobSettings jobSettings = JobSettings.DEFAULT;
     private boolean accessLog;
     private idex.exchange.delivery.DeliverySettings delivery = idex.exchange.delivery.DeliverySettings.defaults();
+    private idex.exchange.jobs.pull.PullSettings pulls = idex.exchange.jobs.pull.PullSettings.DEFAULT;
     private long bodyBudget = BodyBudget.ofHeap().bytes();
     private IdexServer server;
     private String console = "";
@@ -113,6 +114,16 @@ public final class TestServer implements AutoCloseable {
         return t;
     }
 
+    /** The same, fetching pull producers' data as `pulls` says (short waits between polls, a short timeout). */
+    public static TestServer startWithPulls(Path dataDir, idex.exchange.delivery.DeliverySettings delivery,
+                                            idex.exchange.jobs.pull.PullSettings pulls) {
+        TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST, 4, true);
+        t.delivery = delivery;
+        t.pulls = pulls;
+        t.boot();
+        return t;
+    }
+
     /** A server whose clock stands at `millis` until the test moves `clock`. */
     public static TestServer startAt(long millis, Path dataDir, int saltBuckets) {
         return startAt(millis, dataDir, saltBuckets, ServerConfig.ROTATION_OFF);
@@ -174,7 +185,7 @@ public final class TestServer implements AutoCloseable {
                 .rotationSchedule(rotationSchedule).schedulerPolling(java.time.Duration.ofMillis(200))
                 .clock(() -> realClock ? System.currentTimeMillis() : clock.get())
                 .filesDir(filesDir).jobs(jobSettings).accessLog(accessLog).bodyBudget(bodyBudget)
-                .delivery(delivery)
+                .delivery(delivery).pulls(pulls)
                 .build();
         // Output captured here is no terminal, as a service's log is not.
         server = IdexServer.start(config, new PrintStream(out, true, StandardCharsets.UTF_8), false);

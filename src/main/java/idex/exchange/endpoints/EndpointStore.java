@@ -52,7 +52,10 @@ public final class EndpointStore {
         this.secrets = secrets;
     }
 
-    /** A new endpoint, its key, and its signing secret if it is an event destination (each shown this once). */
+    /**
+     * A new endpoint, its key, and its signing secret if it is an event destination or a pull producer (each shown
+     * this once).
+     */
     public record Created(Endpoint endpoint, IssuedApiKey key, Optional<SigningSecret> signingSecret) {
     }
 
@@ -76,7 +79,7 @@ public final class EndpointStore {
                     .bindMap(columns(registration))
                     .execute();
             IssuedApiKey key = ApiKeyStore.issue(h, accountId, id, now);
-            Optional<SigningSecret> secret = registration.eventDestination()
+            Optional<SigningSecret> secret = registration.eventDestination() || registration.pullProducer()
                     ? secrets.issueIfMissing(h, accountId, id) : Optional.empty();
             return new Created(new Endpoint(id, accountId, registration, now, now, null), key, secret);
         });
@@ -99,7 +102,9 @@ public final class EndpointStore {
                 throw missing(endpointId);
             }
             if (!registration.eventDestination()) {
-                return Optional.<SigningSecret>empty();
+                // A pull producer signs the exchange's calls to its API with the same kind of secret.
+                return registration.pullProducer() ? secrets.issueIfMissing(h, accountId, endpointId)
+                        : Optional.<SigningSecret>empty();
             }
             h.createUpdate("UPDATE exchange_event_destination SET failing_since = NULL WHERE endpoint_id = :id")
                     .bind("id", endpointId).execute();

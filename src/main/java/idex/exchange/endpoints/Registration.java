@@ -45,6 +45,11 @@ public record Registration(String name, String description, String providerName,
         return attributes.stream().filter(a -> a.name().equals(attributeName)).findFirst();
     }
 
+    /** A producer whose data the exchange fetches from its API at `url` (and signs its calls for). */
+    public boolean pullProducer() {
+        return audienceRole == AudienceRole.SOURCE && "pull".equals(audienceMode);
+    }
+
     public Set<String> uniqueIdentifierNames() {
         Set<String> names = new HashSet<>();
         for (DeclaredIdentifier i : identifiers) {

@@ -50,7 +50,11 @@ class SegmentCatalogTest {
     }
 
     private static TestEndpoint producer(String mode) {
-        return ExchangeAccounts.endpoint(server, acme, registration("CRM", "source", mode, IDS));
+        String registration = registration("CRM", "source", mode, IDS);
+        if (mode.equals("pull")) { // a pull producer's API: a name that never resolves, so its partner is never reached
+            registration = registration.replaceFirst("\\{", "{\"url\":\"https://partner.invalid/api\",");
+        }
+        return ExchangeAccounts.endpoint(server, acme, registration);
     }
 
     private static String path(TestEndpoint e) {
@@ -184,7 +188,9 @@ class SegmentCatalogTest {
         assertThat(acme.client().get(path(destination)).status()).isEqualTo(400);
 
         TestEndpoint pulled = producer("pull");
-        assertThat(pulled.client().get(path(pulled)).json()).isEmpty();
+        Answer unreachable = pulled.client().get(path(pulled));
+        assertThat(unreachable.status()).as("no copy kept, and its partner cannot be asked").isEqualTo(409);
+        assertThat(unreachable.message()).contains("could not be fetched from its partner");
         Answer pullWrite = pulled.client().post(path(pulled), "[" + VIP + "]");
         assertThat(pullWrite.status()).isEqualTo(400);
         assertThat(pullWrite.message()).contains("pull producer").contains("GET {url}/v1/segments");
@@ -238,8 +244,9 @@ class SegmentCatalogTest {
         assertThat(store.updated(acme.accountId(), pulled.endpointId())).contains(1_234L);
         assertThat(store.list(other.accountId(), pulled.endpointId())).as("another account's view").isEmpty();
 
-        Answer listed = pulled.client().get(path(pulled) + "?refresh=true");
-        assertThat(listed.status()).isEqualTo(200);
+        // Stale, but its partner cannot be asked: the kept copy is listed (a refresh asked for would be 409).
+        Answer listed = pulled.client().get(path(pulled));
+        assertThat(listed.status()).as(listed.body()).isEqualTo(200);
         assertThat(listed.body()).isEqualTo("[{\"id\":\"p-1\",\"name\":\"Partner one\",\"description\":null,"
                 + "\"segment_attributes\":[{\"name\":\"score\",\"type\":\"number\"}]}]");
         Answer unknown = export(pulled.client(), pulled, "\"producerSegmentIDString\":\"p-2\"");

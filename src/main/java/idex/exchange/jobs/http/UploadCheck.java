@@ -27,7 +27,7 @@ import java.util.zip.ZipException;
  * bytes, and a header row that names at least one of the producer's identifiers (spec §4.3). Individual bad rows
  * are for processing to count; a file that fails here is refused whole and the job keeps waiting.
  */
-final class UploadCheck {
+public final class UploadCheck {
 
     /** How much of the (decompressed) upload is inspected. */
     private static final int PREFIX = 64 * 1024;
@@ -41,7 +41,7 @@ final class UploadCheck {
         return gzip ? new GZIPInputStream(in, 64 * 1024) : in;
     }
 
-    static List<String> check(Path file, boolean gzip, Registration producer, long producerId) {
+    public static List<String> check(Path file, boolean gzip, Registration producer, long producerId) {
         byte[] prefix;
         try (InputStream in = open(file, gzip)) {
             prefix = in.readNBytes(PREFIX);

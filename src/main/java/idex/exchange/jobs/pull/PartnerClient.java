@@ -1,0 +1,250 @@
+package idex.exchange.jobs.pull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import idex.auth.KeyHash;
+import idex.exchange.delivery.SafeTargets;
+import idex.exchange.delivery.UnsafeTarget;
+import idex.exchange.delivery.WebhookSignature;
+import idex.exchange.endpoints.SigningSecret;
+import idex.json.Json;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+
+/**
+ * Calls a partner's API as the exchange: every request signed per Standard Webhooks with the endpoint's signing
+ * secrets (a fresh webhook-id per call), sent only to the address {@link SafeTargets} approved at that moment (Host
+ * and TLS still name the URL's host), never following a redirect. A call whose answer is read whole is bounded by
+ * the delivery timeout in total, and its answer by {@value #MAX_ANSWER_BYTES} bytes; a streamed answer (a data file)
+ * by the timeout until its headers and then between two pieces of its body.
+ *
+ * <p>Its methods block until the answer: call them from worker threads, never from an event loop.
+ */
+public final class PartnerClient implements AutoCloseable {
+
+    static final int MAX_ANSWER_BYTES = 1024 * 1024;
+
+    private final Vertx vertx;
+    private final HttpClient client;
+    private final SafeTargets targets;
+    private final long timeoutMs;
+    private final LongSupplier clock;
+
+    public PartnerClient(Vertx vertx, SafeTargets targets, Duration timeout, LongSupplier clock) {
+        this.vertx = vertx;
+        this.targets = targets;
+        this.timeoutMs = timeout.toMillis();
+        this.clock = clock;
+        this.client = vertx.httpClientBuilder()
+                .with(new HttpClientOptions()
+                        .setKeepAlive(true)
+                        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs))
+                        .setMaxRedirects(0)
+                        .setVerifyHost(true)
+                        .setTrustAll(false)
+                        .setDecompressionSupported(false)) // a gzip data file is read as sent, then gunzipped
+                .with(new PoolOptions().setHttp1MaxSize(16))
+                .build();
+    }
+
+    /** A whole answer. */
+    public record Answer(int status, byte[] body) {
+
+        public boolean ok() {
+            return status >= 200 && status < 300;
+        }
+
+        /** The body as JSON; null when it is not JSON. */
+        public JsonNode json() {
+            try {
+                return Json.MAPPER.readTree(body);
+            } catch (java.io.IOException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        /** What an error message quotes of the answer: its status and the start of its body. */
+        public String describe() {
+            String text = new String(body, 0, Math.min(body.length, 300), StandardCharsets.UTF_8).strip();
+            return "HTTP " + status + (status >= 300 && status < 400 ? " (redirects are not followed)" : "")
+                    + (text.isEmpty() ? "" : ": " + text);
+        }
+    }
+
+    /** An answer whose body is read as it arrives; close it when done (early, it stops the transfer). */
+    public record Streamed(int status, String contentEncoding, InputStream body) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                body.close();
+            } catch (java.io.IOException ignored) {
+                // nothing to give back
+            }
+        }
+    }
+
+    /** Sends `body` (null: none) to `url` and reads the whole answer. */
+    public Answer call(HttpMethod method, String url, byte[] body, List<SigningSecret> secrets,
+                       Map<String, String> headers) throws PartnerCallFailed {
+        RequestOptions options = options(method, url, body, secrets, headers);
+        Promise<Answer> answer = Promise.promise();
+        AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+        long timer = vertx.setTimer(timeoutMs, id -> {
+            if (answer.tryFail(new PartnerCallFailed("no answer within " + timeoutMs + " ms"))) {
+                reset(sent.get());
+            }
+        });
+        client.request(options)
+                .compose(r -> {
+                    sent.set(r);
+                    return body == null ? r.send() : r.send(Buffer.buffer(body));
+                })
+                .onSuccess(response -> {
+                    Buffer read = Buffer.buffer();
+                    response.handler(piece -> {
+                        if (read.length() + piece.length() > MAX_ANSWER_BYTES) {
+                            if (answer.tryFail(new PartnerCallFailed("the answer is longer than " + MAX_ANSWER_BYTES
+                                    + " bytes"))) {
+                                reset(sent.get());
+                            }
+                        } else {
+                            read.appendBuffer(piece);
+                        }
+                    });
+                    response.exceptionHandler(e -> answer.tryFail(failed(e)));
+                    response.endHandler(v -> answer.tryComplete(new Answer(response.statusCode(), read.getBytes())));
+                })
+                .onFailure(e -> answer.tryFail(failed(e)));
+        try {
+            return await(answer);
+        } finally {
+            vertx.cancelTimer(timer);
+        }
+    }
+
+    /** Sends a GET to `url` and answers as soon as its headers arrive; the body is read from the stream. */
+    public Streamed stream(String url, List<SigningSecret> secrets, Map<String, String> headers)
+            throws PartnerCallFailed {
+        RequestOptions options = options(HttpMethod.GET, url, null, secrets, headers);
+        Promise<Streamed> answer = Promise.promise();
+        AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+        long timer = vertx.setTimer(timeoutMs, id -> {
+            if (answer.tryFail(new PartnerCallFailed("no answer within " + timeoutMs + " ms"))) {
+                reset(sent.get());
+            }
+        });
+        client.request(options)
+                .compose(r -> {
+                    sent.set(r);
+                    return r.send();
+                })
+                .onSuccess(response -> {
+                    response.pause();
+                    StreamedBody body = new StreamedBody(vertx.getOrCreateContext(), timeoutMs,
+                            () -> reset(sent.get()));
+                    if (!answer.tryComplete(new Streamed(response.statusCode(),
+                            response.getHeader("Content-Encoding"), body))) {
+                        return; // timed out meanwhile: the request was reset
+                    }
+                    pipe(response, body);
+                })
+                .onFailure(e -> answer.tryFail(failed(e)));
+        try {
+            return await(answer);
+        } finally {
+            vertx.cancelTimer(timer);
+        }
+    }
+
+    private static void pipe(HttpClientResponse response, StreamedBody body) {
+        // Not ended on failure: a cut-off answer must fail the reader, not look like a short file.
+        response.pipe().endOnFailure(false).to(body).onFailure(e -> body.fail(describe(e)));
+    }
+
+    private RequestOptions options(HttpMethod method, String url, byte[] body, List<SigningSecret> secrets,
+                                   Map<String, String> headers) throws PartnerCallFailed {
+        if (secrets.isEmpty()) {
+            throw new PartnerCallFailed("the endpoint has no signing secret to sign calls with: rotate it"
+                    + " (POST /v1/endpoint/{endpointId}/signingSecret) and give it to the partner");
+        }
+        SafeTargets.Target target;
+        try {
+            target = targets.connectTarget(url);
+        } catch (UnsafeTarget e) {
+            throw new PartnerCallFailed(e.getMessage());
+        }
+        long seconds = clock.getAsLong() / 1000;
+        String webhookId = "msg_" + KeyHash.randomToken(12);
+        byte[] signed = body == null ? new byte[0] : body;
+        RequestOptions o = new RequestOptions()
+                .setMethod(method)
+                .setServer(SocketAddress.inetSocketAddress(target.port(), target.address().getHostAddress()))
+                .setHost(target.host())
+                .setPort(target.port())
+                .setSsl(target.tls())
+                .setURI(target.requestUri())
+                .setFollowRedirects(false)
+                .setConnectTimeout(timeoutMs)
+                .setIdleTimeout(timeoutMs)
+                .putHeader("User-Agent", "idex-partner-calls")
+                .putHeader(WebhookSignature.ID, webhookId)
+                .putHeader(WebhookSignature.TIMESTAMP, Long.toString(seconds))
+                .putHeader(WebhookSignature.SIGNATURE, WebhookSignature.header(webhookId, seconds, signed, secrets));
+        if (body != null) {
+            o.putHeader("Content-Type", "application/json");
+        }
+        headers.forEach(o::putHeader);
+        return o;
+    }
+
+    private static void reset(HttpClientRequest request) {
+        if (request != null) {
+            request.reset();
+        }
+    }
+
+    private static <T> T await(Promise<T> promise) throws PartnerCallFailed {
+        try {
+            return promise.future().toCompletionStage().toCompletableFuture().get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof PartnerCallFailed f) {
+                throw f;
+            }
+            throw failed(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PartnerCallFailed("interrupted: the server is stopping");
+        }
+    }
+
+    private static PartnerCallFailed failed(Throwable e) {
+        return e instanceof PartnerCallFailed f ? f : new PartnerCallFailed(describe(e));
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}
