@@ -75,9 +75,11 @@ public final class EndpointRoutes implements Feature {
                 throw Refusal.notFound("There is no endpoint " + named + " in this account.");
             }
             Endpoint endpoint = scope.endpoint(req.caller(), named);
-            if (endpoint.registration().eventDestinationUrl() == null) {
-                throw Refusal.invalid("Endpoint " + endpoint.endpointId() + " is not an event destination: register"
-                        + " endpointTypes.event.destination with a url before rotating its signing secret.");
+            if (endpoint.registration().eventDestinationUrl() == null && !endpoint.registration().pushDestination()) {
+                throw Refusal.invalid("Endpoint " + endpoint.endpointId() + " is neither an event destination nor a"
+                        + " push destination: register endpointTypes.event.destination with a url (or"
+                        + " endpointTypes.audience.destination with destinationType \"push\") before rotating its"
+                        + " signing secret.");
             }
             long now = clock.getAsLong();
             SigningSecrets.Rotated fresh = endpoints.secrets().rotate(endpoint.accountId(), endpoint.endpointId(), now);
@@ -89,10 +91,13 @@ public final class EndpointRoutes implements Feature {
         }));
     }
 
-    /** The registration, once its event destination URL (if any) passes the delivery target rules. */
+    /** The registration, once its event destination URL and push destination URL (if any) pass the target rules. */
     private Registration checked(Registration registration) {
         if (registration.eventDestination() && registration.eventDestinationUrl() != null) {
             urls.checkRegistration(registration.eventDestinationUrl(), DESTINATION_URL);
+        }
+        if (registration.pushDestination()) {
+            urls.checkRegistration(registration.url(), "url");
         }
         return registration;
     }

@@ -52,7 +52,7 @@ public final class EndpointStore {
         this.secrets = secrets;
     }
 
-    /** A new endpoint, its key, and its signing secret if it is an event destination (each shown this once). */
+    /** A new endpoint, its key, and its signing secret if it is an event or push destination (each shown this once). */
     public record Created(Endpoint endpoint, IssuedApiKey key, Optional<SigningSecret> signingSecret) {
     }
 
@@ -76,7 +76,7 @@ public final class EndpointStore {
                     .bindMap(columns(registration))
                     .execute();
             IssuedApiKey key = ApiKeyStore.issue(h, accountId, id, now);
-            Optional<SigningSecret> secret = registration.eventDestination()
+            Optional<SigningSecret> secret = registration.needsSigningSecret()
                     ? secrets.issueIfMissing(h, accountId, id) : Optional.empty();
             return new Created(new Endpoint(id, accountId, registration, now, now, null), key, secret);
         });
@@ -98,11 +98,13 @@ public final class EndpointStore {
             if (n == 0) {
                 throw missing(endpointId);
             }
-            if (!registration.eventDestination()) {
+            if (!registration.needsSigningSecret()) {
                 return Optional.<SigningSecret>empty();
             }
-            h.createUpdate("UPDATE exchange_event_destination SET failing_since = NULL WHERE endpoint_id = :id")
-                    .bind("id", endpointId).execute();
+            if (registration.eventDestination()) {
+                h.createUpdate("UPDATE exchange_event_destination SET failing_since = NULL WHERE endpoint_id = :id")
+                        .bind("id", endpointId).execute();
+            }
             return secrets.issueIfMissing(h, accountId, endpointId);
         });
         forget(endpointId);
