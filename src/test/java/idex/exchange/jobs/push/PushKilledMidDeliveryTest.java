@@ -90,7 +90,7 @@ class PushKilledMidDeliveryTest {
             List<SegmentPartner.Received> data = partner.dataRequests();
             assertThat(data).allSatisfy(r -> assertThat(r.verified()).isTrue());
             Map<String, List<String>> byFile = new TreeMap<>();
-            data.forEach(r -> byFile.computeIfAbsent(r.webhookId().substring(r.webhookId().length() - 9),
+            data.forEach(r -> byFile.computeIfAbsent(r.webhookId().substring(r.webhookId().length() - 8),
                     k -> new ArrayList<>()).add(r.text()));
             // File 1 once (accepted before the kill); file 2 twice (cut off, then again, the same bytes); file 3 once.
             assertThat(byFile.keySet()).containsExactly("0001.csv", "0002.csv", "0003.csv");
