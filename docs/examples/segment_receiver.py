@@ -101,7 +101,7 @@ def make_handler(secret_key, store):
                     os.remove(part)  # a repeat of a file already applied: acknowledge, do not apply twice
                     return self.answer(200, {"duplicate": True})
                 store.seen.add(msg_id)
-            os.rename(part, part[:-len(".part")] + ".csv")
+            os.rename(part, part[:-len(".part")])  # the webhook-id ends in the file's .csv name
             print(f"{self.command} segment {m.group(1)} {kind}: {msg_id}", flush=True)
             self.answer(200, {})
 
