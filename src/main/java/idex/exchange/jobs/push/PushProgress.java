@@ -1,6 +1,5 @@
 package idex.exchange.jobs.push;
 
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 import java.util.List;
@@ -80,13 +79,9 @@ final class PushProgress {
 
     /** Every file delivered: COMPLETE. */
     boolean complete(long jobId, String node, long now) {
-        return jdbi.withHandle(h -> complete(h, jobId, node, now));
-    }
-
-    private static boolean complete(Handle h, long jobId, String node, long now) {
-        return h.createUpdate("UPDATE exchange_job SET status = 'COMPLETE', sub_status = NULL, claimed_by = NULL,"
-                        + " next_attempt = NULL, updated = :now, ended = :now" + HELD)
-                .bind("now", now).bind("id", jobId).bind("node", node).execute() == 1;
+        return jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_job SET status = 'COMPLETE', sub_status = NULL,"
+                        + " claimed_by = NULL, next_attempt = NULL, updated = :now, ended = :now" + HELD)
+                .bind("now", now).bind("id", jobId).bind("node", node).execute() == 1);
     }
 
     private static final String HELD = " WHERE job_id = :id AND status = 'RUNNING' AND claimed_by = :node";
