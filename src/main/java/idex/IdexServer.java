@@ -170,7 +170,8 @@ public final class IdexServer implements AutoCloseable {
             DeliverySettings delivery = config.delivery();
             SafeTargets targets = new SafeTargets(delivery.allowPrivateNetworks());
             // Segment exports to push destinations are delivered by the job engine, signed like event deliveries.
-            PushDelivery push = new PushDelivery(vertx, db.jdbi(), stores.endpoints(), jobFiles, targets, delivery, clock);
+            PushDelivery push = new PushDelivery(vertx, db.jdbi(), stores.endpoints(), jobFiles, targets, delivery,
+                    metrics, clock);
             undo.push(push::close);
             JobProcessor processor = new JobProcessor(stores.jobs(), stores.endpoints(), stores.identities(),
                     stores.filterRules(), jobFiles, () -> UidSnapshot.current(deployment, salts, live.optOuts()),

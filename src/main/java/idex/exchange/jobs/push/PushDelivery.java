@@ -13,6 +13,7 @@ import idex.exchange.jobs.model.Job;
 import idex.exchange.jobs.model.JobDefinition;
 import idex.exchange.jobs.store.JobFiles;
 import idex.json.Json;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import org.jdbi.v3.core.Jdbi;
@@ -53,11 +54,11 @@ public final class PushDelivery implements AutoCloseable {
     private final LongSupplier clock;
 
     public PushDelivery(Vertx vertx, Jdbi jdbi, EndpointStore endpoints, JobFiles files, SafeTargets targets,
-                        DeliverySettings settings, LongSupplier clock) {
+                        DeliverySettings settings, MeterRegistry metrics, LongSupplier clock) {
         this.progress = new PushProgress(jdbi);
         this.endpoints = endpoints;
         this.files = files;
-        this.api = new SegmentApi(vertx, targets, settings, clock);
+        this.api = new SegmentApi(vertx, targets, settings, new PushMetrics(metrics), clock);
         this.schedule = settings.retrySchedule();
         this.clock = clock;
     }

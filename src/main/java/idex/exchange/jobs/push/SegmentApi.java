@@ -49,9 +49,11 @@ final class SegmentApi implements AutoCloseable {
     private final SafeTargets targets;
     private final long timeoutMs;
     private final LongSupplier clock;
+    private final PushMetrics metrics;
 
-    SegmentApi(Vertx vertx, SafeTargets targets, DeliverySettings settings, LongSupplier clock) {
+    SegmentApi(Vertx vertx, SafeTargets targets, DeliverySettings settings, PushMetrics metrics, LongSupplier clock) {
         this.vertx = vertx;
+        this.metrics = metrics;
         this.targets = targets;
         this.timeoutMs = settings.timeout().toMillis();
         this.clock = clock;
@@ -102,10 +104,14 @@ final class SegmentApi implements AutoCloseable {
         long seconds = clock.getAsLong() / 1000;
         String signature = WebhookSignature.header(webhookId, seconds, file, secrets);
         long size = Files.size(file);
-        return call(method, url, webhookId, seconds, signature, "text/csv; charset=utf-8", size,
+        Answer answer = call(method, url, webhookId, seconds, signature, "text/csv; charset=utf-8", size,
                 request -> vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true))
                         .compose(in -> request.send(in.setReadBufferSize(FILE_CHUNK))
                                 .andThen(ignored -> in.close())));
+        if (answer.ok()) {
+            metrics.fileAccepted(size);
+        }
+        return answer;
     }
 
     @FunctionalInterface
@@ -115,6 +121,14 @@ final class SegmentApi implements AutoCloseable {
 
     private Answer call(HttpMethod method, String url, String webhookId, long seconds, String signature,
                         String contentType, long length, Body body) throws InterruptedException {
+        long started = System.nanoTime();
+        Answer answer = attempt(method, url, webhookId, seconds, signature, contentType, length, body);
+        metrics.attempted(answer.ok(), started);
+        return answer;
+    }
+
+    private Answer attempt(HttpMethod method, String url, String webhookId, long seconds, String signature,
+                           String contentType, long length, Body body) throws InterruptedException {
         SafeTargets.Target target;
         try {
             target = targets.connectTarget(url);
