@@ -61,10 +61,14 @@ class PushDestinationTest {
     }
 
     static Share share(SegmentPartner partner) {
-        TestAccount account = ExchangeAccounts.account(server, "Push" + SEQ.incrementAndGet());
-        TestEndpoint source = ExchangeAccounts.endpoint(server, account, registration("CRM", "source", "push", IDS));
-        TestEndpoint pull = ExchangeAccounts.endpoint(server, account, registration("Pull", "destination", "pull", IDS));
-        TestEndpoint push = ExchangeAccounts.endpoint(server, account, pushRegistration("Push", partner.url()));
+        return share(server, partner);
+    }
+
+    static Share share(TestServer on, SegmentPartner partner) {
+        TestAccount account = ExchangeAccounts.account(on, "Push" + SEQ.incrementAndGet());
+        TestEndpoint source = ExchangeAccounts.endpoint(on, account, registration("CRM", "source", "push", IDS));
+        TestEndpoint pull = ExchangeAccounts.endpoint(on, account, registration("Pull", "destination", "pull", IDS));
+        TestEndpoint push = ExchangeAccounts.endpoint(on, account, pushRegistration("Push", partner.url()));
         partner.verifying(push.registration().get("signingSecret").asText());
         return new Share(account, source, pull, push);
     }
@@ -219,6 +223,25 @@ class PushDestinationTest {
             assertThat(partner.dataRequests()).extracting(SegmentPartner.Received::status)
                     .containsExactly(200, 422, 422, 422);
             assertThat(Files.exists(server.filesDir().resolve("jobs/" + jobId + "/files"))).isFalse();
+        }
+    }
+
+    @Test
+    void aDeliveryWaitingForItsRetryHoldsNoWorker(@TempDir Path ownDir) throws Exception {
+        // One worker, no processing of uploads as they arrive: every run needs that one worker thread.
+        try (TestServer one = TestServer.startWithDelivery(ownDir, new JobSettings(1, ROWS_PER_FILE,
+                        Duration.ofSeconds(30), false, true), new DeliverySettings(Duration.ofSeconds(5),
+                        DeliverySettings.schedule("1h"), Duration.ofDays(5), 8, true, Duration.ofDays(7)));
+             SegmentPartner partner = SegmentPartner.start().answeringData(n -> 503)) {
+            Share s = share(one, partner);
+            long waiting = export(s.source(), s.push(), "later", "ADD");
+            partner.awaitData(1, 30);
+            long other = export(s.source(), s.pull(), "now", "ADD");
+            assertThat(downloaded(s.pull(), other)).as("processed by the one worker meanwhile").hasSize(3);
+            JsonNode job = s.push().client().get("/v1/jobs/SEGMENT_EXPORT/" + waiting).json().get(0);
+            assertThat(job.get("status").asText()).isEqualTo("RUNNING");
+            assertThat(job.get("subStatus").asText()).isEqualTo("DELIVERING");
+            assertThat(partner.dataRequests()).as("the retry waits its hour").hasSize(1);
         }
     }
 
