@@ -300,8 +300,9 @@ public final class JobStore {
         return jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_job SET claimed_by = NULL,"
                         + " status = CASE WHEN sub_status = 'DELIVERING' THEN 'RUNNING' ELSE 'PENDING' END,"
                         + " next_attempt = CASE WHEN sub_status = 'DELIVERING' THEN :now END,"
-                        + " attempts = attempts - 1, updated = :now WHERE job_id = :id AND status = 'RUNNING'"
-                        + " AND claimed_by = :node")
+                        // a delivery resets attempts as each file goes: never below none
+                        + " attempts = GREATEST(attempts - 1, 0), updated = :now"
+                        + " WHERE job_id = :id AND status = 'RUNNING' AND claimed_by = :node")
                 .bind("now", now).bind("id", jobId).bind("node", node).execute() == 1);
     }
 
