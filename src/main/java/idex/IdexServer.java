@@ -25,6 +25,7 @@ import idex.exchange.jobs.store.JobFiles;
 import idex.exchange.jobs.engine.JobProcessor;
 import idex.exchange.jobs.pull.PartnerClient;
 import idex.exchange.jobs.pull.PullProducers;
+import idex.exchange.jobs.push.PushDelivery;
 import idex.exchange.jobs.translate.UidSnapshot;
 import idex.exchange.jobs.http.JobRoutes;
 import idex.exchange.jobs.http.JobUpload;
@@ -179,15 +180,19 @@ public final class IdexServer implements AutoCloseable {
             ScheduledJobs scheduledJobs = new ScheduledJobs(stores.scheduledJobs(), occurrences, stores.jobs(), scheduler,
                     occurrenceTask, clock);
             JobFiles jobFiles = new JobFiles(filesDir, FileIo.forDirectory(filesDir, config.jobs().directIo()));
+            DeliverySettings delivery = config.delivery();
+            SafeTargets targets = new SafeTargets(delivery.allowPrivateNetworks());
+            // Segment exports to push destinations are delivered by the job engine, signed like event deliveries.
+            PushDelivery push = new PushDelivery(vertx, db.jdbi(), stores.endpoints(), jobFiles, targets, delivery,
+                    metrics, clock);
+            undo.push(push::close);
             JobProcessor processor = new JobProcessor(stores.jobs(), stores.endpoints(), stores.identities(),
                     stores.filterRules(), jobFiles, () -> UidSnapshot.current(deployment, salts, live.optOuts()),
-                    deployment.scope(), config.jobs(), clock);
+                    deployment.scope(), config.jobs(), push, clock);
             undo.push(processor::close);
             jobFiles.removePartials();
 
             // Event delivery: accepted events write their deliveries (the outbox); the engine sends them.
-            DeliverySettings delivery = config.delivery();
-            SafeTargets targets = new SafeTargets(delivery.allowPrivateNetworks());
             DeliveryLog deliveryLog = new DeliveryLog(db.jdbi());
             // The engine's own connections: with every request connection busy, its claims would wait for them.
             Jdbi deliveryStore = db.separatePool("idex-delivery", DELIVERY_CONNECTIONS);

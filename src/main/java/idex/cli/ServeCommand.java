@@ -103,14 +103,16 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--delivery-timeout", defaultValue = "${env:IDEX_DELIVERY_TIMEOUT:-15s}",
             converter = DurationOption.class,
-            description = "How long one delivery attempt to an event destination may take, connection and answer"
-                    + " (env IDEX_DELIVERY_TIMEOUT; default ${DEFAULT-VALUE}).")
+            description = "How long one delivery attempt to an event destination may take, connection and answer;"
+                    + " for a push destination, a whole segment data file (env IDEX_DELIVERY_TIMEOUT; default"
+                    + " ${DEFAULT-VALUE}).")
     Duration deliveryTimeout;
 
     @Option(names = "--delivery-retry-schedule", defaultValue = "${env:IDEX_DELIVERY_RETRY_SCHEDULE:-"
             + DeliverySettings.DEFAULT_SCHEDULE + "}",
-            description = "The waits before each retry of a failed delivery, comma-separated; after the last the"
-                    + " delivery is FAILED (env IDEX_DELIVERY_RETRY_SCHEDULE; default ${DEFAULT-VALUE}).")
+            description = "The waits before each retry of a failed delivery (or push destination call),"
+                    + " comma-separated; after the last the delivery is FAILED (a push export: ERROR)"
+                    + " (env IDEX_DELIVERY_RETRY_SCHEDULE; default ${DEFAULT-VALUE}).")
     String deliveryRetrySchedule;
 
     @Option(names = "--delivery-disable-after", defaultValue = "${env:IDEX_DELIVERY_DISABLE_AFTER:-5d}",
@@ -126,8 +128,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--delivery-allow-private-networks", negatable = true,
             defaultValue = "${env:IDEX_DELIVERY_ALLOW_PRIVATE_NETWORKS:-false}", fallbackValue = "true",
-            description = "Allow event destinations on loopback, private and unique-local addresses (on-premise"
-                    + " receivers); refused by default (env IDEX_DELIVERY_ALLOW_PRIVATE_NETWORKS; default"
+            description = "Allow event and push destinations on loopback, private and unique-local addresses"
+                    + " (on-premise receivers); refused by default (env IDEX_DELIVERY_ALLOW_PRIVATE_NETWORKS; default"
                     + " ${DEFAULT-VALUE}).")
     boolean deliveryAllowPrivateNetworks;
 

@@ -164,13 +164,15 @@ class IdentifierValueFormTest {
             h.execute("DROP TABLE exchange_segment, exchange_segment_catalog");
             h.execute("DROP TABLE exchange_job_pull");
             h.execute("ALTER TABLE exchange_job DROP COLUMN skipped_record_count, DROP COLUMN skipped_records");
+            h.execute("DROP TABLE exchange_push_file");
+            h.execute("ALTER TABLE exchange_job DROP COLUMN next_attempt, DROP COLUMN push_failures");
             h.execute("ALTER TABLE exchange_job DROP COLUMN sub_status, DROP COLUMN destination_segment_id");
             h.execute("DROP TABLE exchange_delivery_attempt, exchange_delivery, exchange_event, exchange_event_destination");
             h.execute("DROP SEQUENCE exchange_delivery_seq, exchange_event_seq");
             h.execute("ALTER TABLE exchange_endpoint DROP COLUMN event_destination_disabled");
             h.execute("DROP TABLE exchange_event_subscription, exchange_event_type");
             h.execute("DROP SEQUENCE exchange_subscription_seq");
-            h.execute("DELETE FROM flyway_schema_history WHERE version IN ('8', '9', '10', '11', '12', '13', '15')");
+            h.execute("DELETE FROM flyway_schema_history WHERE version IN ('8', '9', '10', '11', '12', '13', '14', '15')");
         });
 
         server.restart();

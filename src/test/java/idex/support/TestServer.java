@@ -124,6 +124,16 @@ public final class TestServer implements AutoCloseable {
         return t;
     }
 
+    /** A server on a real clock that processes jobs and delivers (events, push exports) with these settings. */
+    public static TestServer startWithDelivery(Path dataDir, JobSettings jobs,
+                                               idex.exchange.delivery.DeliverySettings delivery) {
+        TestServer t = new TestServer(StoreLocation.of(null, dataDir), Uid2Scope.UID2, IdentityEnvironment.TEST, 4, true);
+        t.jobSettings = jobs;
+        t.delivery = delivery;
+        t.boot();
+        return t;
+    }
+
     /** A server whose clock stands at `millis` until the test moves `clock`. */
     public static TestServer startAt(long millis, Path dataDir, int saltBuckets) {
         return startAt(millis, dataDir, saltBuckets, ServerConfig.ROTATION_OFF);

@@ -126,7 +126,7 @@ public final class WebhookSender implements AutoCloseable {
     }
 
     /** `Retry-After` as seconds or an HTTP date; null when absent or unreadable. */
-    static Long retryAfterMs(String value, long now) {
+    public static Long retryAfterMs(String value, long now) {
         if (value == null || value.isBlank()) {
             return null;
         }

@@ -75,10 +75,11 @@ public final class EndpointRoutes implements Feature {
                 throw Refusal.notFound("There is no endpoint " + named + " in this account.");
             }
             Endpoint endpoint = scope.endpoint(req.caller(), named);
-            if (endpoint.registration().eventDestinationUrl() == null && !endpoint.registration().pullProducer()) {
-                throw Refusal.invalid("Endpoint " + endpoint.endpointId() + " is not an event destination or a pull"
-                        + " producer: register endpointTypes.event.destination with a url (or a pull producer with"
-                        + " its url) before rotating its signing secret.");
+            if (endpoint.registration().eventDestinationUrl() == null && !endpoint.registration().needsSigningSecret()) {
+                throw Refusal.invalid("Endpoint " + endpoint.endpointId() + " is neither an event destination, a push"
+                        + " destination nor a pull producer: register endpointTypes.event.destination with a url (or"
+                        + " an audience destination with destinationType \"push\", or a pull producer, with its url)"
+                        + " before rotating its signing secret.");
             }
             long now = clock.getAsLong();
             SigningSecrets.Rotated fresh = endpoints.secrets().rotate(endpoint.accountId(), endpoint.endpointId(), now);
@@ -91,8 +92,8 @@ public final class EndpointRoutes implements Feature {
     }
 
     /**
-     * The registration, once its event destination URL (if any) passes the delivery target rules, and a pull
-     * producer's `url` (its API, which the exchange calls) is given and passes them too.
+     * The registration, once its event destination URL (if any) passes the delivery target rules, and the `url` of a
+     * push destination or a pull producer (their APIs, which the exchange calls) is given and passes them too.
      */
     private Registration checked(Registration registration) {
         if (registration.eventDestination() && registration.eventDestinationUrl() != null) {
@@ -103,6 +104,9 @@ public final class EndpointRoutes implements Feature {
                 throw Refusal.invalid("A pull producer (endpointTypes.audience.source.producerType \"pull\") needs"
                         + " \"url\": the base URL of its API, which the exchange calls for the data of its jobs.");
             }
+            urls.checkRegistration(registration.url(), "url");
+        }
+        if (registration.pushDestination()) {
             urls.checkRegistration(registration.url(), "url");
         }
         return registration;

@@ -53,8 +53,8 @@ public final class EndpointStore {
     }
 
     /**
-     * A new endpoint, its key, and its signing secret if it is an event destination or a pull producer (each shown
-     * this once).
+     * A new endpoint, its key, and its signing secret if it is an event or push destination or a pull producer (each
+     * shown this once).
      */
     public record Created(Endpoint endpoint, IssuedApiKey key, Optional<SigningSecret> signingSecret) {
     }
@@ -79,7 +79,7 @@ public final class EndpointStore {
                     .bindMap(columns(registration))
                     .execute();
             IssuedApiKey key = ApiKeyStore.issue(h, accountId, id, now);
-            Optional<SigningSecret> secret = registration.eventDestination() || registration.pullProducer()
+            Optional<SigningSecret> secret = registration.needsSigningSecret()
                     ? secrets.issueIfMissing(h, accountId, id) : Optional.empty();
             return new Created(new Endpoint(id, accountId, registration, now, now, null), key, secret);
         });
@@ -101,13 +101,13 @@ public final class EndpointStore {
             if (n == 0) {
                 throw missing(endpointId);
             }
-            if (!registration.eventDestination()) {
-                // A pull producer signs the exchange's calls to its API with the same kind of secret.
-                return registration.pullProducer() ? secrets.issueIfMissing(h, accountId, endpointId)
-                        : Optional.<SigningSecret>empty();
+            if (!registration.needsSigningSecret()) {
+                return Optional.<SigningSecret>empty();
             }
-            h.createUpdate("UPDATE exchange_event_destination SET failing_since = NULL WHERE endpoint_id = :id")
-                    .bind("id", endpointId).execute();
+            if (registration.eventDestination()) {
+                h.createUpdate("UPDATE exchange_event_destination SET failing_since = NULL WHERE endpoint_id = :id")
+                        .bind("id", endpointId).execute();
+            }
             return secrets.issueIfMissing(h, accountId, endpointId);
         });
         forget(endpointId);

@@ -93,6 +93,10 @@ public record Registration(String name, String description, String providerName,
         } else if (audienceDestination) {
             mode = pushOrPull(types.path("audience").path("destination"), "destinationType", "endpointTypes.audience.destination");
         }
+        if (audienceDestination && "push".equals(mode) && url == null) {
+            throw Refusal.invalid("\"url\" is required for a push destination (destinationType \"push\"): the base"
+                    + " URL of its segment API, where segment exports are delivered.");
+        }
         // An event destination turned off (by its owner, or by delivery) keeps its URL: it is paused, not roleless.
         if (role == AudienceRole.NONE && !eventSource && !eventDestination && eventUrl == null) {
             throw Refusal.invalid("Enable at least one of endpointTypes.audience.source, audience.destination,"
@@ -163,6 +167,19 @@ public record Registration(String name, String description, String providerName,
             attrs.addObject().put("name", a.name()).put("type", a.type());
         }
         return o;
+    }
+
+    /** A push destination: segment exports are delivered to its segment API at {@link #url()}. */
+    public boolean pushDestination() {
+        return audienceRole == AudienceRole.DESTINATION && "push".equals(audienceMode);
+    }
+
+    /**
+     * Whether the exchange's requests to this endpoint are signed: it receives events or segment exports pushed to
+     * it, or it is a pull producer whose API the exchange calls.
+     */
+    public boolean needsSigningSecret() {
+        return eventDestination || pushDestination() || pullProducer();
     }
 
     public String toJsonText() {

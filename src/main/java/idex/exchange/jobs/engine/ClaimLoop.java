@@ -86,6 +86,9 @@ final class ClaimLoop {
         long started = System.nanoTime();
         try {
             JobRunner.FinishedRun run = runner.run(job, runs.node, () -> held.get() && !runs.stopping());
+            if (run == null) {
+                return; // a push delivery waiting for its next attempt: taken up again when due
+            }
             runs.logFinished(job, run, started, "");
             if (run.spawnedJobId() != 0) {
                 wake();

@@ -3,6 +3,7 @@ package idex.exchange.jobs.engine;
 import idex.exchange.jobs.model.Job;
 import idex.exchange.jobs.model.JobSettings;
 import idex.exchange.jobs.model.UploadProgress;
+import idex.exchange.jobs.push.PushDelivery;
 import idex.exchange.jobs.store.JobStore;
 import idex.exchange.jobs.store.JobFiles;
 import idex.exchange.endpoints.EndpointStore;
@@ -42,9 +43,9 @@ public final class JobProcessor implements AutoCloseable {
 
     public JobProcessor(JobStore jobs, EndpointStore endpoints, IdentityStore identities, IdentityFilterRules filters,
                         JobFiles files, Supplier<UidSnapshot> uids, Uid2Scope scope, JobSettings settings,
-                        LongSupplier clock) {
+                        PushDelivery push, LongSupplier clock) {
         JobRunner runner = new JobRunner(jobs, endpoints, identities, filters, files, uids, scope, settings.rowsPerFile(),
-                clock);
+                push, clock);
         this.runs = new NodeRuns(jobs, files, clock);
         this.claims = new ClaimLoop(jobs, runner, runs, settings, clock);
         this.followers = new UploadFollower(jobs, runner, files, runs, settings, claims::wake);

@@ -4,6 +4,7 @@ import idex.exchange.jobs.model.Job;
 import idex.exchange.jobs.model.JobStatus;
 import idex.exchange.jobs.model.JobDefinition;
 import idex.exchange.jobs.model.RunResult;
+import idex.exchange.jobs.push.PushDelivery;
 import idex.exchange.jobs.store.JobStore;
 import idex.exchange.jobs.store.JobFiles;
 import de.siegmar.fastcsv.reader.CsvParseException;
@@ -75,10 +76,12 @@ final class JobRunner {
     private final Supplier<UidSnapshot> uids;
     private final Uid2Scope scope;
     private final int rowsPerFile;
+    private final PushDelivery push;
     private final LongSupplier clock;
 
     JobRunner(JobStore jobs, EndpointStore endpoints, IdentityStore identities, IdentityFilterRules filters,
-              JobFiles files, Supplier<UidSnapshot> uids, Uid2Scope scope, int rowsPerFile, LongSupplier clock) {
+              JobFiles files, Supplier<UidSnapshot> uids, Uid2Scope scope, int rowsPerFile, PushDelivery push,
+              LongSupplier clock) {
         this.jobs = jobs;
         this.endpoints = endpoints;
         this.identities = identities;
@@ -87,6 +90,7 @@ final class JobRunner {
         this.uids = uids;
         this.scope = scope;
         this.rowsPerFile = rowsPerFile;
+        this.push = push;
         this.clock = clock;
     }
 
@@ -112,8 +116,12 @@ final class JobRunner {
      *
      * @throws ClaimLost when the claim was lost midway: nothing of the run counts
      * @throws JobFailure for a problem with the job itself (the caller ends it in ERROR with the message)
+     * @return the finished run, or null for a push export's delivery that now waits for its next attempt
      */
     FinishedRun run(Job job, String node, Claim claim) throws IOException {
+        if (PushDelivery.DELIVERING.equals(job.subStatus())) {
+            return deliver(job, node, claim);
+        }
         Path upload = job.uploadFile() == null ? null : files.upload(job.jobId(), job.uploadFile());
         if (upload == null || !Files.isRegularFile(upload)) {
             throw new JobFailure("The uploaded file is missing from the server's files directory.");
@@ -178,8 +186,10 @@ final class JobRunner {
                     counts.destinationRecords(), translated.skipped(), details(translation.notes(), counts.badRecords(),
                     translated.firstBadRows(), List.of()));
             long child = d.updateIdentities() ? linkUploadForChild(job, upload) : 0;
+            // A push destination gets the files delivered (a later claim of the job, see deliver) rather than
+            // READY_FOR_DOWNLOAD.
             boolean finished = jobs.finishExport(job, node, result, writer.files(), child,
-                    upload.getFileName().toString(), clock.getAsLong());
+                    upload.getFileName().toString(), destination.registration().pushDestination(), clock.getAsLong());
             if (!finished) {
                 if (child != 0) {
                     JobFiles.deleteTree(files.jobDir(child));
@@ -192,6 +202,19 @@ final class JobRunner {
             writer.discard();
             throw e;
         }
+    }
+
+    /** A push export's delivery step (its files written by an earlier run): see {@link PushDelivery}. */
+    private FinishedRun deliver(Job job, String node, Claim claim) {
+        PushDelivery.Outcome outcome = push.deliver(job, node, claim::held);
+        if (outcome instanceof PushDelivery.Completed c) {
+            return new FinishedRun(c.rows(), c.rows(), 0, 0);
+        } else if (outcome instanceof PushDelivery.Failed f) {
+            throw new JobFailure(f.reason());
+        } else if (outcome instanceof PushDelivery.Lost) {
+            throw new ClaimLost();
+        }
+        return null; // waiting for its next attempt, without a thread
     }
 
     /**

@@ -106,15 +106,24 @@ public final class JobStore {
      * An export run's end, in one transaction, if this node still holds the job: READY_FOR_DOWNLOAD with its counts,
      * its files listed and, when the run updates identities, the spawned SEGMENT_POPULATE_DB job `child` (an id from
      * {@link #nextId()}, 0 for none) created PENDING on the same upload. False when the claim was lost.
+     *
+     * <p>With `push` (the destination is a push destination) the job stays RUNNING with sub-status DELIVERING and
+     * no node, due now: its files are listed for delivery (exchange_push_file) instead of for download, and the claim
+     * loop takes the job up again to deliver them.
      */
     public boolean finishExport(Job job, String node, RunResult result, List<OutputFile> files, long child,
-                                String upload, long now) {
+                                String upload, boolean push, long now) {
         return jdbi.inTransaction(h -> {
-            if (!finishRun(h, job.jobId(), node, JobStatus.READY_FOR_DOWNLOAD, result, now)) {
+            if (!finishRun(h, job.jobId(), node, push ? JobStatus.RUNNING : JobStatus.READY_FOR_DOWNLOAD, result,
+                    now)) {
                 return false;
             }
-            for (OutputFile f : files) {
-                addFile(h, job.jobId(), f);
+            if (push) {
+                startDelivery(h, job.jobId(), files, now);
+            } else {
+                for (OutputFile f : files) {
+                    addFile(h, job.jobId(), f);
+                }
             }
             if (child != 0) {
                 insert(h, child, job.accountId(), JobCategory.SEGMENT_POPULATE_DB, JobStatus.PENDING, job.definition(),
@@ -216,18 +225,22 @@ public final class JobStore {
                 .bind("reason", reason).bind("from", from.name()).bind("id", jobId).bind("now", now).execute() == 1;
     }
 
+    /** A job a node may claim: PENDING, or a push export's delivery (RUNNING, no node) whose next attempt is due. */
+    private static final String CLAIMABLE = "(status = 'PENDING' OR (status = 'RUNNING' AND claimed_by IS NULL"
+            + " AND next_attempt <= :now))";
+
     /**
-     * Claims the oldest PENDING job for a node: RUNNING, with the node's name, a first heartbeat and one more
-     * attempt. SKIP LOCKED lets nodes claim side by side; the guarded UPDATE makes a claim happen once.
+     * Claims the oldest PENDING job (or due delivery) for a node: RUNNING, with the node's name, a first heartbeat and
+     * one more attempt. SKIP LOCKED lets nodes claim side by side; the guarded UPDATE makes a claim happen once.
      */
     public Optional<Job> claim(String node, long now) {
         return jdbi.inTransaction(h -> {
-            Optional<Long> next = h.createQuery("SELECT job_id FROM exchange_job WHERE status = 'PENDING'"
+            Optional<Long> next = h.createQuery("SELECT job_id FROM exchange_job WHERE " + CLAIMABLE
                             + " ORDER BY job_id LIMIT 1 FOR UPDATE SKIP LOCKED")
-                    .mapTo(Long.class).findOne();
+                    .bind("now", now).mapTo(Long.class).findOne();
             if (next.isEmpty() || h.createUpdate("UPDATE exchange_job SET status = 'RUNNING', claimed_by = :node,"
-                            + " heartbeat = :now, attempts = attempts + 1, updated = :now"
-                            + " WHERE job_id = :id AND status = 'PENDING'")
+                            + " heartbeat = :now, attempts = attempts + 1, updated = :now, next_attempt = NULL"
+                            + " WHERE job_id = :id AND " + CLAIMABLE)
                     .bind("node", node).bind("now", now).bind("id", next.get()).execute() != 1) {
                 return Optional.<Job>empty();
             }
@@ -261,25 +274,35 @@ public final class JobStore {
         return jdbi.inTransaction(h -> {
             int failed = h.createUpdate("UPDATE exchange_job SET status = 'ERROR', claimed_by = NULL, updated = :now,"
                             + " ended = :now, error_details = :reason"
-                            + " WHERE status = 'RUNNING' AND heartbeat < :cutoff AND attempts >= :max")
+                            + " WHERE status = 'RUNNING' AND claimed_by IS NOT NULL AND heartbeat < :cutoff"
+                            + " AND attempts >= :max")
                     .bind("now", now).bind("cutoff", cutoff).bind("max", maxAttempts)
                     .bind("reason", "Processing was cut off " + maxAttempts + " times (its server stopped or crashed"
                             + " while running it); the job was given up. Create it again to retry.")
                     .execute();
-            return failed + h.createUpdate("UPDATE exchange_job SET status = 'PENDING', claimed_by = NULL, updated = :now"
-                            + " WHERE status = 'RUNNING' AND heartbeat < :cutoff")
+            // A delivery cut off goes on where it was (its files are written), not back to processing.
+            int delivering = h.createUpdate("UPDATE exchange_job SET claimed_by = NULL, next_attempt = :now,"
+                            + " updated = :now WHERE status = 'RUNNING' AND claimed_by IS NOT NULL"
+                            + " AND heartbeat < :cutoff AND sub_status = 'DELIVERING'")
+                    .bind("now", now).bind("cutoff", cutoff).execute();
+            return failed + delivering + h.createUpdate("UPDATE exchange_job SET status = 'PENDING', claimed_by = NULL,"
+                            + " updated = :now WHERE status = 'RUNNING' AND claimed_by IS NOT NULL"
+                            + " AND heartbeat < :cutoff")
                     .bind("now", now).bind("cutoff", cutoff).execute();
         });
     }
 
     /**
      * Gives a job this node was running back to the queue, without counting the attempt: the node is stopping, the
-     * job did nothing wrong.
+     * job did nothing wrong. A delivering push export stays RUNNING, due again at once.
      */
     public boolean release(long jobId, String node, long now) {
-        return jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_job SET status = 'PENDING', claimed_by = NULL,"
-                        + " attempts = attempts - 1, updated = :now WHERE job_id = :id AND status = 'RUNNING'"
-                        + " AND claimed_by = :node")
+        return jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_job SET claimed_by = NULL,"
+                        + " status = CASE WHEN sub_status = 'DELIVERING' THEN 'RUNNING' ELSE 'PENDING' END,"
+                        + " next_attempt = CASE WHEN sub_status = 'DELIVERING' THEN :now END,"
+                        // a delivery resets attempts as each file goes: never below none
+                        + " attempts = GREATEST(attempts - 1, 0), updated = :now"
+                        + " WHERE job_id = :id AND status = 'RUNNING' AND claimed_by = :node")
                 .bind("now", now).bind("id", jobId).bind("node", node).execute() == 1);
     }
 
@@ -307,6 +330,19 @@ public final class JobStore {
                         + " claimed_by = NULL, updated = :now, ended = :now"
                         + " WHERE job_id = :id AND status = 'RUNNING' AND claimed_by = :node")
                 .bind("reason", reason).bind("now", now).bind("id", jobId).bind("node", node).execute() == 1);
+    }
+
+    /** A push export's files, to be delivered in order, and the job due for its first delivery attempt now. */
+    private static void startDelivery(Handle h, long jobId, List<OutputFile> files, long now) {
+        for (OutputFile f : files) {
+            h.createUpdate("INSERT INTO exchange_push_file (job_id, seq, file_name, row_count, byte_count)"
+                            + " VALUES (:id, :seq, :name, :rows, :bytes)")
+                    .bind("id", jobId).bind("name", f.name()).bind("seq", f.seq()).bind("rows", f.rows())
+                    .bind("bytes", f.bytes()).execute();
+        }
+        h.createUpdate("UPDATE exchange_job SET sub_status = 'DELIVERING', next_attempt = :now, attempts = 0,"
+                        + " push_failures = 0 WHERE job_id = :id")
+                .bind("id", jobId).bind("now", now).execute();
     }
 
     /** Registers one output file of a run (inside the run's final transaction). */

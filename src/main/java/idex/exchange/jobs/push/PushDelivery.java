@@ -1,0 +1,256 @@
+package idex.exchange.jobs.push;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import idex.exchange.delivery.DeliverySettings;
+import idex.exchange.delivery.SafeTargets;
+import idex.exchange.endpoints.DeclaredAttribute;
+import idex.exchange.endpoints.Endpoint;
+import idex.exchange.endpoints.EndpointStore;
+import idex.exchange.endpoints.SigningSecret;
+import idex.exchange.jobs.model.Job;
+import idex.exchange.jobs.model.JobDefinition;
+import idex.exchange.jobs.store.JobFiles;
+import idex.json.Json;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * The delivery step of a segment export to a push destination: finds (or creates) the partner's segment by the
+ * job's `destinationSegmentName`, then sends the export's files one by one to the partner's segment API, each
+ * signed, in the order written. One call of {@link #deliver} goes as far as it can: to the end (COMPLETE), or to a
+ * failed attempt, after which the job waits, without a thread, for the retry schedule's next step (or ends in ERROR
+ * after the last). Progress is in the store per file, so a restart resumes at the first file not yet delivered and a
+ * delivered file is never sent again (it is deleted from disk once accepted).
+ */
+public final class PushDelivery implements AutoCloseable {
+
+    /** The job's sub-status while its files go out. */
+    public static final String DELIVERING = "DELIVERING";
+
+    private static final Logger LOG = LoggerFactory.getLogger(PushDelivery.class);
+
+    private final PushProgress progress;
+    private final EndpointStore endpoints;
+    private final JobFiles files;
+    private final SegmentApi api;
+    private final List<Duration> schedule;
+    private final LongSupplier clock;
+
+    public PushDelivery(Vertx vertx, Jdbi jdbi, EndpointStore endpoints, JobFiles files, SafeTargets targets,
+                        DeliverySettings settings, MeterRegistry metrics, LongSupplier clock) {
+        this.progress = new PushProgress(jdbi);
+        this.endpoints = endpoints;
+        this.files = files;
+        this.api = new SegmentApi(vertx, targets, settings, new PushMetrics(metrics), clock);
+        this.schedule = settings.retrySchedule();
+        this.clock = clock;
+    }
+
+    /** How a call of {@link #deliver} ended. */
+    public sealed interface Outcome {
+    }
+
+    /** Every file delivered: the job is COMPLETE. */
+    public record Completed(long rows) implements Outcome {
+    }
+
+    /** An attempt failed with retries left: the job waits, without a node, until `due`. */
+    public record Waiting(long due) implements Outcome {
+    }
+
+    /** The last attempt failed (or the job cannot be delivered): the caller ends the job in ERROR with `reason`. */
+    public record Failed(String reason) implements Outcome {
+    }
+
+    /** The node no longer holds the job (taken over, or stopping): nothing more was done. */
+    public record Lost() implements Outcome {
+    }
+
+    /** Delivers a job this node claimed, from where its delivery stands; `held` says whether the claim still holds. */
+    public Outcome deliver(Job job, String node, BooleanSupplier held) {
+        Optional<Endpoint> found = job.destinationEndpointId() == null ? Optional.empty()
+                : endpoints.find(job.accountId(), job.destinationEndpointId());
+        if (found.isEmpty() || !found.get().registration().pushDestination()) {
+            return new Failed("The job's destination endpoint " + job.destinationEndpointId() + " is no longer a push"
+                    + " destination; its export cannot be delivered.");
+        }
+        Endpoint destination = found.get();
+        String base = stripSlash(destination.registration().url());
+        List<SigningSecret> secrets = endpoints.secrets().signing(destination.endpointId(), clock.getAsLong());
+        if (secrets.isEmpty()) {
+            return new Failed("The push destination " + destination.endpointId() + " has no signing secret: rotate"
+                    + " it (POST /v1/endpoint/{endpointId}/signingSecret) and create the job again.");
+        }
+        try {
+            String segmentId = job.destinationSegmentId();
+            if (segmentId == null) {
+                Step looked = segment(job, base, destination, secrets);
+                if (looked.failure != null) {
+                    return failed(job, node, "finding or creating segment \"" + job.definition().destinationSegmentName()
+                            + "\" at " + base + "/v1/segments", looked.failure);
+                }
+                segmentId = looked.value;
+                if (!progress.segmentFound(job.jobId(), node, segmentId, clock.getAsLong())) {
+                    return new Lost();
+                }
+            }
+            String share = job.definition().shareAction();
+            String data = base + "/v1/segments/" + pathSegment(segmentId) + "/data";
+            for (PushProgress.PushFile f : progress.undelivered(job.jobId())) {
+                if (!held.getAsBoolean()) {
+                    return new Lost();
+                }
+                HttpMethod method = "REPLACE".equals(share) && f.seq() == 1 ? HttpMethod.PUT : HttpMethod.POST;
+                String url = "REMOVE".equals(share) ? data + "/remove" : data;
+                Path path = files.outputFile(job.jobId(), f.name());
+                if (!Files.isRegularFile(path)) {
+                    return new Failed("Segment data file " + f.name() + " of the export is missing from the server's"
+                            + " files directory; create the job again.");
+                }
+                SegmentApi.Answer answer = api.file(method, url, webhookId(job, f.name()), path, secrets);
+                if (!answer.ok()) {
+                    return failed(job, node, method + " " + url + " of file " + f.name() + " (" + f.seq() + ")", answer);
+                }
+                if (!progress.delivered(job.jobId(), node, f.seq(), clock.getAsLong())) {
+                    return new Lost();
+                }
+                JobFiles.deleteQuietly(path); // delivered: never sent again, so no longer needed
+            }
+            if (!progress.complete(job.jobId(), node, clock.getAsLong())) {
+                return new Lost();
+            }
+            JobFiles.deleteTree(files.jobDir(job.jobId()));
+            return new Completed(progress.deliveredRows(job.jobId()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Lost();
+        } catch (IOException e) {
+            return failed(job, node, "reading the export's files", new SegmentApi.Answer(null,
+                    e.getClass().getSimpleName() + ": " + e.getMessage(), null, null));
+        }
+    }
+
+    /** A value, or the answer that kept the step from giving one. */
+    private record Step(String value, SegmentApi.Answer failure) {
+    }
+
+    /**
+     * The partner's id of the job's segment: the one of `GET /v1/segments` named `destinationSegmentName`, or a new
+     * one from `POST /v1/segments`.
+     */
+    private Step segment(Job job, String base, Endpoint destination, List<SigningSecret> secrets)
+            throws InterruptedException {
+        JobDefinition d = job.definition();
+        String name = d.destinationSegmentName();
+        SegmentApi.Answer listed = api.json(HttpMethod.GET, base + "/v1/segments", "job_" + job.jobId() + "_segments",
+                null, secrets);
+        if (!listed.ok()) {
+            return new Step(null, listed);
+        }
+        JsonNode segments = parse(listed.body());
+        if (segments == null || !segments.isArray()) {
+            return new Step(null, unreadable(listed, "a JSON array of {\"id\",\"name\"}"));
+        }
+        for (JsonNode s : segments) {
+            if (name.equals(s.path("name").asText(null)) && idOf(s) != null) {
+                return new Step(idOf(s), null);
+            }
+        }
+        ObjectNode body = Json.object();
+        body.put("name", name);
+        body.put("description", d.destinationSegmentDescription());
+        ArrayNode attributes = body.putArray("attributes");
+        for (String a : d.attributeMappings().values()) {
+            String type = destination.registration().attribute(a).map(DeclaredAttribute::type).orElse("string");
+            attributes.addObject().put("name", a).put("type", type);
+        }
+        SegmentApi.Answer created = api.json(HttpMethod.POST, base + "/v1/segments", "job_" + job.jobId() + "_segment",
+                Json.write(body), secrets);
+        if (!created.ok()) {
+            return new Step(null, created);
+        }
+        JsonNode answer = parse(created.body());
+        String id = answer == null ? null : idOf(answer);
+        return id == null ? new Step(null, unreadable(created, "{\"id\": …}")) : new Step(id, null);
+    }
+
+    /**
+     * A failed attempt: the job waits for the schedule's next step (sooner if the partner's Retry-After asks), or,
+     * after the last, fails naming the partner's last answer.
+     */
+    private Outcome failed(Job job, String node, String what, SegmentApi.Answer answer) {
+        int failures = progress.failures(job.jobId()) + 1;
+        if (failures > schedule.size()) {
+            return new Failed("Delivery to the push destination failed after " + failures + " attempt"
+                    + (failures == 1 ? "" : "s") + " at " + what + "; the partner's last answer: " + answer.describe());
+        }
+        long wait = schedule.get(failures - 1).toMillis();
+        if (answer.retryAfterMs() != null) {
+            wait = Math.min(wait, Math.max(0, answer.retryAfterMs()));
+        }
+        long now = clock.getAsLong();
+        if (!progress.retryLater(job.jobId(), node, failures, now + wait, now)) {
+            return new Lost();
+        }
+        LOG.info("Job {}: {} failed ({}); attempt {} of {}, the next in {} ms", job.jobId(), what, answer.describe(),
+                failures, schedule.size() + 1, wait);
+        return new Waiting(now + wait);
+    }
+
+    private static SegmentApi.Answer unreadable(SegmentApi.Answer a, String expected) {
+        return new SegmentApi.Answer(a.status(), "HTTP " + a.status() + " but not " + expected, null, a.body());
+    }
+
+    private static JsonNode parse(String text) {
+        try {
+            return text == null || text.isBlank() ? null : Json.MAPPER.readTree(text);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** A segment's id, a string or a number; null when missing or empty. */
+    private static String idOf(JsonNode segment) {
+        JsonNode id = segment.path("id");
+        String text = id.isTextual() || id.isNumber() ? id.asText() : null;
+        return text == null || text.isEmpty() || text.length() > 256 ? null : text;
+    }
+
+    /**
+     * The Standard Webhooks message id of one file: the same on every retry, so that a receiver can drop a file
+     * it already has.
+     */
+    static String webhookId(Job job, String fileName) {
+        return "job_" + job.jobId() + "_" + fileName;
+    }
+
+    private static String pathSegment(String id) {
+        return URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static String stripSlash(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    }
+
+    @Override
+    public void close() {
+        api.close();
+    }
+}
