@@ -4,12 +4,9 @@ import idex.exchange.endpoints.SigningSecret;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.SocketAddress;
 
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -38,15 +35,7 @@ public final class WebhookSender implements AutoCloseable {
         this.targets = targets;
         this.timeoutMs = settings.timeout().toMillis();
         this.clock = clock;
-        this.client = vertx.httpClientBuilder()
-                .with(new HttpClientOptions()
-                        .setKeepAlive(true)
-                        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs))
-                        .setMaxRedirects(0)
-                        .setVerifyHost(true)
-                        .setTrustAll(false))
-                .with(new PoolOptions().setHttp1MaxSize(Math.max(8, settings.concurrency())))
-                .build();
+        this.client = PartnerRequests.client(vertx, timeoutMs, Math.max(8, settings.concurrency()), false);
     }
 
     /**
@@ -69,21 +58,9 @@ public final class WebhookSender implements AutoCloseable {
             return;
         }
         long seconds = at / 1000;
-        RequestOptions request = new RequestOptions()
-                .setMethod(HttpMethod.POST)
-                .setServer(SocketAddress.inetSocketAddress(target.port(), target.address().getHostAddress()))
-                .setHost(target.host())
-                .setPort(target.port())
-                .setSsl(target.tls())
-                .setURI(target.requestUri())
-                .setFollowRedirects(false)
-                .setConnectTimeout(timeoutMs)
-                .setIdleTimeout(timeoutMs)
-                .putHeader("Content-Type", "application/json")
-                .putHeader("User-Agent", "idex-webhooks")
-                .putHeader(WebhookSignature.ID, message.webhookId())
-                .putHeader(WebhookSignature.TIMESTAMP, Long.toString(seconds))
-                .putHeader(WebhookSignature.SIGNATURE, WebhookSignature.header(message.webhookId(), seconds, body, secrets));
+        RequestOptions request = PartnerRequests.signed(HttpMethod.POST, target, timeoutMs, "idex-webhooks",
+                        message.webhookId(), seconds, WebhookSignature.header(message.webhookId(), seconds, body, secrets))
+                .putHeader("Content-Type", "application/json");
         AtomicBoolean finished = new AtomicBoolean();
         Consumer<Attempt> once = a -> {
             if (finished.compareAndSet(false, true)) {

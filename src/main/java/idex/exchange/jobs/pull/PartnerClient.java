@@ -2,6 +2,7 @@ package idex.exchange.jobs.pull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.auth.KeyHash;
+import idex.exchange.delivery.PartnerRequests;
 import idex.exchange.delivery.SafeTargets;
 import idex.exchange.delivery.UnsafeTarget;
 import idex.exchange.delivery.WebhookSignature;
@@ -11,13 +12,10 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.SocketAddress;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -52,16 +50,8 @@ public final class PartnerClient implements AutoCloseable {
         this.targets = targets;
         this.timeoutMs = timeout.toMillis();
         this.clock = clock;
-        this.client = vertx.httpClientBuilder()
-                .with(new HttpClientOptions()
-                        .setKeepAlive(true)
-                        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs))
-                        .setMaxRedirects(0)
-                        .setVerifyHost(true)
-                        .setTrustAll(false)
-                        .setDecompressionSupported(false)) // a gzip data file is read as sent, then gunzipped
-                .with(new PoolOptions().setHttp1MaxSize(16))
-                .build();
+        // A gzip data file is read as sent, then gunzipped.
+        this.client = PartnerRequests.client(vertx, timeoutMs, 16, false);
     }
 
     /** A whole answer. */
@@ -193,20 +183,8 @@ public final class PartnerClient implements AutoCloseable {
         long seconds = clock.getAsLong() / 1000;
         String webhookId = "msg_" + KeyHash.randomToken(12);
         byte[] signed = body == null ? new byte[0] : body;
-        RequestOptions o = new RequestOptions()
-                .setMethod(method)
-                .setServer(SocketAddress.inetSocketAddress(target.port(), target.address().getHostAddress()))
-                .setHost(target.host())
-                .setPort(target.port())
-                .setSsl(target.tls())
-                .setURI(target.requestUri())
-                .setFollowRedirects(false)
-                .setConnectTimeout(timeoutMs)
-                .setIdleTimeout(timeoutMs)
-                .putHeader("User-Agent", "idex-partner-calls")
-                .putHeader(WebhookSignature.ID, webhookId)
-                .putHeader(WebhookSignature.TIMESTAMP, Long.toString(seconds))
-                .putHeader(WebhookSignature.SIGNATURE, WebhookSignature.header(webhookId, seconds, signed, secrets));
+        RequestOptions o = PartnerRequests.signed(method, target, timeoutMs, "idex-partner-calls", webhookId, seconds,
+                WebhookSignature.header(webhookId, seconds, signed, secrets));
         if (body != null) {
             o.putHeader("Content-Type", "application/json");
         }

@@ -1,6 +1,7 @@
 package idex.exchange.jobs.push;
 
 import idex.exchange.delivery.DeliverySettings;
+import idex.exchange.delivery.PartnerRequests;
 import idex.exchange.delivery.SafeTargets;
 import idex.exchange.delivery.UnsafeTarget;
 import idex.exchange.delivery.WebhookSender;
@@ -12,13 +13,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.SocketAddress;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -57,15 +55,7 @@ final class SegmentApi implements AutoCloseable {
         this.targets = targets;
         this.timeoutMs = settings.timeout().toMillis();
         this.clock = clock;
-        this.client = vertx.httpClientBuilder()
-                .with(new HttpClientOptions()
-                        .setKeepAlive(true)
-                        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs))
-                        .setMaxRedirects(0)
-                        .setVerifyHost(true)
-                        .setTrustAll(false))
-                .with(new PoolOptions().setHttp1MaxSize(8))
-                .build();
+        this.client = PartnerRequests.client(vertx, timeoutMs, 8, false);
     }
 
     /** What one call got: a status (null when there was no answer), an error text, Retry-After, the body read. */
@@ -135,21 +125,8 @@ final class SegmentApi implements AutoCloseable {
         } catch (UnsafeTarget e) {
             return new Answer(null, e.getMessage(), null, null);
         }
-        RequestOptions options = new RequestOptions()
-                .setMethod(method)
-                .setServer(SocketAddress.inetSocketAddress(target.port(), target.address().getHostAddress()))
-                .setHost(target.host())
-                .setPort(target.port())
-                .setSsl(target.tls())
-                .setURI(target.requestUri())
-                .setFollowRedirects(false)
-                .setConnectTimeout(timeoutMs)
-                .setIdleTimeout(timeoutMs)
-                .putHeader("User-Agent", "idex-segments")
-                .putHeader("Accept", "application/json")
-                .putHeader(WebhookSignature.ID, webhookId)
-                .putHeader(WebhookSignature.TIMESTAMP, Long.toString(seconds))
-                .putHeader(WebhookSignature.SIGNATURE, signature);
+        RequestOptions options = PartnerRequests.signed(method, target, timeoutMs, "idex-segments", webhookId, seconds,
+                signature).putHeader("Accept", "application/json");
         if (contentType != null) {
             options.putHeader("Content-Type", contentType);
         }
