@@ -38,7 +38,21 @@ public final class MessageBodies {
         this.x1Ids = x1Ids;
     }
 
+    /** The body of one message. */
     public byte[] body(Message message, boolean batching) {
+        return bodies(List.of(message), batching).get(message.messageId());
+    }
+
+    /**
+     * The bodies of messages claimed together (one destination's, so one account's), by message id: three reads of
+     * the store for all of them, not three per message.
+     */
+    public Map<Long, byte[]> bodies(List<Message> messages, boolean batching) {
+        if (messages.isEmpty()) {
+            return Map.of();
+        }
+        Message message = messages.get(0);
+        Long[] deliveryIds = messages.stream().flatMap(m -> m.deliveryIds().stream()).toArray(Long[]::new);
         return jdbi.withHandle(h -> {
             Map<Long, Stored> byDelivery = new HashMap<>();
             h.createQuery("SELECT d.delivery_id, e.event_id, e.source_endpoint_id, src.name, a.name,"
@@ -48,7 +62,7 @@ public final class MessageBodies {
                             + " JOIN exchange_endpoint src ON src.endpoint_id = e.source_endpoint_id"
                             + " JOIN exchange_account a ON a.account_id = e.account_id"
                             + " LEFT JOIN x1_person p ON p.x1 = e.x1")
-                    .bind("ids", message.deliveryIds().toArray(new Long[0]))
+                    .bind("ids", deliveryIds)
                     .map((rs, ctx) -> new Stored(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getString(4),
                             rs.getString(5), rs.getLong(6), rs.getString(7)))
                     .forEach(s -> byDelivery.put(s.deliveryId(), s));
@@ -79,24 +93,29 @@ public final class MessageBodies {
                         }
                     });
 
-            List<ObjectNode> events = new ArrayList<>();
-            for (long deliveryId : message.deliveryIds()) {
-                Stored s = byDelivery.get(deliveryId);
-                if (s == null) {
-                    continue; // pruned meanwhile: nothing is left to send of it
+            Map<Long, byte[]> bodies = new HashMap<>();
+            for (Message m : messages) {
+                List<ObjectNode> events = new ArrayList<>();
+                for (long deliveryId : m.deliveryIds()) {
+                    Stored stored = byDelivery.get(deliveryId);
+                    if (stored == null) {
+                        continue; // pruned meanwhile: nothing is left to send of it
+                    }
+                    events.add(event(stored, held.getOrDefault(stored.x1(), Map.of()), subscribeFiltered,
+                            publishFiltered));
                 }
-                events.add(event(s, held.getOrDefault(s.x1(), Map.of()), subscribeFiltered, publishFiltered));
+                JsonNode body;
+                if (batching || events.size() > 1) {
+                    ObjectNode wrapper = Json.object();
+                    ArrayNode array = wrapper.putArray("events");
+                    events.forEach(array::add);
+                    body = wrapper;
+                } else {
+                    body = events.isEmpty() ? Json.object().putArray("events") : events.get(0);
+                }
+                bodies.put(m.messageId(), Json.write(body).getBytes(StandardCharsets.UTF_8));
             }
-            JsonNode body;
-            if (batching || events.size() > 1) {
-                ObjectNode wrapper = Json.object();
-                ArrayNode array = wrapper.putArray("events");
-                events.forEach(array::add);
-                body = wrapper;
-            } else {
-                body = events.isEmpty() ? Json.object().putArray("events") : events.get(0);
-            }
-            return Json.write(body).getBytes(StandardCharsets.UTF_8);
+            return bodies;
         });
     }
 

@@ -18,8 +18,6 @@ import idex.http.Reply;
 import io.vertx.ext.web.Router;
 import org.jdbi.v3.core.Jdbi;
 
-import java.util.HashSet;
-import java.util.Set;
 import java.util.function.LongSupplier;
 
 /**
@@ -28,26 +26,23 @@ import java.util.function.LongSupplier;
  * in one transaction, so a request is taken entirely or not at all. Records that the resolution rule cannot place
  * (1000-identifier cap, unique conflicts) do not fail the request: they are answered as `rejected`, as a job's bad
  * rows are. The deliveries the events owe their subscribers are written in the same transaction ({@link Outbox}):
- * an event answered 200 is delivered even if the server stops right after.
+ * an event answered 200 is delivered even if the server stops right after. Concurrent requests of one account share
+ * a transaction ({@link EventAcceptance}).
  */
 public final class EventRoutes implements Feature {
 
     private final ExchangeApi api;
     private final EndpointScope scope;
-    private final IdentityStore identities;
     private final X1Ids x1Ids;
-    private final Jdbi jdbi;
-    private final Outbox outbox;
+    private final EventAcceptance acceptance;
     private final LongSupplier clock;
 
     public EventRoutes(ExchangeApi api, EndpointStore endpoints, IdentityStore identities, X1Ids x1Ids, Jdbi jdbi,
                        Outbox outbox, LongSupplier clock) {
         this.api = api;
         this.scope = new EndpointScope(endpoints);
-        this.identities = identities;
         this.x1Ids = x1Ids;
-        this.jdbi = jdbi;
-        this.outbox = outbox;
+        this.acceptance = new EventAcceptance(jdbi, identities, outbox);
         this.clock = clock;
     }
 
@@ -60,17 +55,7 @@ public final class EventRoutes implements Feature {
     private Reply receive(ApiRequest req) {
         Endpoint source = eventSource(req);
         EventBatch batch = EventParser.parse(req.json(), source.registration());
-        long now = clock.getAsLong();
-        Set<Long> destinations = new HashSet<>();
-        Resolution resolution = jdbi.inTransaction(h -> {
-            Resolution r = identities.resolve(h, source.accountId(), source.endpointId(),
-                    source.registration().uniqueIdentifierNames(), batch.records(), now);
-            destinations.addAll(outbox.enqueue(h, source, batch, r, now));
-            return r;
-        });
-        if (!destinations.isEmpty()) {
-            outbox.committed(destinations);
-        }
+        Resolution resolution = acceptance.accept(source, batch, clock.getAsLong());
 
         ObjectNode answer = Json.object();
         answer.put("received", batch.events().size());

@@ -1,0 +1,148 @@
+package idex.exchange.events;
+
+import idex.exchange.endpoints.Endpoint;
+import idex.exchange.identity.IdentityStore;
+import idex.exchange.identity.Resolution;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Accepts batches of events: their identities resolved and their deliveries written (the outbox), durably, before
+ * the caller answers. Requests of one account are serialised by the identity store's account lock, so one at a time
+ * each paid a whole transaction and a WAL flush while the others waited: an account's single-event requests could not
+ * pass one per commit. Here the requests of an account that arrive while one is being committed are committed
+ * together, in one transaction, one after the other inside it (the graph is the one of running them in turn), and
+ * each is answered once that transaction has committed. Should the shared transaction fail, each request is tried
+ * again alone, so that one request's failure is never another's.
+ */
+public final class EventAcceptance {
+
+    /** The most requests committed in one transaction. */
+    static final int MOST_PER_COMMIT = 64;
+
+    /** A request: its result once committed, and the signal that it is its turn to commit for the account. */
+    private record Pending(Endpoint source, EventBatch batch, long now, CompletableFuture<Resolution> done,
+                           CompletableFuture<Void> turn) {
+    }
+
+    private final Jdbi jdbi;
+    private final IdentityStore identities;
+    private final Outbox outbox;
+    /** Requests waiting, by account; an account present here has a thread committing for it. */
+    private final Map<Long, ArrayDeque<Pending>> waiting = new HashMap<>();
+
+    public EventAcceptance(Jdbi jdbi, IdentityStore identities, Outbox outbox) {
+        this.jdbi = jdbi;
+        this.identities = identities;
+        this.outbox = outbox;
+    }
+
+    /**
+     * Resolves and enqueues `batch` from `source`; returns once it is committed. Blocks: worker threads only. The
+     * thread whose turn it is commits its request with those waiting behind it, then hands the turn to the next one
+     * waiting (so no thread keeps committing others' requests while its own caller waits).
+     */
+    public Resolution accept(Endpoint source, EventBatch batch, long now) {
+        Pending mine = new Pending(source, batch, now, new CompletableFuture<>(), new CompletableFuture<>());
+        long account = source.accountId();
+        synchronized (waiting) {
+            ArrayDeque<Pending> queue = waiting.get(account);
+            if (queue == null) {
+                waiting.put(account, new ArrayDeque<>());
+                mine.turn().complete(null);
+            } else {
+                queue.add(mine);
+            }
+        }
+        try {
+            CompletableFuture.anyOf(mine.done(), mine.turn()).get();
+            if (!mine.done().isDone()) {
+                commitWithWaiting(account, mine);
+            }
+            return mine.done().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while events were being committed", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Commits `first` and what waits behind it (up to {@link #MOST_PER_COMMIT}), then passes the turn on. */
+    private void commitWithWaiting(long account, Pending first) {
+        List<Pending> group = new ArrayList<>();
+        group.add(first);
+        synchronized (waiting) {
+            ArrayDeque<Pending> queue = waiting.get(account);
+            while (!queue.isEmpty() && group.size() < MOST_PER_COMMIT) {
+                group.add(queue.poll());
+            }
+        }
+        try {
+            commit(group);
+        } finally {
+            synchronized (waiting) {
+                ArrayDeque<Pending> queue = waiting.get(account);
+                Pending next = queue.poll();
+                if (next == null) {
+                    waiting.remove(account);
+                } else {
+                    next.turn().complete(null);
+                }
+            }
+        }
+    }
+
+    private void commit(List<Pending> group) {
+        Set<Long> destinations = new HashSet<>();
+        List<Resolution> resolved;
+        try {
+            resolved = jdbi.inTransaction(h -> {
+                List<Resolution> out = new ArrayList<>(group.size());
+                for (Pending p : group) {
+                    out.add(resolve(h, p, destinations));
+                }
+                return out;
+            });
+        } catch (RuntimeException e) {
+            if (group.size() == 1) {
+                group.get(0).done().completeExceptionally(e);
+                return;
+            }
+            for (Pending p : group) { // alone, so that one request's failure stays its own
+                commit(List.of(p));
+            }
+            return;
+        } catch (Error e) {
+            group.forEach(p -> p.done().completeExceptionally(e)); // no caller waits forever
+            throw e;
+        }
+        if (!destinations.isEmpty()) {
+            outbox.committed(destinations);
+        }
+        for (int i = 0; i < group.size(); i++) {
+            group.get(i).done().complete(resolved.get(i));
+        }
+    }
+
+    private Resolution resolve(Handle h, Pending p, Set<Long> destinations) {
+        Endpoint source = p.source();
+        Resolution r = identities.resolve(h, source.accountId(), source.endpointId(),
+                source.registration().uniqueIdentifierNames(), p.batch().records(), p.now());
+        destinations.addAll(outbox.enqueue(h, source, p.batch(), r, p.now()));
+        return r;
+    }
+}
