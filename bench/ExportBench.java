@@ -14,14 +14,15 @@
 //            complete the job. Samples the server's resident memory (VmRSS of --pid) every 100 ms throughout.
 //   verify   --file F --dir DIR
 //            checks the downloaded files in DIR against F row by row (SHA-256 of the lower-cased email, the cookie id)
-//   push     --file F --port P --key ACCOUNT_KEY --out DIR [--pid SERVER_PID]
+//   push     --file F --port P --key ACCOUNT_KEY --out DIR [--pid SERVER_PID] [--sink disk|count]
 //            the same export to a push destination (issue 15): starts a receiver of the segment API on loopback in
-//            this JVM (GET/POST /v1/segments, POST|PUT /v1/segments/{id}/data streamed to DIR, one file per call, 204),
+//            this JVM (GET/POST /v1/segments, POST|PUT /v1/segments/{id}/data streamed to DIR, one file per call, 204;
+//            with --sink count, bodies are not stored: their data rows are counted and CRC32C-summed as they arrive),
 //            registers a push source and a push destination at it, uploads F (streamed), waits for COMPLETE.
 //            The server needs --delivery-allow-private-networks.
 //   digest   --dir DIR
 //            the data rows of DIR's *.csv files (in name order, each file's header line left out; every header must be
-//            the same): their count and the SHA-256 of their bytes concatenated, to compare a push with a pull
+//            the same): their count, and the SHA-256 and CRC32C of their bytes concatenated, to compare a push with a pull
 // Each command prints one JSON line of results.
 //
 // Every request goes to 127.0.0.1 only; loops are bounded in time.
@@ -76,7 +77,8 @@ public class ExportBench {
                     Path.of(o.get("out")), o.containsKey("pid") ? Long.parseLong(o.get("pid")) : -1,
                     Integer.parseInt(o.getOrDefault("downloads", "2")));
             case "push" -> push(Path.of(o.get("file")), Integer.parseInt(o.get("port")), o.get("key"),
-                    Path.of(o.get("out")), o.containsKey("pid") ? Long.parseLong(o.get("pid")) : -1);
+                    Path.of(o.get("out")), o.containsKey("pid") ? Long.parseLong(o.get("pid")) : -1,
+                    o.getOrDefault("sink", "disk").equals("count"));
             case "digest" -> digest(Path.of(o.get("dir")));
             default -> throw new IllegalArgumentException("usage: ExportBench generate|baseline|export|verify|push|digest …");
         }
@@ -237,10 +239,10 @@ public class ExportBench {
      * The same export as {@link #export}, to a push destination: the server delivers every file to a receiver in this
      * JVM. Times: upload, then "processing after it" up to the first file's arrival, then delivery up to COMPLETE.
      */
-    static void push(Path file, int port, String accountKey, Path outDir, long pid) throws Exception {
+    static void push(Path file, int port, String accountKey, Path outDir, long pid, boolean count) throws Exception {
         String base = "http://127.0.0.1:" + port;
         Files.createDirectories(outDir);
-        try (SegmentReceiver receiver = SegmentReceiver.start(outDir)) {
+        try (SegmentReceiver receiver = SegmentReceiver.start(count ? null : outDir)) {
             String ids = "[{\"name\":\"email\",\"type\":\"email\"},{\"name\":\"cookieId\"}]";
             JsonNode source = call(base, accountKey, "POST", "/v1/endpoint", registration("CRM", "source", "push", ids));
             JsonNode destination = call(base, accountKey, "POST", "/v1/endpoint", "{\"name\":\"Partner\",\"url\":\""
@@ -294,6 +296,9 @@ public class ExportBench {
                     .put("totalSeconds", total).put("rowsPerSecond", rows / total)
                     .put("uploadedBytes", Files.size(file)).put("pushedBytes", receiver.bytes.get())
                     .put("destinationSegmentID", done.path("destinationSegmentID").asText())
+                    .put("sink", count ? "count" : "disk")
+                    .put("sinkRows", receiver.rows.get()).put("sinkDataBytes", receiver.dataBytes.get())
+                    .put("sinkHeader", receiver.header).put("sinkCrc32c", Long.toHexString(receiver.crc.getValue()))
                     .put("serverPeakRssMb", peakRss.get() / 1024));
         }
     }
@@ -301,7 +306,9 @@ public class ExportBench {
     /**
      * A partner's segment API on loopback (the contract of docs/exchange-api.md "Push destinations"): segments kept
      * in memory; each data call's body streamed to a file of `dir` named by arrival order and webhook-id (a repeated
-     * webhook-id is counted and dropped, as a partner should), answered 204 once read. Signatures are not verified:
+     * webhook-id is counted and dropped, as a partner should), answered 204 once read; with no `dir`, counted only:
+     * each file's header line left out (all must be equal), its data rows counted and CRC32C-summed in arrival order
+     * (files arrive one at a time, in order), which costs far less than a disk or a SHA-256. Signatures are not verified:
      * the bench measures the server, and the test suite (PushDestinationTest) checks them.
      */
     static final class SegmentReceiver implements AutoCloseable {
@@ -315,6 +322,10 @@ public class ExportBench {
         final AtomicLong firstFileStarted = new AtomicLong();
         final AtomicLong receivingNanos = new AtomicLong();
         final ExecutorService threads = Executors.newFixedThreadPool(4);
+        final AtomicLong rows = new AtomicLong();
+        final AtomicLong dataBytes = new AtomicLong();
+        final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        volatile String header;
 
         private SegmentReceiver(Path dir) throws Exception {
             this.dir = dir;
@@ -359,6 +370,11 @@ public class ExportBench {
                     if (!seen.add(webhookId)) {
                         repeats.incrementAndGet();
                         x.getRequestBody().transferTo(java.io.OutputStream.nullOutputStream());
+                    } else if (dir == null) {
+                        files.incrementAndGet();
+                        try (var in = x.getRequestBody()) {
+                            bytes.addAndGet(count(in));
+                        }
                     } else {
                         Path target = dir.resolve(String.format("%04d-%s", files.incrementAndGet(), webhookId));
                         long n;
@@ -373,6 +389,37 @@ public class ExportBench {
                     answer(x, 404, "{}");
                 }
             }
+        }
+
+        /** Reads one file's body: its header line checked, its data rows counted and summed; answers its bytes. */
+        private synchronized long count(java.io.InputStream in) throws java.io.IOException {
+            StringBuilder first = new StringBuilder();
+            long total = 0;
+            for (int c; (c = in.read()) != '\n'; total++) {
+                if (c < 0) {
+                    throw new java.io.IOException("no header line");
+                }
+                first.append((char) c);
+            }
+            total++;
+            if (header == null) {
+                header = first.toString();
+            } else if (!header.contentEquals(first)) {
+                throw new java.io.IOException("header " + first + ", not " + header);
+            }
+            byte[] buffer = new byte[256 * 1024];
+            for (int n; (n = in.read(buffer)) >= 0; total += n) {
+                crc.update(buffer, 0, n);
+                dataBytes.addAndGet(n);
+                long lines = 0;
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] == '\n') {
+                        lines++;
+                    }
+                }
+                rows.addAndGet(lines);
+            }
+            return total;
         }
 
         private static long transfer(java.io.InputStream in, java.io.OutputStream out) throws java.io.IOException {
@@ -408,6 +455,7 @@ public class ExportBench {
             files = listing.filter(p -> p.toString().endsWith(".csv")).sorted().toList();
         }
         MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         String header = null;
         long rows = 0;
         long dataBytes = 0;
@@ -429,6 +477,7 @@ public class ExportBench {
                 int last = '\n';
                 for (int n; (n = in.read(buffer)) >= 0; ) {
                     sha256.update(buffer, 0, n);
+                    crc.update(buffer, 0, n);
                     dataBytes += n;
                     for (int i = 0; i < n; i++) {
                         if (buffer[i] == '\n') {
@@ -446,6 +495,7 @@ public class ExportBench {
         }
         System.out.println(JSON.createObjectNode().put("files", files.size()).put("rows", rows)
                 .put("dataBytes", dataBytes).put("header", header)
+                .put("crc32c", Long.toHexString(crc.getValue()))
                 .put("sha256", HexFormat.of().formatHex(sha256.digest())));
     }
 
