@@ -178,6 +178,7 @@ public class ExportBench {
         if (pid > 0) {
             sampler.scheduleAtFixedRate(() -> peakRss.accumulateAndGet(rssKb(pid), Math::max), 0, 100, TimeUnit.MILLISECONDS);
         }
+        long[] cpu0 = cpuTicks(pid);
         long t0 = System.nanoTime();
         // The big transfers go through curl, streamed (-T), as an operator's script would: the JDK client's own
         // per-chunk costs would otherwise be measured instead of the server's.
@@ -222,6 +223,7 @@ public class ExportBench {
         }
         fetchers.shutdown();
         long downloaded = System.nanoTime();
+        long[] cpu1 = cpuTicks(pid);
         call(base, destinationKey, "PUT", "/v1/jobs/" + jobId + "/status/complete", null);
         sampler.shutdownNow();
         long rows = ready.get("sourceRecordCount").asLong();
@@ -232,7 +234,9 @@ public class ExportBench {
                 .put("uploadSeconds", (uploaded - t0) / 1e9).put("processSeconds", (processed - uploaded) / 1e9)
                 .put("downloadSeconds", (downloaded - processed) / 1e9).put("totalSeconds", total)
                 .put("rowsPerSecond", rows / total).put("uploadedBytes", Files.size(file))
-                .put("downloadedBytes", downloadedBytes.get()).put("parallelDownloads", downloads).put("serverPeakRssMb", peakRss.get() / 1024));
+                .put("downloadedBytes", downloadedBytes.get()).put("parallelDownloads", downloads)
+                .put("serverUserSeconds", (cpu1[0] - cpu0[0]) / 100.0).put("serverSystemSeconds", (cpu1[1] - cpu0[1]) / 100.0)
+                .put("serverPeakRssMb", peakRss.get() / 1024));
     }
 
     /**
@@ -261,6 +265,7 @@ public class ExportBench {
             if (pid > 0) {
                 sampler.scheduleAtFixedRate(() -> peakRss.accumulateAndGet(rssKb(pid), Math::max), 0, 100, TimeUnit.MILLISECONDS);
             }
+            long[] cpu0 = cpuTicks(pid);
             long t0 = System.nanoTime();
             String upStatus = curl("-T", file.toString(), "-X", "POST", "-H", "Authorization: Bearer " + sourceKey,
                     "-H", "Content-Type: text/csv", base + "/v1/jobs/" + jobId + "/data");
@@ -282,6 +287,7 @@ public class ExportBench {
                 Thread.sleep(50);
             }
             long completed = System.nanoTime();
+            long[] cpu1 = cpuTicks(pid);
             sampler.shutdownNow();
             long rows = done.get("sourceRecordCount").asLong();
             double total = (completed - t0) / 1e9;
@@ -297,6 +303,8 @@ public class ExportBench {
                     .put("uploadedBytes", Files.size(file)).put("pushedBytes", receiver.bytes.get())
                     .put("destinationSegmentID", done.path("destinationSegmentID").asText())
                     .put("sink", count ? "count" : "disk")
+                    .put("serverUserSeconds", (cpu1[0] - cpu0[0]) / 100.0)
+                    .put("serverSystemSeconds", (cpu1[1] - cpu0[1]) / 100.0)
                     .put("sinkRows", receiver.rows.get()).put("sinkDataBytes", receiver.dataBytes.get())
                     .put("sinkHeader", receiver.header).put("sinkCrc32c", Long.toHexString(receiver.crc.getValue()))
                     .put("serverPeakRssMb", peakRss.get() / 1024));
@@ -511,6 +519,17 @@ public class ExportBench {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         p.waitFor();
         return out.length() > 3 ? out.substring(out.length() - 3) : out;
+    }
+
+    /** The server's user and system CPU time so far, in clock ticks (1/100 s on Linux); zeros without a pid. */
+    static long[] cpuTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])}; // utime, stime: fields 14 and 15
+        } catch (Exception e) {
+            return new long[] {0, 0};
+        }
     }
 
     static long rssKb(long pid) {

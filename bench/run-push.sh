@@ -118,7 +118,9 @@ for i, (p, q) in enumerate(zip(r["pull"], r["push"]), 1):
     print(f"round {i}: pull {p['totalSeconds']:.1f} s (upload {p['uploadSeconds']:.1f}, processing after it"
           f" {p['processSeconds']:.1f}, download {p['downloadSeconds']:.1f}); push {q['totalSeconds']:.1f} s (upload"
           f" {q['uploadSeconds']:.1f}, to the first file {q['processSeconds']:.1f}, delivery {q['deliverySeconds']:.1f});"
-          f" push/pull {q['rowsPerSecond'] / p['rowsPerSecond']:.2f}; peak RSS pull {p['serverPeakRssMb']} MB,"
+          f" push/pull {q['rowsPerSecond'] / p['rowsPerSecond']:.2f}; server CPU user+sys pull"
+          f" {p['serverUserSeconds']:.1f}+{p['serverSystemSeconds']:.1f} s, push {q['serverUserSeconds']:.1f}+"
+          f"{q['serverSystemSeconds']:.1f} s; peak RSS pull {p['serverPeakRssMb']} MB,"
           f" push {q['serverPeakRssMb']} MB")
 p = statistics.median(x["rowsPerSecond"] for x in r["pull"])
 q = statistics.median(x["rowsPerSecond"] for x in r["push"])
