@@ -2,7 +2,7 @@
 //
 //   java -cp target/idex.jar bench/ExportBench.java <command> [--option value ...]
 //
-// Commands (bench/run-export.sh strings them together; see BENCHMARKS.md):
+// Commands (bench/run-export.sh and bench/run-push.sh string them together; see BENCHMARKS.md):
 //   generate --file F [--rows 10000000] [--seed 1]
 //            a CSV with header "email,cookieId": a distinct email and a 64-character cookie id per row (~1 GB at 10M)
 //   baseline --file F --out DIR
