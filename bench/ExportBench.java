@@ -2,7 +2,7 @@
 //
 //   java -cp target/idex.jar bench/ExportBench.java <command> [--option value ...]
 //
-// Commands (bench/run-export.sh strings them together; see BENCHMARKS.md):
+// Commands (bench/run-export.sh and bench/run-push.sh string them together; see BENCHMARKS.md):
 //   generate --file F [--rows 10000000] [--seed 1]
 //            a CSV with header "email,cookieId": a distinct email and a 64-character cookie id per row (~1 GB at 10M)
 //   baseline --file F --out DIR
@@ -14,6 +14,15 @@
 //            complete the job. Samples the server's resident memory (VmRSS of --pid) every 100 ms throughout.
 //   verify   --file F --dir DIR
 //            checks the downloaded files in DIR against F row by row (SHA-256 of the lower-cased email, the cookie id)
+//   push     --file F --port P --key ACCOUNT_KEY --out DIR [--pid SERVER_PID] [--sink disk|count]
+//            the same export to a push destination (issue 15): starts a receiver of the segment API on loopback in
+//            this JVM (GET/POST /v1/segments, POST|PUT /v1/segments/{id}/data streamed to DIR, one file per call, 204;
+//            with --sink count, bodies are not stored: their data rows are counted and CRC32C-summed as they arrive),
+//            registers a push source and a push destination at it, uploads F (streamed), waits for COMPLETE.
+//            The server needs --delivery-allow-private-networks.
+//   digest   --dir DIR
+//            the data rows of DIR's *.csv files (in name order, each file's header line left out; every header must be
+//            the same): their count, and the SHA-256 and CRC32C of their bytes concatenated, to compare a push with a pull
 // Each command prints one JSON line of results.
 //
 // Every request goes to 127.0.0.1 only; loops are bounded in time.
@@ -67,7 +76,11 @@ public class ExportBench {
             case "export" -> export(Path.of(o.get("file")), Integer.parseInt(o.get("port")), o.get("key"),
                     Path.of(o.get("out")), o.containsKey("pid") ? Long.parseLong(o.get("pid")) : -1,
                     Integer.parseInt(o.getOrDefault("downloads", "2")));
-            default -> throw new IllegalArgumentException("usage: ExportBench generate|baseline|export|verify …");
+            case "push" -> push(Path.of(o.get("file")), Integer.parseInt(o.get("port")), o.get("key"),
+                    Path.of(o.get("out")), o.containsKey("pid") ? Long.parseLong(o.get("pid")) : -1,
+                    o.getOrDefault("sink", "disk").equals("count"));
+            case "digest" -> digest(Path.of(o.get("dir")));
+            default -> throw new IllegalArgumentException("usage: ExportBench generate|baseline|export|verify|push|digest …");
         }
     }
 
@@ -165,6 +178,7 @@ public class ExportBench {
         if (pid > 0) {
             sampler.scheduleAtFixedRate(() -> peakRss.accumulateAndGet(rssKb(pid), Math::max), 0, 100, TimeUnit.MILLISECONDS);
         }
+        long[] cpu0 = cpuTicks(pid);
         long t0 = System.nanoTime();
         // The big transfers go through curl, streamed (-T), as an operator's script would: the JDK client's own
         // per-chunk costs would otherwise be measured instead of the server's.
@@ -209,6 +223,7 @@ public class ExportBench {
         }
         fetchers.shutdown();
         long downloaded = System.nanoTime();
+        long[] cpu1 = cpuTicks(pid);
         call(base, destinationKey, "PUT", "/v1/jobs/" + jobId + "/status/complete", null);
         sampler.shutdownNow();
         long rows = ready.get("sourceRecordCount").asLong();
@@ -219,7 +234,277 @@ public class ExportBench {
                 .put("uploadSeconds", (uploaded - t0) / 1e9).put("processSeconds", (processed - uploaded) / 1e9)
                 .put("downloadSeconds", (downloaded - processed) / 1e9).put("totalSeconds", total)
                 .put("rowsPerSecond", rows / total).put("uploadedBytes", Files.size(file))
-                .put("downloadedBytes", downloadedBytes.get()).put("parallelDownloads", downloads).put("serverPeakRssMb", peakRss.get() / 1024));
+                .put("downloadedBytes", downloadedBytes.get()).put("parallelDownloads", downloads)
+                .put("serverUserSeconds", (cpu1[0] - cpu0[0]) / 100.0).put("serverSystemSeconds", (cpu1[1] - cpu0[1]) / 100.0)
+                .put("serverPeakRssMb", peakRss.get() / 1024));
+    }
+
+    /**
+     * The same export as {@link #export}, to a push destination: the server delivers every file to a receiver in this
+     * JVM. Times: upload, then "processing after it" up to the first file's arrival, then delivery up to COMPLETE.
+     */
+    static void push(Path file, int port, String accountKey, Path outDir, long pid, boolean count) throws Exception {
+        String base = "http://127.0.0.1:" + port;
+        Files.createDirectories(outDir);
+        try (SegmentReceiver receiver = SegmentReceiver.start(count ? null : outDir)) {
+            String ids = "[{\"name\":\"email\",\"type\":\"email\"},{\"name\":\"cookieId\"}]";
+            JsonNode source = call(base, accountKey, "POST", "/v1/endpoint", registration("CRM", "source", "push", ids));
+            JsonNode destination = call(base, accountKey, "POST", "/v1/endpoint", "{\"name\":\"Partner\",\"url\":\""
+                    + receiver.url() + "\",\"endpointTypes\":{\"audience\":{\"destination\":{\"enabled\":true,"
+                    + "\"destinationType\":\"push\"}}},\"identifiers\":" + ids + "}");
+            String sourceKey = source.get("key").asText();
+            String destinationKey = destination.get("key").asText();
+            JsonNode job = call(base, sourceKey, "POST", "/v1/jobs/segmentExport", "{\"producerEndpointID\":"
+                    + source.get("endpointId") + ",\"producerSegmentID\":1,\"destinationEndpointID\":"
+                    + destination.get("endpointId") + ",\"destinationSegmentName\":\"bench\",\"shareAction\":\"ADD\","
+                    + "\"identityMappings\":{\"email\":\"EMAIL_SHA256\",\"cookieId\":\"cookieId\"}}");
+            long jobId = job.get("jobId").asLong();
+
+            AtomicLong peakRss = new AtomicLong();
+            ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+            if (pid > 0) {
+                sampler.scheduleAtFixedRate(() -> peakRss.accumulateAndGet(rssKb(pid), Math::max), 0, 100, TimeUnit.MILLISECONDS);
+            }
+            long[] cpu0 = cpuTicks(pid);
+            long t0 = System.nanoTime();
+            String upStatus = curl("-T", file.toString(), "-X", "POST", "-H", "Authorization: Bearer " + sourceKey,
+                    "-H", "Content-Type: text/csv", base + "/v1/jobs/" + jobId + "/data");
+            if (!upStatus.equals("200")) {
+                throw new IllegalStateException("upload: " + upStatus);
+            }
+            long uploaded = System.nanoTime();
+            JsonNode done;
+            long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+            while (true) {
+                done = call(base, destinationKey, "GET", "/v1/jobs/SEGMENT_EXPORT/" + jobId, null).get(0);
+                String status = done.get("status").asText();
+                if (status.equals("COMPLETE")) {
+                    break;
+                }
+                if (status.equals("ERROR") || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("job: " + done);
+                }
+                Thread.sleep(50);
+            }
+            long completed = System.nanoTime();
+            long[] cpu1 = cpuTicks(pid);
+            sampler.shutdownNow();
+            long rows = done.get("sourceRecordCount").asLong();
+            double total = (completed - t0) / 1e9;
+            long firstFile = receiver.firstFileStarted.get();
+            System.out.println(JSON.createObjectNode().put("rows", rows)
+                    .put("destinationRows", done.get("destinationRecordCount").asLong())
+                    .put("files", receiver.files.get()).put("repeatedFiles", receiver.repeats.get())
+                    .put("uploadSeconds", (uploaded - t0) / 1e9)
+                    .put("processSeconds", (firstFile - uploaded) / 1e9)
+                    .put("deliverySeconds", (completed - firstFile) / 1e9)
+                    .put("receivingSeconds", receiver.receivingNanos.get() / 1e9)
+                    .put("totalSeconds", total).put("rowsPerSecond", rows / total)
+                    .put("uploadedBytes", Files.size(file)).put("pushedBytes", receiver.bytes.get())
+                    .put("destinationSegmentID", done.path("destinationSegmentID").asText())
+                    .put("sink", count ? "count" : "disk")
+                    .put("serverUserSeconds", (cpu1[0] - cpu0[0]) / 100.0)
+                    .put("serverSystemSeconds", (cpu1[1] - cpu0[1]) / 100.0)
+                    .put("sinkRows", receiver.rows.get()).put("sinkDataBytes", receiver.dataBytes.get())
+                    .put("sinkHeader", receiver.header).put("sinkCrc32c", Long.toHexString(receiver.crc.getValue()))
+                    .put("serverPeakRssMb", peakRss.get() / 1024));
+        }
+    }
+
+    /**
+     * A partner's segment API on loopback (the contract of docs/exchange-api.md "Push destinations"): segments kept
+     * in memory; each data call's body streamed to a file of `dir` named by arrival order and webhook-id (a repeated
+     * webhook-id is counted and dropped, as a partner should), answered 204 once read; with no `dir`, counted only:
+     * each file's header line left out (all must be equal), its data rows counted and CRC32C-summed in arrival order
+     * (files arrive one at a time, in order), which costs far less than a disk or a SHA-256. Signatures are not verified:
+     * the bench measures the server, and the test suite (PushDestinationTest) checks them.
+     */
+    static final class SegmentReceiver implements AutoCloseable {
+        final com.sun.net.httpserver.HttpServer server;
+        final Path dir;
+        final Map<String, String> segments = new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final AtomicLong files = new AtomicLong();
+        final AtomicLong repeats = new AtomicLong();
+        final AtomicLong bytes = new AtomicLong();
+        final AtomicLong firstFileStarted = new AtomicLong();
+        final AtomicLong receivingNanos = new AtomicLong();
+        final ExecutorService threads = Executors.newFixedThreadPool(4);
+        final AtomicLong rows = new AtomicLong();
+        final AtomicLong dataBytes = new AtomicLong();
+        final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        volatile String header;
+
+        private SegmentReceiver(Path dir) throws Exception {
+            this.dir = dir;
+            server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 16);
+            server.setExecutor(threads);
+            server.createContext("/v1/segments", this::handle);
+        }
+
+        static SegmentReceiver start(Path dir) throws Exception {
+            SegmentReceiver r = new SegmentReceiver(dir);
+            r.server.start();
+            return r;
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getAddress().getPort();
+        }
+
+        private void handle(com.sun.net.httpserver.HttpExchange x) throws java.io.IOException {
+            try (x) {
+                String path = x.getRequestURI().getPath();
+                String method = x.getRequestMethod();
+                if (path.equals("/v1/segments") && method.equals("GET")) {
+                    x.getRequestBody().readAllBytes();
+                    StringBuilder list = new StringBuilder("[");
+                    segments.forEach((name, id) -> list.append(list.length() > 1 ? "," : "")
+                            .append(JSON.createObjectNode().put("id", id).put("name", name)));
+                    answer(x, 200, list.append(']').toString());
+                } else if (path.equals("/v1/segments") && method.equals("POST")) {
+                    String name = JSON.readTree(x.getRequestBody()).get("name").asText();
+                    String id = segments.computeIfAbsent(name, n -> "seg-" + (segments.size() + 1));
+                    answer(x, 201, JSON.createObjectNode().put("id", id).toString());
+                } else if (path.matches("/v1/segments/[^/]+/data") && (method.equals("POST") || method.equals("PUT"))) {
+                    long started = System.nanoTime();
+                    firstFileStarted.compareAndSet(0, started);
+                    String webhookId = x.getRequestHeaders().getFirst("webhook-id");
+                    if (webhookId == null || !webhookId.matches("[A-Za-z0-9_.-]+")) {
+                        x.getRequestBody().transferTo(java.io.OutputStream.nullOutputStream());
+                        answer(x, 400, "{\"error\":\"webhook-id\"}");
+                        return;
+                    }
+                    if (!seen.add(webhookId)) {
+                        repeats.incrementAndGet();
+                        x.getRequestBody().transferTo(java.io.OutputStream.nullOutputStream());
+                    } else if (dir == null) {
+                        files.incrementAndGet();
+                        try (var in = x.getRequestBody()) {
+                            bytes.addAndGet(count(in));
+                        }
+                    } else {
+                        Path target = dir.resolve(String.format("%04d-%s", files.incrementAndGet(), webhookId));
+                        long n;
+                        try (var in = x.getRequestBody(); var out = Files.newOutputStream(target)) {
+                            n = transfer(in, out);
+                        }
+                        bytes.addAndGet(n);
+                    }
+                    receivingNanos.addAndGet(System.nanoTime() - started);
+                    x.sendResponseHeaders(204, -1);
+                } else {
+                    answer(x, 404, "{}");
+                }
+            }
+        }
+
+        /** Reads one file's body: its header line checked, its data rows counted and summed; answers its bytes. */
+        private synchronized long count(java.io.InputStream in) throws java.io.IOException {
+            StringBuilder first = new StringBuilder();
+            long total = 0;
+            for (int c; (c = in.read()) != '\n'; total++) {
+                if (c < 0) {
+                    throw new java.io.IOException("no header line");
+                }
+                first.append((char) c);
+            }
+            total++;
+            if (header == null) {
+                header = first.toString();
+            } else if (!header.contentEquals(first)) {
+                throw new java.io.IOException("header " + first + ", not " + header);
+            }
+            byte[] buffer = new byte[256 * 1024];
+            for (int n; (n = in.read(buffer)) >= 0; total += n) {
+                crc.update(buffer, 0, n);
+                dataBytes.addAndGet(n);
+                long lines = 0;
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] == '\n') {
+                        lines++;
+                    }
+                }
+                rows.addAndGet(lines);
+            }
+            return total;
+        }
+
+        private static long transfer(java.io.InputStream in, java.io.OutputStream out) throws java.io.IOException {
+            byte[] buffer = new byte[256 * 1024];
+            long total = 0;
+            for (int n; (n = in.read(buffer)) >= 0; total += n) {
+                out.write(buffer, 0, n);
+            }
+            return total;
+        }
+
+        private static void answer(com.sun.net.httpserver.HttpExchange x, int status, String body) throws java.io.IOException {
+            byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            x.getResponseHeaders().set("Content-Type", "application/json");
+            x.sendResponseHeaders(status, b.length);
+            x.getResponseBody().write(b);
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+            threads.shutdownNow();
+        }
+    }
+
+    /**
+     * The data rows of the *.csv files of `dir` (name order): the first line of each file is its header, left out
+     * (all must be equal); the rest is hashed as one stream and its lines counted.
+     */
+    static void digest(Path dir) throws Exception {
+        List<Path> files;
+        try (var listing = Files.list(dir)) {
+            files = listing.filter(p -> p.toString().endsWith(".csv")).sorted().toList();
+        }
+        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        String header = null;
+        long rows = 0;
+        long dataBytes = 0;
+        byte[] buffer = new byte[1 << 20];
+        for (Path f : files) {
+            try (var in = Files.newInputStream(f)) {
+                StringBuilder first = new StringBuilder();
+                for (int c; (c = in.read()) != '\n'; ) {
+                    if (c < 0) {
+                        throw new IllegalStateException(f + ": no header line");
+                    }
+                    first.append((char) c);
+                }
+                if (header == null) {
+                    header = first.toString();
+                } else if (!header.contentEquals(first)) {
+                    throw new IllegalStateException(f + ": header " + first + ", not " + header);
+                }
+                int last = '\n';
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    sha256.update(buffer, 0, n);
+                    crc.update(buffer, 0, n);
+                    dataBytes += n;
+                    for (int i = 0; i < n; i++) {
+                        if (buffer[i] == '\n') {
+                            rows++;
+                        }
+                    }
+                    if (n > 0) {
+                        last = buffer[n - 1];
+                    }
+                }
+                if (last != '\n') {
+                    throw new IllegalStateException(f + ": does not end with a line break");
+                }
+            }
+        }
+        System.out.println(JSON.createObjectNode().put("files", files.size()).put("rows", rows)
+                .put("dataBytes", dataBytes).put("header", header)
+                .put("crc32c", Long.toHexString(crc.getValue()))
+                .put("sha256", HexFormat.of().formatHex(sha256.digest())));
     }
 
     /** Runs curl quietly; answers the HTTP status it got. */
@@ -234,6 +519,17 @@ public class ExportBench {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         p.waitFor();
         return out.length() > 3 ? out.substring(out.length() - 3) : out;
+    }
+
+    /** The server's user and system CPU time so far, in clock ticks (1/100 s on Linux); zeros without a pid. */
+    static long[] cpuTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])}; // utime, stime: fields 14 and 15
+        } catch (Exception e) {
+            return new long[] {0, 0};
+        }
     }
 
     static long rssKb(long pid) {
