@@ -39,6 +39,11 @@ final class SegmentApi implements AutoCloseable {
 
     /** The most of an answer's body kept: enough for a segment list or an error message, bounded against abuse. */
     static final int MAX_ANSWER_BYTES = 1024 * 1024;
+    /**
+     * The slowest transfer a file's attempt is given time for, on top of the delivery timeout (1 MiB/s, 8 Mbit/s); a
+     * stalled transfer still ends after the timeout without a byte (the idle timeout).
+     */
+    static final long MIN_TRANSFER_BYTES_PER_SECOND = 1024 * 1024;
     /** Bytes of a file read per chunk as it is sent: Vert.x's default (8 KiB) costs a system call every 8 KiB. */
     private static final int FILE_CHUNK = 64 * 1024;
 
@@ -137,9 +142,11 @@ final class SegmentApi implements AutoCloseable {
         Promise<Answer> done = Promise.promise();
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
         // The whole attempt, connection, body and answer, is bounded: an idle timeout alone is not (a receiver could
-        // read or answer a byte at a time forever).
-        long timer = vertx.setTimer(timeoutMs, id -> {
-            if (done.tryComplete(new Answer(null, "no answer within " + timeoutMs + " ms", null, null))) {
+        // read or answer a byte at a time forever). A file gets the timeout plus its transfer at a modest rate: a
+        // million-row file is over 100 MB, which no partner link takes in the timeout alone.
+        long deadlineMs = timeoutMs + length * 1000 / MIN_TRANSFER_BYTES_PER_SECOND;
+        long timer = vertx.setTimer(deadlineMs, id -> {
+            if (done.tryComplete(new Answer(null, "no answer within " + deadlineMs + " ms", null, null))) {
                 HttpClientRequest r = sent.get();
                 if (r != null) {
                     r.reset();
@@ -155,10 +162,10 @@ final class SegmentApi implements AutoCloseable {
                 .onFailure(e -> done.tryComplete(new Answer(null, e.getClass().getSimpleName()
                         + (e.getMessage() == null ? "" : ": " + e.getMessage()), null, null)));
         try {
-            return done.future().toCompletionStage().toCompletableFuture().get(timeoutMs + 5_000,
+            return done.future().toCompletionStage().toCompletableFuture().get(deadlineMs + 5_000,
                     TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            return new Answer(null, "no answer within " + timeoutMs + " ms", null, null);
+            return new Answer(null, "no answer within " + deadlineMs + " ms", null, null);
         } finally {
             vertx.cancelTimer(timer);
         }
