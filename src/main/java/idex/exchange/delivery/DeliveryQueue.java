@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -172,17 +173,11 @@ public final class DeliveryQueue {
                     status = "DELIVERED";
                     delivered.add(m.destinationEndpointId());
                 } else {
-                    int step = n - m.attemptsBefore() - 1; // the retry that follows this attempt
-                    if (step >= schedule.size()) {
-                        status = "FAILED";
-                    } else {
-                        status = "PENDING";
-                        long wait = schedule.get(step).toMillis();
-                        if (a.retryAfterMs() != null) {
-                            wait = Math.min(wait, Math.max(0, a.retryAfterMs()));
-                        }
-                        next = a.at() + wait;
-                    }
+                    // The retry that follows this attempt, counted from the last time it was queued by hand.
+                    OptionalLong wait = DeliverySettings.retryWait(schedule, n - m.attemptsBefore() - 1,
+                            a.retryAfterMs());
+                    status = wait.isPresent() ? "PENDING" : "FAILED";
+                    next = a.at() + wait.orElse(0);
                     firstFailure.merge(m.destinationEndpointId(), a.at(), Math::min);
                 }
                 outcome.bind("status", status).bind("n", n).bind("next", next).bind("at", a.at())

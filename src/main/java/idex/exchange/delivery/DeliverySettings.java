@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.OptionalLong;
 
 /**
  * How this node delivers events: the time one attempt may take, the waits between attempts (the number of steps is
@@ -33,6 +34,18 @@ public record DeliverySettings(Duration timeout, List<Duration> retrySchedule, D
     public static DeliverySettings defaults() {
         return new DeliverySettings(Duration.ofSeconds(15), schedule(DEFAULT_SCHEDULE), Duration.ofDays(5), 8, false,
                 Duration.ofDays(7));
+    }
+
+    /**
+     * The wait before retry number `step` (from 0) of `schedule`, shortened by what a 429/503's `Retry-After` asked
+     * (never lengthened: the schedule's step is the most); empty when the schedule has no such step (give up).
+     */
+    public static OptionalLong retryWait(List<Duration> schedule, int step, Long retryAfterMs) {
+        if (step >= schedule.size()) {
+            return OptionalLong.empty();
+        }
+        long wait = schedule.get(step).toMillis();
+        return OptionalLong.of(retryAfterMs == null ? wait : Math.min(wait, Math.max(0, retryAfterMs)));
     }
 
     /** Every attempt a delivery gets: the first and one per step of the schedule. */

@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -133,8 +132,7 @@ public final class MessageBodies {
         o.put("x1Id", x1Ids.encode(s.x1()));
         Set<String> sourceWithholds = publishFiltered.getOrDefault(s.sourceEndpointId(), Set.of());
         ArrayNode ids = o.putArray("identifiers");
-        Map<String, Map<String, List<Long>>> sorted = new LinkedHashMap<>(identifiers);
-        sorted.forEach((name, values) -> {
+        identifiers.forEach((name, values) -> { // TreeMaps: by name, then value
             if (subscribeFiltered.contains(name) || sourceWithholds.contains(name)) {
                 return;
             }

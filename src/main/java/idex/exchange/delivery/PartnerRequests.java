@@ -8,6 +8,11 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+
 /**
  * How the exchange calls a partner, whatever the call (an event delivery, a file to a push destination, a pull
  * producer's API): a client that never follows redirects and checks TLS host names, and requests that connect to the
@@ -50,5 +55,22 @@ public final class PartnerRequests {
                 .putHeader(WebhookSignature.ID, webhookId)
                 .putHeader(WebhookSignature.TIMESTAMP, Long.toString(seconds))
                 .putHeader(WebhookSignature.SIGNATURE, signature);
+    }
+
+    /** `Retry-After` as seconds or an HTTP date; null when absent or unreadable. */
+    public static Long retryAfterMs(String value, long now) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        String v = value.trim();
+        if (v.chars().allMatch(Character::isDigit) && v.length() <= 9) {
+            return Long.parseLong(v) * 1000;
+        }
+        try {
+            Instant when = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            return Math.max(0, when.toEpochMilli() - now);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
     }
 }

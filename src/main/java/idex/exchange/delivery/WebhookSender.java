@@ -8,10 +8,6 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 
-import java.time.Instant;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -98,25 +94,8 @@ public final class WebhookSender implements AutoCloseable {
         String error = status >= 300 && status < 400
                 ? "HTTP " + status + ": redirects are not followed; register the final URL"
                 : "HTTP " + status;
-        Long retryAfter = status == 429 || status == 503 ? retryAfterMs(response.getHeader("Retry-After"), at) : null;
+        Long retryAfter = status == 429 || status == 503 ? PartnerRequests.retryAfterMs(response.getHeader("Retry-After"), at) : null;
         return new Attempt(message, at, status, error, ms, retryAfter);
-    }
-
-    /** `Retry-After` as seconds or an HTTP date; null when absent or unreadable. */
-    public static Long retryAfterMs(String value, long now) {
-        if (value == null || value.isBlank()) {
-            return null;
-        }
-        String v = value.trim();
-        if (v.chars().allMatch(Character::isDigit) && v.length() <= 9) {
-            return Long.parseLong(v) * 1000;
-        }
-        try {
-            Instant when = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-            return Math.max(0, when.toEpochMilli() - now);
-        } catch (DateTimeParseException e) {
-            return null;
-        }
     }
 
     private static String describe(Throwable e) {

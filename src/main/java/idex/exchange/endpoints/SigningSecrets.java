@@ -4,7 +4,6 @@ import idex.store.SecretsKey;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,8 +27,7 @@ public final class SigningSecrets {
     /** Opened secrets by endpoint: every delivery signs, and a store read plus an AES-GCM open per request added up. */
     private final Map<Long, Opened> recent = new ConcurrentHashMap<>();
 
-    private record Opened(String current, String previous, long previousUntil, List<SigningSecret> both,
-                          long atNanos) {
+    private record Opened(SigningSecret current, SigningSecret previous, long previousUntil, long atNanos) {
     }
 
     public SigningSecrets(Jdbi jdbi, SecretsKey sealing) {
@@ -88,24 +86,20 @@ public final class SigningSecrets {
             opened = jdbi.withHandle(h -> h.createQuery("SELECT signing_secret, previous_secret, previous_until"
                             + " FROM exchange_event_destination WHERE endpoint_id = :e")
                     .bind("e", endpointId)
-                    .map((rs, ctx) -> new Opened(rs.getString(1), rs.getString(2), rs.getLong(3), null, nanos))
+                    .map((rs, ctx) -> {
+                        String previous = rs.getString(2);
+                        return new Opened(open(rs.getString(1), endpointId, "current"),
+                                previous == null ? null : open(previous, endpointId, "previous"), rs.getLong(3), nanos);
+                    })
                     .findOne().orElse(null));
             if (opened == null) {
                 recent.remove(endpointId);
                 return List.of();
             }
-            Opened before = recent.get(endpointId);
-            List<SigningSecret> both = new ArrayList<>(2);
-            both.add(before != null && before.current().equals(opened.current()) ? before.both().get(0)
-                    : open(opened.current(), endpointId, "current"));
-            if (opened.previous() != null) {
-                both.add(before != null && opened.previous().equals(before.previous()) && before.both().size() > 1
-                        ? before.both().get(1) : open(opened.previous(), endpointId, "previous"));
-            }
-            opened = new Opened(opened.current(), opened.previous(), opened.previousUntil(), List.copyOf(both), nanos);
             recent.put(endpointId, opened);
         }
-        return opened.previous() != null && opened.previousUntil() > now ? opened.both() : opened.both().subList(0, 1);
+        return opened.previous() != null && opened.previousUntil() > now
+                ? List.of(opened.current(), opened.previous()) : List.of(opened.current());
     }
 
     private String seal(SigningSecret secret, long endpointId, String slot) {

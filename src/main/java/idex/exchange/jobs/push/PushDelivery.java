@@ -27,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
@@ -197,14 +198,12 @@ public final class PushDelivery implements AutoCloseable {
      */
     private Outcome failed(Job job, String node, String what, SegmentApi.Answer answer) {
         int failures = progress.failures(job.jobId()) + 1;
-        if (failures > schedule.size()) {
+        OptionalLong next = DeliverySettings.retryWait(schedule, failures - 1, answer.retryAfterMs());
+        if (next.isEmpty()) {
             return new Failed("Delivery to the push destination failed after " + failures + " attempt"
                     + (failures == 1 ? "" : "s") + " at " + what + "; the partner's last answer: " + answer.describe());
         }
-        long wait = schedule.get(failures - 1).toMillis();
-        if (answer.retryAfterMs() != null) {
-            wait = Math.min(wait, Math.max(0, answer.retryAfterMs()));
-        }
+        long wait = next.getAsLong();
         long now = clock.getAsLong();
         if (!progress.retryLater(job.jobId(), node, failures, now + wait, now)) {
             return new Lost();

@@ -4,7 +4,6 @@ import idex.exchange.delivery.DeliverySettings;
 import idex.exchange.delivery.PartnerRequests;
 import idex.exchange.delivery.SafeTargets;
 import idex.exchange.delivery.UnsafeTarget;
-import idex.exchange.delivery.WebhookSender;
 import idex.exchange.delivery.WebhookSignature;
 import idex.exchange.endpoints.SigningSecret;
 import io.vertx.core.Future;
@@ -193,7 +192,7 @@ final class SegmentApi implements AutoCloseable {
         String error = status >= 300 && status < 400
                 ? "HTTP " + status + ": redirects are not followed; register the final URL"
                 : "HTTP " + status;
-        Long retryAfter = status == 429 || status == 503 ? WebhookSender.retryAfterMs(response.getHeader("Retry-After"), at) : null;
+        Long retryAfter = status == 429 || status == 503 ? PartnerRequests.retryAfterMs(response.getHeader("Retry-After"), at) : null;
         return new Answer(status, error, retryAfter, text);
     }
 
