@@ -27,10 +27,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.exchange.accounts.AccountStore;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.endpoints.Registration;
+import idex.exchange.endpoints.SigningSecrets;
 import idex.exchange.identity.Identifier;
 import idex.exchange.identity.IdentityStore;
 import idex.exchange.identity.Resolution;
 import idex.store.Database;
+import idex.store.SecretsKey;
 import idex.store.StoreLocation;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -147,7 +149,7 @@ public class IdentityBench {
                 Registration reg = Registration.parse(JSON.readTree("{\"name\":\"bench\",\"endpointTypes\":{\"event\":"
                         + "{\"source\":{\"enabled\":true}}},\"identifiers\":[{\"name\":\"email\",\"type\":\"email\"},"
                         + "{\"name\":\"cookieId\"},{\"name\":\"deviceId\"}]}"));
-                EndpointStore.Created e = new EndpointStore(db.jdbi()).create(accountId, reg, now);
+                EndpointStore.Created e = new EndpointStore(db.jdbi(), new SigningSecrets(db.jdbi(), SecretsKey.load(dir))).create(accountId, reg, now);
                 endpointId = e.endpoint().endpointId();
                 Files.writeString(keyFile, JSON.writeValueAsString(JSON.createObjectNode().put("accountId", accountId)
                         .put("endpointId", endpointId).put("key", e.key().key())));
@@ -318,7 +320,7 @@ public class IdentityBench {
             Registration reg = Registration.parse(JSON.readTree("{\"name\":\"bench\",\"endpointTypes\":{\"event\":"
                     + "{\"source\":{\"enabled\":true}}},\"identifiers\":[{\"name\":\"email\",\"type\":\"email\"},"
                     + "{\"name\":\"cookieId\"},{\"name\":\"deviceId\"}]}"));
-            EndpointStore.Created e = new EndpointStore(db.jdbi()).create(accountId, reg, now);
+            EndpointStore.Created e = new EndpointStore(db.jdbi(), new SigningSecrets(db.jdbi(), SecretsKey.load(dir))).create(accountId, reg, now);
             long endpointId = e.endpoint().endpointId();
             long t1 = System.nanoTime();
             for (long from = 1; from <= persons; from += batch) {
