@@ -195,7 +195,8 @@ public final class IdexServer implements AutoCloseable {
             // Event delivery: accepted events write their deliveries (the outbox); the engine sends them.
             DeliveryLog deliveryLog = new DeliveryLog(db.jdbi());
             // The engine's own connections: with every request connection busy, its claims would wait for them.
-            Jdbi deliveryStore = db.separatePool("idex-delivery", DELIVERY_CONNECTIONS);
+            // Its claims and records commit without waiting for the flush (see DeliveryQueue).
+            Jdbi deliveryStore = db.separatePool("idex-delivery", DELIVERY_CONNECTIONS, false);
             DeliveryEngine deliveries = new DeliveryEngine(new DeliveryQueue(deliveryStore),
                     new MessageBodies(deliveryStore, stores.x1Ids()), stores.endpoints(),
                     new WebhookSender(vertx, targets, delivery, clock), delivery, new DeliveryMetrics(metrics), clock);

@@ -128,12 +128,17 @@ public final class Database implements AutoCloseable {
     /**
      * A small pool of its own for background work that must not queue behind requests for connections (event
      * delivery: with the main pool busy serving requests, its claims and records waited, and deliveries stalled
-     * for as long as the load lasted). Closed with this database.
+     * for as long as the load lasted). Closed with this database. With `waitForFlush` false its commits do not wait
+     * for the WAL flush (`synchronous_commit` off for its sessions): only for writes that a crash may lose, because
+     * they can be redone (event delivery's leases and outcomes: a lost one means a message is sent again).
      */
-    public Jdbi separatePool(String name, int size) {
+    public Jdbi separatePool(String name, int size, boolean waitForFlush) {
         HikariConfig config = new HikariConfig();
         settings.copyStateTo(config);
         config.setPoolName(name);
+        if (!waitForFlush) {
+            config.setConnectionInitSql("SET synchronous_commit TO OFF");
+        }
         config.setMaximumPoolSize(size);
         config.setMinimumIdle(1);
         HikariDataSource ds = new HikariDataSource(config);

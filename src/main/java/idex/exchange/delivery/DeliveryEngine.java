@@ -23,11 +23,12 @@ import java.util.function.LongSupplier;
 
 /**
  * Delivers what the outbox holds. One thread, of its own, keeps each destination's lane: it claims due messages
- * up to the destination's concurrency, hands them to senders, and records finished attempts in batches — so a slow
- * or dead destination only ever fills its own lane. Senders build the body (store reads), check the target and
- * start the request on a bounded pool; the request itself is non-blocking. The engine learns of new work from
- * the events this node accepts (at once) and from the store (every {@link #POLL_MS}: retries coming due, other
- * nodes' events, what a restart left).
+ * up to the destination's concurrency and hands them to senders — so a slow or dead destination only ever fills its
+ * own lane. Senders build the body (store reads), check the target and start the request on a bounded pool; the
+ * request itself is non-blocking. A finished attempt frees its lane's slot at once and is recorded in the store by
+ * a second thread, in batches: the lane does not wait for the record (the message stays leased until it lands, so
+ * no claim takes it again meanwhile). The engine learns of new work from the events this node accepts (at once)
+ * and from the store (every {@link #POLL_MS}: retries coming due, other nodes' events, what a restart left).
  */
 public final class DeliveryEngine implements AutoCloseable {
 
@@ -40,6 +41,8 @@ public final class DeliveryEngine implements AutoCloseable {
     private static final int SENDER_THREADS = 32;
     /** How long a destination whose claim failed waits before the next try. */
     private static final long LANE_PAUSE_MS = 5_000;
+    /** The most attempts recorded in one transaction. */
+    private static final int RECORD_BATCH = 1_000;
 
     /** A destination's lane: requests in flight, and when it may have due work (NEVER: none known). */
     private static final class Lane {
@@ -59,7 +62,9 @@ public final class DeliveryEngine implements AutoCloseable {
     private final Map<Long, Lane> lanes = new HashMap<>();
     private final ConcurrentLinkedQueue<Attempt> finished = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Long> woken = new ConcurrentLinkedQueue<>();
+    private final LinkedBlockingQueue<Attempt> unrecorded = new LinkedBlockingQueue<>();
     private final Thread thread;
+    private final Thread recorder;
     private volatile boolean running = true;
 
     public DeliveryEngine(DeliveryQueue queue, MessageBodies bodies, EndpointStore endpoints, WebhookSender sender,
@@ -83,10 +88,13 @@ public final class DeliveryEngine implements AutoCloseable {
         ((ThreadPoolExecutor) senders).allowCoreThreadTimeOut(true);
         this.thread = new Thread(this::run, "idex-delivery");
         this.thread.setDaemon(true);
+        this.recorder = new Thread(this::recordAttempts, "idex-delivery-record");
+        this.recorder.setDaemon(true);
     }
 
     public void start() {
         thread.start();
+        recorder.start();
     }
 
     /** New deliveries for these destinations were committed: look now rather than at the next poll. */
@@ -100,7 +108,7 @@ public final class DeliveryEngine implements AutoCloseable {
         while (running) {
             try {
                 long now = clock.getAsLong();
-                recordFinished(now);
+                freeSlots(now);
                 if (now >= nextPoll) {
                     for (DeliveryQueue.Pending p : queue.pending()) {
                         lane(p.destinationEndpointId()).dueAt = p.earliestDue();
@@ -186,21 +194,49 @@ public final class DeliveryEngine implements AutoCloseable {
         LockSupport.unpark(thread);
     }
 
-    private void recordFinished(long now) {
-        List<Attempt> done = new ArrayList<>();
+    /** Frees the lane slots of finished attempts and passes the attempts on to be recorded. */
+    private void freeSlots(long now) {
         for (Attempt a; (a = finished.poll()) != null; ) {
-            done.add(a);
-        }
-        if (done.isEmpty()) {
-            return;
-        }
-        DeliveryQueue.Recorded recorded = queue.record(done, settings.retrySchedule(), settings.disableAfter());
-        for (Attempt a : done) {
             Lane lane = lane(a.message().destinationEndpointId());
             lane.inFlight--;
             lane.dueAt = Math.min(lane.dueAt, now); // more may be due
             metrics.attempted(a);
+            unrecorded.add(a);
         }
+    }
+
+    /**
+     * The recorder thread: records finished attempts in batches, until the engine is closed and every attempt
+     * handed to it is recorded. Should the store fail, the batch is tried again; attempts not recorded by a node
+     * that dies are sent again when their lease ends (at least once, with the same webhook-id).
+     */
+    private void recordAttempts() {
+        List<Attempt> batch = new ArrayList<>();
+        while (running || !unrecorded.isEmpty() || !batch.isEmpty()) {
+            try {
+                if (batch.isEmpty()) {
+                    Attempt first = unrecorded.poll(POLL_MS, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    batch.add(first);
+                    unrecorded.drainTo(batch, RECORD_BATCH - 1);
+                }
+                record(batch);
+                batch.clear();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                LOG.warn("Recording {} delivery attempts failed, trying again: {}", batch.size(), e.toString());
+                LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));
+            }
+        }
+    }
+
+    private void record(List<Attempt> attempts) {
+        DeliveryQueue.Recorded recorded = queue.record(attempts, settings.retrySchedule(), settings.disableAfter());
+        long now = clock.getAsLong();
         for (long destination : recorded.failingTooLong()) {
             endpoints.findAnyAccount(destination).ifPresent(e -> {
                 String reason = "every delivery attempt failed for " + human(settings.disableAfter())
@@ -215,13 +251,20 @@ public final class DeliveryEngine implements AutoCloseable {
         return d.toDays() > 0 && d.toHours() % 24 == 0 ? d.toDays() + " days" : d.toSeconds() + " s";
     }
 
-    /** Stops claiming; attempts in flight finish or expire with their lease (their messages are sent again). */
+    /**
+     * Stops claiming and records the attempts that have ended; attempts still in flight expire with their lease
+     * (their messages are sent again).
+     */
     @Override
     public void close() {
         running = false;
         LockSupport.unpark(thread);
         try {
             thread.join(10_000);
+            for (Attempt a; (a = finished.poll()) != null; ) {
+                unrecorded.add(a);
+            }
+            recorder.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -19,10 +19,11 @@ import java.util.Set;
  * recording attempts. Claims use `FOR UPDATE SKIP LOCKED`, so nodes sharing the store never send a message twice
  * at once.
  * <p>
- * Claims and records commit without waiting for the WAL flush (`synchronous_commit` off for their transaction
- * only): what a crash can lose of them is a lease (the message is due again at once) or an outcome (the message is
- * sent again, with its webhook-id) — at least once either way — and a flush per step was most of a delivery's
- * latency. The deliveries themselves are written with the event, durably.
+ * Its store is a pool of the engine's own whose sessions commit without waiting for the WAL flush
+ * (`synchronous_commit` off: {@link idex.store.Database#separatePool}): what a crash can lose of a claim or a record
+ * is a lease (the message is due again at once) or an outcome (the message is sent again, with its webhook-id) — at
+ * least once either way — and a flush per step was most of a delivery's latency. The deliveries themselves are
+ * written with the event, durably, on the server's pool.
  */
 public final class DeliveryQueue {
 
@@ -33,8 +34,6 @@ public final class DeliveryQueue {
     /** What recording attempts changed: destinations now failing for longer than allowed. */
     public record Recorded(Set<Long> failingTooLong) {
     }
-
-    private static final String NO_FLUSH_WAIT = "SET LOCAL synchronous_commit TO OFF";
 
     private final Jdbi jdbi;
 
@@ -64,7 +63,6 @@ public final class DeliveryQueue {
      */
     public List<Message> claim(long destination, int messages, int batchSize, long now, long leaseUntil) {
         return jdbi.inTransaction(h -> {
-            h.execute(NO_FLUSH_WAIT);
             int limit = messages * batchSize;
             List<Row> rows = h.createQuery("SELECT delivery_id, account_id, message_id, attempts, attempts_before"
                             + " FROM exchange_delivery WHERE status = 'PENDING' AND destination_endpoint_id = :d"
@@ -96,14 +94,18 @@ public final class DeliveryQueue {
                 }
                 claimed.add(message(group.get(0).messageId(), destination, group));
             }
+            // A new message is named after its first delivery; a message of one delivery is named by the lease's
+            // own update (one statement less a claim: one event a request is the default).
             PreparedBatch name = h.prepareBatch("UPDATE exchange_delivery SET message_id = :m WHERE delivery_id = :id");
             boolean named = false;
             for (int from = 0; from < fresh.size() && claimed.size() < messages; from += batchSize) {
                 List<Row> group = fresh.subList(from, Math.min(fresh.size(), from + batchSize));
                 long messageId = group.get(0).deliveryId();
-                for (Row r : group) {
-                    name.bind("m", messageId).bind("id", r.deliveryId()).add();
-                    named = true;
+                if (group.size() > 1) {
+                    for (Row r : group) {
+                        name.bind("m", messageId).bind("id", r.deliveryId()).add();
+                        named = true;
+                    }
                 }
                 claimed.add(message(messageId, destination, group));
             }
@@ -111,8 +113,8 @@ public final class DeliveryQueue {
                 name.execute();
             }
             Long[] ids = claimed.stream().flatMap(m -> m.deliveryIds().stream()).toArray(Long[]::new);
-            h.createUpdate("UPDATE exchange_delivery SET next_attempt = :lease, leased_until = :lease"
-                            + " WHERE delivery_id = ANY(:ids)")
+            h.createUpdate("UPDATE exchange_delivery SET next_attempt = :lease, leased_until = :lease,"
+                            + " message_id = COALESCE(message_id, delivery_id) WHERE delivery_id = ANY(:ids)")
                     .bind("lease", leaseUntil).bind("ids", ids).execute();
             return claimed;
         });
@@ -153,7 +155,6 @@ public final class DeliveryQueue {
             return new Recorded(Set.of());
         }
         return jdbi.inTransaction(h -> {
-            h.execute(NO_FLUSH_WAIT);
             PreparedBatch log = h.prepareBatch("INSERT INTO exchange_delivery_attempt (message_id, attempt, at,"
                     + " http_status, error, duration_ms) VALUES (:m, :n, :at, :status, :error, :ms)"
                     + " ON CONFLICT DO NOTHING");
@@ -186,9 +187,10 @@ public final class DeliveryQueue {
             log.execute();
             outcome.execute();
             Set<Long> failingTooLong = new HashSet<>();
-            for (long destination : delivered) {
-                h.createUpdate("UPDATE exchange_event_destination SET failing_since = NULL WHERE endpoint_id = :d"
-                        + " AND failing_since IS NOT NULL").bind("d", destination).execute();
+            if (!delivered.isEmpty()) {
+                h.createUpdate("UPDATE exchange_event_destination SET failing_since = NULL"
+                                + " WHERE endpoint_id = ANY(:d) AND failing_since IS NOT NULL")
+                        .bind("d", delivered.toArray(new Long[0])).execute();
             }
             for (Map.Entry<Long, Long> f : firstFailure.entrySet()) {
                 if (delivered.contains(f.getKey())) {

@@ -69,7 +69,6 @@ public final class EventOutbox implements Outbox {
         }
         List<Long> eventIds = h.createQuery("SELECT nextval('exchange_event_seq') FROM generate_series(1, :n)")
                 .bind("n", delivered.size()).mapTo(Long.class).list();
-        List<Long> deliveryIds = new ArrayList<>();
         PreparedBatch eventRows = h.prepareBatch("INSERT INTO exchange_event (event_id, account_id, source_endpoint_id,"
                 + " x1, content, accepted) VALUES (:id, :a, :s, :x1, :content, :now)");
         List<long[]> deliveryRows = new ArrayList<>(); // {eventId, destination}
@@ -87,16 +86,19 @@ public final class EventOutbox implements Outbox {
             }
         }
         eventRows.execute();
-        deliveryIds.addAll(h.createQuery("SELECT nextval('exchange_delivery_seq') FROM generate_series(1, :n)")
-                .bind("n", deliveryRows.size()).mapTo(Long.class).list());
-        PreparedBatch rows = h.prepareBatch("INSERT INTO exchange_delivery (delivery_id, account_id,"
-                + " destination_endpoint_id, event_id, status, attempts, attempts_before, next_attempt, created, updated)"
-                + " VALUES (:id, :a, :d, :e, 'PENDING', 0, 0, :now, :now, :now)");
+        // The deliveries' ids come from their sequence inside the insert: one round trip for all of them.
+        Long[] destinations = new Long[deliveryRows.size()];
+        Long[] deliveredEvents = new Long[deliveryRows.size()];
         for (int k = 0; k < deliveryRows.size(); k++) {
-            rows.bind("id", deliveryIds.get(k)).bind("a", source.accountId()).bind("d", deliveryRows.get(k)[1])
-                    .bind("e", deliveryRows.get(k)[0]).bind("now", now).add();
+            deliveredEvents[k] = deliveryRows.get(k)[0];
+            destinations[k] = deliveryRows.get(k)[1];
         }
-        rows.execute();
+        h.createUpdate("INSERT INTO exchange_delivery (delivery_id, account_id, destination_endpoint_id, event_id,"
+                        + " status, attempts, attempts_before, next_attempt, created, updated)"
+                        + " SELECT nextval('exchange_delivery_seq'), :a, t.d, t.e, 'PENDING', 0, 0, :now, :now, :now"
+                        + " FROM UNNEST(:d, :e) WITH ORDINALITY AS t(d, e, n) ORDER BY t.n")
+                .bind("a", source.accountId()).bind("d", destinations).bind("e", deliveredEvents).bind("now", now)
+                .execute();
         return woken;
     }
 

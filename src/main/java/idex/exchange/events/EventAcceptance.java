@@ -2,14 +2,17 @@ package idex.exchange.events;
 
 import idex.exchange.endpoints.Endpoint;
 import idex.exchange.identity.IdentityStore;
+import idex.exchange.identity.Rejection;
 import idex.exchange.identity.Resolution;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,8 +24,8 @@ import java.util.concurrent.ExecutionException;
  * the caller answers. Requests of one account are serialised by the identity store's account lock, so one at a time
  * each paid a whole transaction and a WAL flush while the others waited: an account's single-event requests could not
  * pass one per commit. Here the requests of an account that arrive while one is being committed are committed
- * together, in one transaction, one after the other inside it (the graph is the one of running them in turn), and
- * each is answered once that transaction has committed. Should the shared transaction fail, each request is tried
+ * together, in one transaction, the events of one source resolved as one batch (the graph is the one of running
+ * the requests in turn), and each is answered once that transaction has committed. Should the shared transaction fail, each request is tried
  * again alone, so that one request's failure is never another's.
  */
 public final class EventAcceptance {
@@ -108,15 +111,9 @@ public final class EventAcceptance {
 
     private void commit(List<Pending> group) {
         Set<Long> destinations = new HashSet<>();
-        List<Resolution> resolved;
+        Resolution[] resolved;
         try {
-            resolved = jdbi.inTransaction(h -> {
-                List<Resolution> out = new ArrayList<>(group.size());
-                for (Pending p : group) {
-                    out.add(resolve(h, p, destinations));
-                }
-                return out;
-            });
+            resolved = jdbi.inTransaction(h -> resolveTogether(h, group, destinations));
         } catch (RuntimeException e) {
             if (group.size() == 1) {
                 group.get(0).done().completeExceptionally(e);
@@ -134,15 +131,53 @@ public final class EventAcceptance {
             outbox.committed(destinations);
         }
         for (int i = 0; i < group.size(); i++) {
-            group.get(i).done().complete(resolved.get(i));
+            group.get(i).done().complete(resolved[i]);
         }
     }
 
-    private Resolution resolve(Handle h, Pending p, Set<Long> destinations) {
-        Endpoint source = p.source();
-        Resolution r = identities.resolve(h, source.accountId(), source.endpointId(),
-                source.registration().uniqueIdentifierNames(), p.batch().records(), p.now());
-        destinations.addAll(outbox.enqueue(h, source, p.batch(), r, p.now()));
-        return r;
+    /**
+     * Resolves the requests of one source as one batch of records (their events one after the other, as if sent in
+     * one request), so that a group costs the store's round trips of one request, not one set per request; then
+     * answers each request its own part. The identity store places a batch's records in order, each seeing those
+     * before it, so the graph is the one of the requests committed in turn.
+     */
+    private Resolution[] resolveTogether(Handle h, List<Pending> group, Set<Long> destinations) {
+        Map<Long, List<Integer>> bySource = new LinkedHashMap<>();
+        for (int i = 0; i < group.size(); i++) {
+            bySource.computeIfAbsent(group.get(i).source().endpointId(), s -> new ArrayList<>()).add(i);
+        }
+        Resolution[] answers = new Resolution[group.size()];
+        for (List<Integer> members : bySource.values()) {
+            Endpoint source = group.get(members.get(0)).source();
+            List<Event> events = new ArrayList<>();
+            long now = 0;
+            for (int i : members) {
+                events.addAll(group.get(i).batch().events());
+                now = Math.max(now, group.get(i).now());
+            }
+            EventBatch together = new EventBatch(events);
+            Resolution r = identities.resolve(h, source.accountId(), source.endpointId(),
+                    source.registration().uniqueIdentifierNames(), together.records(), now);
+            destinations.addAll(outbox.enqueue(h, source, together, r, now));
+            int from = 0;
+            for (int i : members) {
+                int to = from + group.get(i).batch().events().size();
+                answers[i] = part(r, from, to);
+                from = to;
+            }
+        }
+        return answers;
+    }
+
+    /** The records `from` (inclusive) to `to` of a resolution, indexed from 0 again. */
+    private static Resolution part(Resolution whole, int from, int to) {
+        List<Rejection> rejected = new ArrayList<>();
+        for (Rejection r : whole.rejected()) {
+            if (r.index() >= from && r.index() < to) {
+                rejected.add(new Rejection(r.index() - from, r.reason()));
+            }
+        }
+        // How many x1s were created or merged away belongs to the whole group; a request's part does not know it.
+        return new Resolution(Arrays.copyOfRange(whole.x1s(), from, to), rejected, 0, 0);
     }
 }

@@ -95,6 +95,40 @@ class ConcurrentEventsTest {
     }
 
     @Test
+    void rejectedEventsAreNamedByTheirIndexInTheirOwnRequest() throws Exception {
+        TestAccount acme = ExchangeAccounts.account(server, "Rejections");
+        TestEndpoint web = ExchangeAccounts.endpoint(server, acme, registration("Web", "none", null, IDS));
+        Answer owner = web.client().post("/v1/event", event("owner@example.com", "C-owner"));
+        assertThat(owner.status()).as(owner.body()).isEqualTo(200);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Answer>> answers = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                // The second event of each request claims the owner's email with another crmId: rejected.
+                String body = "{\"events\":[" + event("n" + i + "@example.com", null) + ","
+                        + event("owner@example.com", "C-other-" + i) + "," + event("m" + i + "@example.com", null) + "]}";
+                answers.add(pool.submit(() -> web.client().post("/v1/event", body)));
+            }
+            Set<String> x1s = new HashSet<>();
+            for (Future<Answer> f : answers) {
+                Answer a = f.get();
+                assertThat(a.status()).as(a.body()).isEqualTo(200);
+                assertThat(a.json().get("received").asInt()).isEqualTo(3);
+                assertThat(a.json().get("rejected")).hasSize(1);
+                assertThat(a.json().get("rejected").get(0).get("index").asInt()).isEqualTo(1);
+                assertThat(a.json().get("rejected").get(0).get("reason").asText()).contains("crmId");
+                assertThat(a.json().get("x1Ids")).hasSize(3);
+                assertThat(a.json().get("x1Ids").get(1).isNull()).isTrue();
+                x1s.add(a.json().get("x1Ids").get(0).asText());
+                x1s.add(a.json().get("x1Ids").get(2).asText());
+            }
+            assertThat(x1s).as("a person for each accepted event").hasSize(120);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aBadRequestAmongConcurrentOnesFailsAlone() throws Exception {
         TestAccount acme = ExchangeAccounts.account(server, "Mixed");
         TestEndpoint web = ExchangeAccounts.endpoint(server, acme, registration("Web", "none", null, IDS));
