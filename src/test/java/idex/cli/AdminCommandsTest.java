@@ -61,16 +61,18 @@ class AdminCommandsTest {
     }
 
     @Test
-    void aDbUrlPasswordComesFromAFileAndAPasswordInTheUrlIsWarnedAbout() throws Exception {
+    void aDbUrlPasswordComesFromAFileAndAPasswordInTheUrlIsWarnedAbout(@TempDir Path scratch) throws Exception {
         String url;
         String password;
         try (idex.store.embedded.EmbeddedPostgres pg = idex.store.embedded.EmbeddedPostgres.forAdmin(dataDir)) {
             url = pg.jdbcUrl() + "?user=" + pg.user();
             password = pg.password();
         }
-        Path passwordFile = Files.createTempFile("idex-db", ".password");
+        Path passwordFile = Files.createFile(scratch.resolve("db.password"), // removed with the test's directory
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         Files.writeString(passwordFile, password + "\n");
-        Path elsewhere = Files.createTempDirectory("idex-no-data");
+        Path elsewhere = Files.createDirectory(scratch.resolve("no-data"));
 
         CommandRun withFile = IdexCli.run("account", "list", "--db-url", url, "--db-password-file",
                 passwordFile.toString(), "--data-dir", elsewhere.toString());
