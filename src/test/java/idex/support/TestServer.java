@@ -48,7 +48,7 @@ public final class TestServer implements AutoCloseable {
     private TestServer(StoreLocation store, Uid2Scope scope, IdentityEnvironment environment, int saltBuckets, boolean realClock) {
         // Job files in the data dir, as a server keeps them by default (and gone with the test's temporary data dir).
         this(store, scope, environment, saltBuckets, realClock,
-                store.dataDir() != null ? store.dataDir().resolve("files") : newFilesDir());
+                store.dataDir() != null ? store.dataDir().resolve("files") : newTempDir("idex-files"));
     }
 
     private TestServer(StoreLocation store, Uid2Scope scope, IdentityEnvironment environment, int saltBuckets,
@@ -158,20 +158,17 @@ public final class TestServer implements AutoCloseable {
 
     private static final Path SHARED_KEY_DIR = newTempDir("idex-shared-key");
 
+    /** A directory of the test JVM's own, removed with all it holds when the JVM exits. */
     private static Path newTempDir(String prefix) {
         try {
             Path dir = java.nio.file.Files.createTempDirectory(prefix);
-            dir.toFile().deleteOnExit();
-            return dir;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static Path newFilesDir() {
-        try {
-            Path dir = java.nio.file.Files.createTempDirectory("idex-files");
-            dir.toFile().deleteOnExit();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try (var tree = java.nio.file.Files.walk(dir)) {
+                    tree.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                } catch (java.io.IOException | java.io.UncheckedIOException ignored) {
+                    // best effort: a temp dir left behind is not a test failure
+                }
+            }));
             return dir;
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
