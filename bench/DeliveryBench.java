@@ -30,6 +30,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -77,6 +79,7 @@ public class DeliveryBench {
         batch = Integer.parseInt(o.getOrDefault("batch", "1"));
         int pending = Integer.parseInt(o.getOrDefault("pending", "1000000"));
         long serverPid = Long.parseLong(o.getOrDefault("server-pid", "0"));
+        SERVER_PID = serverPid;
         String only = o.getOrDefault("phases", "1,2,3,4,5");
 
         HttpServer fast = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 256);
@@ -155,6 +158,40 @@ public class DeliveryBench {
         System.exit(0);
     }
 
+    static long SERVER_PID;
+
+    /** {server JVM's CPU ms, whole machine's busy CPU ms} so far (Linux /proc; zeros elsewhere). */
+    static long[] cpu() {
+        try {
+            long tick = 10; // USER_HZ is 100 on Linux
+            String[] stat = Files.readString(Path.of("/proc/" + SERVER_PID + "/stat")).replaceFirst(".*\\) ", "")
+                    .split(" ");
+            long server = (Long.parseLong(stat[11]) + Long.parseLong(stat[12])) * tick;
+            String[] all = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i = 1; i < all.length; i++) {
+                if (i != 4 && i != 5) { // all but idle and iowait
+                    busy += Long.parseLong(all[i]);
+                }
+            }
+            return new long[]{server, busy * tick};
+        } catch (Exception e) {
+            return new long[]{0, 0};
+        }
+    }
+
+    static void putCpu(Map<String, Object> r, long[] before, int events) {
+        putCpu(r, before, cpu(), events);
+    }
+
+    /** The server's and the machine's CPU per accepted event over a phase (the machine's includes PostgreSQL and us). */
+    static void putCpu(Map<String, Object> r, long[] before, long[] after, int events) {
+        if (events > 0 && after[0] > 0) {
+            r.put("serverCpuMsPerEvent", round((after[0] - before[0]) / (double) events));
+            r.put("machineCpuMsPerEvent", round((after[1] - before[1]) / (double) events));
+        }
+    }
+
     static String destination(String name, String url) {
         return "{\"name\":\"" + name + "\",\"endpointTypes\":{\"event\":{\"destination\":{\"enabled\":true,\"url\":\""
                 + url + "\"}}},\"identifiers\":[{\"name\":\"uid\",\"type\":\"string\"}]}";
@@ -222,6 +259,7 @@ public class DeliveryBench {
      */
     static Map<String, Object> closedLoop(String key, int clients, int seconds, Map<String, Long> arrivals)
             throws Exception {
+        long[] cpuBefore = cpu();
         List<String> accepted = new CopyOnWriteArrayList<>();
         AtomicLong errors = new AtomicLong();
         long start = System.nanoTime();
@@ -258,6 +296,7 @@ public class DeliveryBench {
         r.put("accepted", accepted.size());
         r.put("acceptedPerSecond", round(accepted.size() / window));
         r.put("errors", errors.get());
+        putCpu(r, cpuBefore, accepted.size());
         if (arrivals != null) {
             long inWindow = accepted.stream().map(arrivals::get).filter(a -> a != null && a <= end).count();
             r.put("deliveredInWindow", inWindow);
@@ -281,6 +320,7 @@ public class DeliveryBench {
      * all accepted to reach the receiver, and answers the latency from each 200 to its arrival.
      */
     static Map<String, Object> openLoop(String key, int rate, int seconds) throws Exception {
+        long[] cpuBefore = cpu();
         Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
         AtomicLong errors = new AtomicLong();
         AtomicLong late = new AtomicLong();
@@ -315,6 +355,7 @@ public class DeliveryBench {
             }
         }
         double offeredSeconds = (System.nanoTime() - start) / 1e9;
+        long[] cpuOffered = cpu();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline && !ARRIVED.keySet().containsAll(acceptedAt.keySet())) {
             Thread.sleep(50);
@@ -325,6 +366,7 @@ public class DeliveryBench {
         r.put("rateAsked", rate);
         r.put("eventsPerRequest", batch);
         r.put("offeredPerSecond", round(total / offeredSeconds));
+        putCpu(r, cpuBefore, cpuOffered, acceptedAt.size());
         r.put("accepted", acceptedAt.size());
         r.put("errors", errors.get());
         r.put("delivered", ms.length);

@@ -45,6 +45,9 @@ public final class WebhookReceiver implements AutoCloseable {
     private final CountDownLatch closing = new CountDownLatch(1);
     private volatile IntFunction<Integer> answers = n -> 204;
     private volatile Map<String, String> answerHeaders = Map.of();
+    private volatile long holdMillis;
+    private final java.util.concurrent.atomic.AtomicInteger inProgress = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger mostAtOnce = new java.util.concurrent.atomic.AtomicInteger();
 
     private WebhookReceiver() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -82,7 +85,27 @@ public final class WebhookReceiver implements AutoCloseable {
         return this;
     }
 
+    /** Keeps each request this long before answering it, so that a sender's concurrent requests overlap here. */
+    public WebhookReceiver holding(java.time.Duration hold) {
+        this.holdMillis = hold.toMillis();
+        return this;
+    }
+
+    /** The most requests this receiver had in hand at one moment. */
+    public int mostAtOnce() {
+        return mostAtOnce.get();
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
+        mostAtOnce.accumulateAndGet(inProgress.incrementAndGet(), Math::max);
+        try {
+            answer(exchange);
+        } finally {
+            inProgress.decrementAndGet();
+        }
+    }
+
+    private void answer(HttpExchange exchange) throws IOException {
         byte[] body;
         try (InputStream in = exchange.getRequestBody()) {
             body = in.readAllBytes();
@@ -103,6 +126,13 @@ public final class WebhookReceiver implements AutoCloseable {
             }
             exchange.close();
             return;
+        }
+        if (holdMillis > 0) {
+            try {
+                Thread.sleep(holdMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         answerHeaders.forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
         exchange.sendResponseHeaders(status, -1);

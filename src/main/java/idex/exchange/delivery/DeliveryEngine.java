@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -23,11 +24,13 @@ import java.util.function.LongSupplier;
 
 /**
  * Delivers what the outbox holds. One thread, of its own, keeps each destination's lane: it claims due messages
- * up to the destination's concurrency and hands them to senders — so a slow or dead destination only ever fills its
- * own lane. Senders build the body (store reads), check the target and start the request on a bounded pool; the
- * request itself is non-blocking. A finished attempt frees its lane's slot at once and is recorded in the store by
- * a second thread, in batches: the lane does not wait for the record (the message stays leased until it lands, so
- * no claim takes it again meanwhile). The engine learns of new work from the events this node accepts (at once)
+ * and hands them to senders — so a slow or dead destination only ever fills its own lane. A lane holds up to twice
+ * the destination's concurrency: as many requests in flight as the concurrency allows ({@link SendWindow}) and as
+ * many again claimed and ready, each starting as soon as a request ends; the engine claims again once half of them
+ * are gone, so claims are big and the wire never waits for one. Senders build the bodies (store reads), check the
+ * target and start the requests on a bounded pool; the requests themselves are non-blocking. A finished attempt is
+ * recorded in the store by a second thread, in batches (the message stays leased until then, so no claim takes it
+ * again meanwhile). The engine learns of new work from the events this node accepts (at once)
  * and from the store (every {@link #POLL_MS}: retries coming due, other nodes' events, what a restart left).
  */
 public final class DeliveryEngine implements AutoCloseable {
@@ -44,9 +47,9 @@ public final class DeliveryEngine implements AutoCloseable {
     /** The most attempts recorded in one transaction. */
     private static final int RECORD_BATCH = 1_000;
 
-    /** A destination's lane: requests in flight, and when it may have due work (NEVER: none known). */
+    /** A destination's lane: messages claimed and not yet finished, and when it may have due work (NEVER: none known). */
     private static final class Lane {
-        int inFlight;
+        int claimed;
         long dueAt = NEVER;
         long pausedUntil;
     }
@@ -60,6 +63,7 @@ public final class DeliveryEngine implements AutoCloseable {
     private final LongSupplier clock;
     private final ExecutorService senders;
     private final Map<Long, Lane> lanes = new HashMap<>();
+    private final Map<Long, SendWindow> windows = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Attempt> finished = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Long> woken = new ConcurrentLinkedQueue<>();
     private final LinkedBlockingQueue<Attempt> unrecorded = new LinkedBlockingQueue<>();
@@ -121,7 +125,7 @@ public final class DeliveryEngine implements AutoCloseable {
                 long wakeAt = nextPoll;
                 for (Map.Entry<Long, Lane> e : lanes.entrySet()) {
                     Lane lane = e.getValue();
-                    if (lane.dueAt <= now && lane.pausedUntil <= now && lane.inFlight < settings.concurrency()) {
+                    if (lane.dueAt <= now && lane.pausedUntil <= now && lane.claimed <= settings.concurrency()) {
                         try {
                             claim(e.getKey(), lane, now);
                         } catch (RuntimeException failed) {
@@ -130,11 +134,11 @@ public final class DeliveryEngine implements AutoCloseable {
                             lane.pausedUntil = now + LANE_PAUSE_MS;
                         }
                     }
-                    if (lane.inFlight < settings.concurrency()) {
+                    if (lane.claimed <= settings.concurrency()) {
                         wakeAt = Math.min(wakeAt, Math.max(lane.dueAt, lane.pausedUntil));
                     }
                 }
-                lanes.values().removeIf(l -> l.inFlight == 0 && l.dueAt == NEVER);
+                lanes.values().removeIf(l -> l.claimed == 0 && l.dueAt == NEVER);
                 long waitMs = wakeAt - clock.getAsLong();
                 if (waitMs > 0 && finished.isEmpty() && woken.isEmpty() && running) {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(waitMs, POLL_MS)));
@@ -157,10 +161,11 @@ public final class DeliveryEngine implements AutoCloseable {
             lane.dueAt = NEVER; // paused while it is turned off; the poll looks again
             return;
         }
-        int wanted = settings.concurrency() - lane.inFlight;
+        int wanted = 2 * settings.concurrency() - lane.claimed;
+        // A ready message may wait for the requests in flight, each at most the timeout, before its own.
         List<Message> claimed = queue.claim(destination, wanted, endpoint.get().registration().eventBatchSize(), now,
-                now + settings.timeout().toMillis() + LEASE_MARGIN_MS);
-        lane.inFlight += claimed.size();
+                now + 2 * settings.timeout().toMillis() + LEASE_MARGIN_MS);
+        lane.claimed += claimed.size();
         lane.dueAt = claimed.size() < wanted ? NEVER : now;
         if (!claimed.isEmpty()) {
             senders.execute(() -> send(claimed, endpoint.get()));
@@ -179,13 +184,21 @@ public final class DeliveryEngine implements AutoCloseable {
             messages.forEach(m -> finished(new Attempt(m, clock.getAsLong(), null, "not sent: " + e, 0, null)));
             return;
         }
+        SendWindow window = windows.computeIfAbsent(destination.endpointId(),
+                d -> new SendWindow(settings.concurrency(), senders));
+        String url = destination.registration().eventDestinationUrl();
         for (Message m : messages) {
-            try {
-                sender.send(m, destination.registration().eventDestinationUrl(), bodies.get(m.messageId()), secrets,
-                        this::finished);
-            } catch (RuntimeException e) {
-                finished(new Attempt(m, clock.getAsLong(), null, "not sent: " + e, 0, null));
-            }
+            window.submit(() -> {
+                try {
+                    sender.send(m, url, bodies.get(m.messageId()), secrets, attempt -> {
+                        window.release();
+                        finished(attempt);
+                    });
+                } catch (RuntimeException e) {
+                    window.release();
+                    finished(new Attempt(m, clock.getAsLong(), null, "not sent: " + e, 0, null));
+                }
+            });
         }
     }
 
@@ -198,7 +211,7 @@ public final class DeliveryEngine implements AutoCloseable {
     private void freeSlots(long now) {
         for (Attempt a; (a = finished.poll()) != null; ) {
             Lane lane = lane(a.message().destinationEndpointId());
-            lane.inFlight--;
+            lane.claimed--;
             lane.dueAt = Math.min(lane.dueAt, now); // more may be due
             metrics.attempted(a);
             unrecorded.add(a);

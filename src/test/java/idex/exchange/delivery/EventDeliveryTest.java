@@ -476,4 +476,29 @@ class EventDeliveryTest {
             assertThat(receiver.requests()).as("requests: one per event, none again after a lease ran out").hasSize(events);
         }
     }
+
+    @Test
+    void aDestinationNeverHasMoreRequestsInFlightThanItsConcurrency() throws Exception {
+        // The engine claims up to twice the concurrency ahead; only the concurrency may be on the wire at once.
+        try (WebhookReceiver receiver = WebhookReceiver.start().holding(Duration.ofMillis(100))) {
+            TestAccount acme = account();
+            TestEndpoint web = source(acme, "Web");
+            TestEndpoint dest = destination(acme, receiver.url("/hooks"), 1);
+            subscribe(acme, dest.endpointId(), "[\"*\"]");
+            int events = 40;
+            StringBuilder batch = new StringBuilder("{\"events\":[");
+            for (int i = 0; i < events; i++) {
+                batch.append(i == 0 ? "" : ",").append("{\"code\":\"visit\",\"timestamp\":\"2026-12-03T10:00:00Z\","
+                        + "\"identifiers\":[{\"name\":\"crmId\",\"value\":\"window-").append(i).append("\"}]}");
+            }
+            Answer a = web.client().post("/v1/event", batch.append("]}").toString());
+            assertThat(a.status()).as(a.body()).isEqualTo(200);
+            receiver.await(events, 60);
+            idex.support.Eventually.await("every delivery recorded DELIVERED", Duration.ofSeconds(30),
+                    () -> deliveredCount(acme, dest.endpointId()), n -> n == events);
+            assertThat(receiver.mostAtOnce()).as("requests in flight at once (--delivery-concurrency 8)")
+                    .isBetween(2, 8);
+            assertThat(receiver.requests()).as("one request per event").hasSize(events);
+        }
+    }
 }
