@@ -6,6 +6,7 @@ import org.jdbi.v3.core.statement.PreparedBatch;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +36,12 @@ public final class DeliveryQueue {
     public record Recorded(Set<Long> failingTooLong) {
     }
 
+    /** How often a delivered destination's failure streak is cleared when this node saw no failure of it. */
+    private static final long CLEAR_EVERY_MS = 1_000;
+
     private final Jdbi jdbi;
+    /** When each destination's streak was last cleared here; {@link #record} runs on one thread (the recorder). */
+    private final Map<Long, Long> lastCleared = new HashMap<>();
 
     public DeliveryQueue(Jdbi jdbi) {
         this.jdbi = jdbi;
@@ -154,7 +160,8 @@ public final class DeliveryQueue {
         if (attempts.isEmpty()) {
             return new Recorded(Set.of());
         }
-        return jdbi.inTransaction(h -> {
+        Map<Long, Long> cleared = new HashMap<>();
+        Recorded recorded = jdbi.inTransaction(h -> {
             PreparedBatch log = h.prepareBatch("INSERT INTO exchange_delivery_attempt (message_id, attempt, at,"
                     + " http_status, error, duration_ms) VALUES (:m, :n, :at, :status, :error, :ms)"
                     + " ON CONFLICT DO NOTHING");
@@ -187,10 +194,20 @@ public final class DeliveryQueue {
             log.execute();
             outcome.execute();
             Set<Long> failingTooLong = new HashSet<>();
-            if (!delivered.isEmpty()) {
+            // A delivery ends the destination's failure streak: cleared at once after a failure seen here, else at
+            // most once a second (another node's failures may have started one), not with every batch.
+            long now = attempts.get(attempts.size() - 1).at();
+            firstFailure.keySet().forEach(lastCleared::remove); // their next delivery clears the streak at once
+            Long[] clear = delivered.stream()
+                    .filter(d -> lastCleared.getOrDefault(d, Long.MIN_VALUE) + CLEAR_EVERY_MS <= now)
+                    .toArray(Long[]::new);
+            if (clear.length > 0) {
                 h.createUpdate("UPDATE exchange_event_destination SET failing_since = NULL"
                                 + " WHERE endpoint_id = ANY(:d) AND failing_since IS NOT NULL")
-                        .bind("d", delivered.toArray(new Long[0])).execute();
+                        .bind("d", clear).execute();
+                for (Long d : clear) {
+                    cleared.put(d, now);
+                }
             }
             for (Map.Entry<Long, Long> f : firstFailure.entrySet()) {
                 if (delivered.contains(f.getKey())) {
@@ -207,6 +224,8 @@ public final class DeliveryQueue {
             }
             return new Recorded(failingTooLong);
         });
+        lastCleared.putAll(cleared); // once committed
+        return recorded;
     }
 
     private static String shorten(String error) {
