@@ -458,21 +458,8 @@ class EventDeliveryTest {
         // A 204 can end before the sender's answer callback runs; the attempt must still be recorded, or its lane slot
         // stays taken and the message is sent again when its lease ends.
         try (WebhookReceiver receiver = WebhookReceiver.start()) {
-            TestAccount acme = account();
-            TestEndpoint web = source(acme, "Web");
-            TestEndpoint dest = destination(acme, receiver.url("/hooks"), 1);
-            subscribe(acme, dest.endpointId(), "[\"*\"]");
             int events = 100;
-            StringBuilder batch = new StringBuilder("{\"events\":[");
-            for (int i = 0; i < events; i++) { // one request: the engine sends them concurrently
-                batch.append(i == 0 ? "" : ",").append("{\"code\":\"visit\",\"timestamp\":\"2026-12-03T10:00:00Z\","
-                        + "\"identifiers\":[{\"name\":\"crmId\",\"value\":\"once-").append(i).append("\"}]}");
-            }
-            Answer a = web.client().post("/v1/event", batch.append("]}").toString());
-            assertThat(a.status()).as(a.body()).isEqualTo(200);
-            receiver.await(events, 30);
-            idex.support.Eventually.await("every delivery recorded DELIVERED", Duration.ofSeconds(30),
-                    () -> deliveredCount(acme, dest.endpointId()), n -> n == events);
+            deliverInOneRequest(receiver, "once-", events);
             assertThat(receiver.requests()).as("requests: one per event, none again after a lease ran out").hasSize(events);
         }
     }
@@ -481,24 +468,32 @@ class EventDeliveryTest {
     void aDestinationNeverHasMoreRequestsInFlightThanItsConcurrency() throws Exception {
         // The engine claims up to twice the concurrency ahead; only the concurrency may be on the wire at once.
         try (WebhookReceiver receiver = WebhookReceiver.start().holding(Duration.ofMillis(100))) {
-            TestAccount acme = account();
-            TestEndpoint web = source(acme, "Web");
-            TestEndpoint dest = destination(acme, receiver.url("/hooks"), 1);
-            subscribe(acme, dest.endpointId(), "[\"*\"]");
             int events = 40;
-            StringBuilder batch = new StringBuilder("{\"events\":[");
-            for (int i = 0; i < events; i++) {
-                batch.append(i == 0 ? "" : ",").append("{\"code\":\"visit\",\"timestamp\":\"2026-12-03T10:00:00Z\","
-                        + "\"identifiers\":[{\"name\":\"crmId\",\"value\":\"window-").append(i).append("\"}]}");
-            }
-            Answer a = web.client().post("/v1/event", batch.append("]}").toString());
-            assertThat(a.status()).as(a.body()).isEqualTo(200);
-            receiver.await(events, 60);
-            idex.support.Eventually.await("every delivery recorded DELIVERED", Duration.ofSeconds(30),
-                    () -> deliveredCount(acme, dest.endpointId()), n -> n == events);
+            deliverInOneRequest(receiver, "window-", events);
             assertThat(receiver.mostAtOnce()).as("requests in flight at once (--delivery-concurrency 8)")
                     .isBetween(2, 8);
             assertThat(receiver.requests()).as("one request per event").hasSize(events);
         }
+    }
+
+    /**
+     * Posts `events` events of new people (crmIds `prefix` + n) in one request to a destination subscribed to them, one
+     * event a message; waits until `receiver` has them all and the log shows each DELIVERED.
+     */
+    private void deliverInOneRequest(WebhookReceiver receiver, String prefix, int events) throws Exception {
+        TestAccount acme = account();
+        TestEndpoint web = source(acme, "Web");
+        TestEndpoint dest = destination(acme, receiver.url("/hooks"), 1);
+        subscribe(acme, dest.endpointId(), "[\"*\"]");
+        StringBuilder batch = new StringBuilder("{\"events\":[");
+        for (int i = 0; i < events; i++) { // one request: the engine sends them concurrently
+            batch.append(i == 0 ? "" : ",").append("{\"code\":\"visit\",\"timestamp\":\"2026-12-03T10:00:00Z\","
+                    + "\"identifiers\":[{\"name\":\"crmId\",\"value\":\"").append(prefix).append(i).append("\"}]}");
+        }
+        Answer a = web.client().post("/v1/event", batch.append("]}").toString());
+        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        receiver.await(events, 60);
+        idex.support.Eventually.await("every delivery recorded DELIVERED", Duration.ofSeconds(30),
+                () -> deliveredCount(acme, dest.endpointId()), n -> n == events);
     }
 }
