@@ -12,6 +12,7 @@ import idex.http.BoundedBody;
 import idex.json.Json;
 import idex.http.Reply;
 import idex.http.StorableText;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -19,6 +20,10 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * The HTTP plumbing every exchange call shares: the bearer key is checked on the event loop (401 before a body is
@@ -35,6 +40,15 @@ public final class ExchangeApi {
     @FunctionalInterface
     public interface Call {
         Reply handle(ApiRequest request) throws Exception;
+    }
+
+    /**
+     * A call that starts on a worker thread and answers later: the worker is free as soon as the call returns its
+     * stage (for work that waits on others', such as events committed together, so that waiting holds no thread).
+     */
+    @FunctionalInterface
+    public interface AsyncCall {
+        CompletionStage<Reply> handle(ApiRequest request) throws Exception;
     }
 
     /** What a call sees of its request. */
@@ -90,6 +104,14 @@ public final class ExchangeApi {
         return keys;
     }
 
+    /** The worker pool the calls run on, for work a call leaves to be done after it returns. */
+    public Executor workers() {
+        return task -> vertx.executeBlocking(() -> {
+            task.run();
+            return null;
+        }, false);
+    }
+
     /** A call without a request body (GET, DELETE, and PUTs that carry none). */
     public Handler<RoutingContext> handler(Call call) {
         return ctx -> {
@@ -105,6 +127,11 @@ public final class ExchangeApi {
      * {@link BodyBudget} (503 with Retry-After when it does not fit now).
      */
     public Handler<RoutingContext> withBody(Call call) {
+        return withBodyAnswering(request -> CompletableFuture.completedFuture(call.handle(request)));
+    }
+
+    /** As {@link #withBody(Call)}, for a call that answers later. */
+    public Handler<RoutingContext> withBodyAnswering(AsyncCall call) {
         return ctx -> {
             Caller caller = authenticate(ctx);
             if (caller == null) {
@@ -171,13 +198,22 @@ public final class ExchangeApi {
     }
 
     private void run(RoutingContext ctx, ApiRequest request, Call call) {
-        vertx.executeBlocking(() -> call.handle(request), false).onComplete(ar -> {
-            if (ar.succeeded()) {
-                Reply r = ar.result();
-                ctx.response().setStatusCode(r.status()).putHeader("Content-Type", r.contentType()).end(r.body());
-            } else {
-                ErrorAnswers.send(ctx, ar.cause());
-            }
-        });
+        run(ctx, request, (AsyncCall) r -> CompletableFuture.completedFuture(call.handle(r)));
+    }
+
+    private void run(RoutingContext ctx, ApiRequest request, AsyncCall call) {
+        vertx.executeBlocking(() -> call.handle(request), false)
+                .compose(stage -> Future.fromCompletionStage(stage, ctx.vertx().getOrCreateContext()))
+                .onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        Reply r = ar.result();
+                        ctx.response().setStatusCode(r.status()).putHeader("Content-Type", r.contentType()).end(r.body());
+                    } else {
+                        // A stage derived from a failed one wraps the failure: answer the failure itself.
+                        Throwable cause = ar.cause();
+                        ErrorAnswers.send(ctx, cause instanceof CompletionException && cause.getCause() != null
+                                ? cause.getCause() : cause);
+                    }
+                });
     }
 }

@@ -17,95 +17,86 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 
 /**
  * Accepts batches of events: their identities resolved and their deliveries written (the outbox), durably, before
  * the caller answers. Requests of one account are serialised by the identity store's account lock, so one at a time
  * each paid a whole transaction and a WAL flush while the others waited: an account's single-event requests could not
- * pass one per commit. Here the requests of an account that arrive while one is being committed are committed
- * together, in one transaction, the events of one source resolved as one batch (the graph is the one of running
- * the requests in turn), and each is answered once that transaction has committed. Should the shared transaction fail, each request is tried
- * again alone, so that one request's failure is never another's.
+ * pass one per commit. Here the requests of an account that arrive while one group is being committed wait, without a
+ * thread, and are committed together next, in one transaction, the events of one source resolved as one batch (the
+ * graph is the one of running the requests in turn); each is answered once that transaction has committed. One
+ * group of an account commits at a time, each on a worker thread of its own. Should a group's transaction fail, each
+ * of its requests is tried again alone, so that one request's failure is never another's.
  */
 public final class EventAcceptance {
 
     /** The most requests committed in one transaction. */
     static final int MOST_PER_COMMIT = 64;
 
-    /** A request: its result once committed, and the signal that it is its turn to commit for the account. */
-    private record Pending(Endpoint source, EventBatch batch, long now, CompletableFuture<Resolution> done,
-                           CompletableFuture<Void> turn) {
+    /** A request, and its result once committed. */
+    private record Pending(Endpoint source, EventBatch batch, long now, CompletableFuture<Resolution> done) {
     }
 
     private final Jdbi jdbi;
     private final IdentityStore identities;
     private final Outbox outbox;
-    /** Requests waiting, by account; an account present here has a thread committing for it. */
+    private final Executor workers;
+    /** Requests waiting, by account; an account present here has a group being committed. */
     private final Map<Long, ArrayDeque<Pending>> waiting = new HashMap<>();
 
-    public EventAcceptance(Jdbi jdbi, IdentityStore identities, Outbox outbox) {
+    /** `workers` runs the commit of each next group (threads that may block on the store). */
+    public EventAcceptance(Jdbi jdbi, IdentityStore identities, Outbox outbox, Executor workers) {
         this.jdbi = jdbi;
         this.identities = identities;
         this.outbox = outbox;
+        this.workers = workers;
     }
 
     /**
-     * Resolves and enqueues `batch` from `source`; returns once it is committed. Blocks: worker threads only. The
-     * thread whose turn it is commits its request with those waiting behind it, then hands the turn to the next one
-     * waiting (so no thread keeps committing others' requests while its own caller waits).
+     * Resolves and enqueues `batch` from `source`; the result completes once it is committed. The first request of
+     * an account with nothing being committed is committed on the calling thread (a worker: it blocks on the store);
+     * the others wait for the next group.
      */
-    public Resolution accept(Endpoint source, EventBatch batch, long now) {
-        Pending mine = new Pending(source, batch, now, new CompletableFuture<>(), new CompletableFuture<>());
+    public CompletableFuture<Resolution> accept(Endpoint source, EventBatch batch, long now) {
+        Pending mine = new Pending(source, batch, now, new CompletableFuture<>());
         long account = source.accountId();
+        boolean first;
         synchronized (waiting) {
             ArrayDeque<Pending> queue = waiting.get(account);
-            if (queue == null) {
-                waiting.put(account, new ArrayDeque<>());
-                mine.turn().complete(null);
-            } else {
-                queue.add(mine);
+            first = queue == null;
+            if (first) {
+                queue = new ArrayDeque<>();
+                waiting.put(account, queue);
             }
+            queue.add(mine);
         }
-        try {
-            CompletableFuture.anyOf(mine.done(), mine.turn()).get();
-            if (!mine.done().isDone()) {
-                commitWithWaiting(account, mine);
-            }
-            return mine.done().get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while events were being committed", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
+        if (first) {
+            commitNext(account);
         }
+        return mine.done();
     }
 
-    /** Commits `first` and what waits behind it (up to {@link #MOST_PER_COMMIT}), then passes the turn on. */
-    private void commitWithWaiting(long account, Pending first) {
+    /**
+     * Commits the account's next group, if any; the group after it is committed by another worker, so that this
+     * thread's caller is answered now. With nothing left, the account has no group being committed.
+     */
+    private void commitNext(long account) {
         List<Pending> group = new ArrayList<>();
-        group.add(first);
         synchronized (waiting) {
             ArrayDeque<Pending> queue = waiting.get(account);
             while (!queue.isEmpty() && group.size() < MOST_PER_COMMIT) {
                 group.add(queue.poll());
             }
+            if (group.isEmpty()) {
+                waiting.remove(account);
+                return;
+            }
         }
         try {
             commit(group);
         } finally {
-            synchronized (waiting) {
-                ArrayDeque<Pending> queue = waiting.get(account);
-                Pending next = queue.poll();
-                if (next == null) {
-                    waiting.remove(account);
-                } else {
-                    next.turn().complete(null);
-                }
-            }
+            workers.execute(() -> commitNext(account));
         }
     }
 

@@ -18,6 +18,7 @@ import idex.http.Reply;
 import io.vertx.ext.web.Router;
 import org.jdbi.v3.core.Jdbi;
 
+import java.util.concurrent.CompletionStage;
 import java.util.function.LongSupplier;
 
 /**
@@ -42,21 +43,24 @@ public final class EventRoutes implements Feature {
         this.api = api;
         this.scope = new EndpointScope(endpoints);
         this.x1Ids = x1Ids;
-        this.acceptance = new EventAcceptance(jdbi, identities, outbox);
+        this.acceptance = new EventAcceptance(jdbi, identities, outbox, api.workers());
         this.clock = clock;
     }
 
     @Override
     public void mount(Router router) {
-        router.post("/v1/event").handler(api.withBody(this::receive));
+        router.post("/v1/event").handler(api.withBodyAnswering(this::receive));
         ApiServer.onlyMethods(router, "/v1/event", "POST");
     }
 
-    private Reply receive(ApiRequest req) {
+    /** Validates on the worker; the answer comes once the events are committed, with others of the account. */
+    private CompletionStage<Reply> receive(ApiRequest req) {
         Endpoint source = eventSource(req);
         EventBatch batch = EventParser.parse(req.json(), source.registration());
-        Resolution resolution = acceptance.accept(source, batch, clock.getAsLong());
+        return acceptance.accept(source, batch, clock.getAsLong()).thenApply(r -> answer(batch, r));
+    }
 
+    private Reply answer(EventBatch batch, Resolution resolution) {
         ObjectNode answer = Json.object();
         answer.put("received", batch.events().size());
         ArrayNode ids = answer.putArray("x1Ids");
