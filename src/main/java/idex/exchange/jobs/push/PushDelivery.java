@@ -231,7 +231,7 @@ public final class PushDelivery implements AutoCloseable {
         OptionalLong failingSince = endpoints.pushCallOutcome(destination.endpointId(), answer.ok(), at);
         if (failingSince.isPresent() && now - failingSince.getAsLong() >= disableAfter.toMillis()) {
             String reason = "every call to the push destination failed for " + human(disableAfter)
-                    + "; PUT its registration (PUT /v1/endpoint/{endpointId}) to resume its jobs";
+                    + "; PUT its registration again (PUT /v1/endpoint) to resume its jobs";
             endpoints.turnOffPushDestination(destination.endpointId(), reason, now);
             LOG.warn("Push destination {} turned off: {}", destination.endpointId(), reason);
         }
