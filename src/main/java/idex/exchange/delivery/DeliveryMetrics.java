@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What delivery shows on `/metrics`: attempts by outcome and kind (`event`, or a job's partner call:
- * `segmentLookup`, `segmentFile`, `pullJob`, `pullFile`), attempt latency by kind, and (from
- * {@link DeliveryBacklog}) the queue per destination and the age of the oldest pending delivery.
+ * `segmentLookup`, `segmentFile`, `pullJob`, `pullFile`, shown from its first attempt), attempt latency by kind, and
+ * (from {@link DeliveryBacklog}) the event queue per destination and the age of the oldest pending delivery.
  */
 public final class DeliveryMetrics {
 
@@ -19,7 +19,6 @@ public final class DeliveryMetrics {
             + " destinations, pull producers) by outcome and kind";
 
     private final MeterRegistry registry;
-    /** The meters of each kind, made at its first attempt (a kind never used shows nothing). */
     private final Map<String, Meters> byKind = new ConcurrentHashMap<>();
 
     private record Meters(Counter delivered, Counter failed, Timer latency) {
@@ -27,6 +26,7 @@ public final class DeliveryMetrics {
 
     public DeliveryMetrics(MeterRegistry registry) {
         this.registry = registry;
+        meters("event"); // shown from the start, as before kinds were added
     }
 
     void attempted(Attempt attempt) {
@@ -35,7 +35,13 @@ public final class DeliveryMetrics {
 
     /** One request to a partner of `kind`, successful or not, and how long it took. */
     public void attempted(String kind, boolean delivered, long durationMs) {
-        Meters m = byKind.computeIfAbsent(kind, k -> new Meters(
+        Meters m = meters(kind);
+        (delivered ? m.delivered() : m.failed()).increment();
+        m.latency().record(Math.max(0, durationMs), TimeUnit.MILLISECONDS);
+    }
+
+    private Meters meters(String kind) {
+        return byKind.computeIfAbsent(kind, k -> new Meters(
                 Counter.builder("idex.delivery.attempts").tag("outcome", "delivered").tag("kind", k)
                         .description(ATTEMPTS).register(registry),
                 Counter.builder("idex.delivery.attempts").tag("outcome", "failed").tag("kind", k)
@@ -43,7 +49,5 @@ public final class DeliveryMetrics {
                 Timer.builder("idex.delivery.attempt.duration").tag("kind", k)
                         .description("Time from sending a delivery request to its answer or failure")
                         .publishPercentiles(0.5, 0.99).register(registry)));
-        (delivered ? m.delivered() : m.failed()).increment();
-        m.latency().record(Math.max(0, durationMs), TimeUnit.MILLISECONDS);
     }
 }

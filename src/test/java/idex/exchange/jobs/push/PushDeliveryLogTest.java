@@ -133,6 +133,9 @@ class PushDeliveryLogTest {
             Path files = server.filesDir().resolve("jobs/" + jobId + "/files");
             assertThat(Files.exists(files.resolve(second.get("fileName").asText()))).as("kept for a retry").isTrue();
             assertThat(Files.exists(files.resolve(file(log, 1).get("fileName").asText()))).as("delivered").isFalse();
+            // The start-up sweep, which removes the files of ended jobs, keeps them too.
+            server.restart();
+            assertThat(Files.exists(files.resolve(second.get("fileName").asText()))).as("kept over a restart").isTrue();
 
             // What cannot be retried says why.
             ExchangeClient.Answer delivered = account.post("/v1/deliveries/" + file(log, 1).get("deliveryId") + "/retry", null);
