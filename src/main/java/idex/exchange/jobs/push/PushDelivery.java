@@ -151,7 +151,8 @@ public final class PushDelivery implements AutoCloseable {
                 attempted(job, destination, JobDeliveryLog.Kind.segmentFile, f.name(), webhookId(job, f.name()), answer,
                         at, started);
                 if (!answer.ok()) {
-                    return failed(job, node, destination, method + " " + url + " of file " + f.name() + " (" + f.seq() + ")", answer);
+                    return failed(job, node, destination, method + " " + url + " of file " + f.name() + " ("
+                            + f.seq() + ")", answer);
                 }
                 if (!progress.delivered(job.jobId(), node, f.seq(), clock.getAsLong())) {
                     return new Lost();
@@ -224,11 +225,12 @@ public final class PushDelivery implements AutoCloseable {
     private void attempted(Job job, Endpoint destination, JobDeliveryLog.Kind kind, String file, String webhookId,
                            SegmentApi.Answer answer, long at, long startedNanos) {
         int ms = (int) Math.min(Integer.MAX_VALUE, (System.nanoTime() - startedNanos) / 1_000_000);
+        boolean worked = answer.ok() && answer.error() == null; // a 2xx that is not the JSON expected failed too
         log.attempted(new JobDeliveryLog.Item(job.accountId(), destination.endpointId(), job.jobId(), kind, file,
-                webhookId), new JobDeliveryLog.Call(at, answer.status(), answer.ok() ? null : answer.describe(), ms));
-        deliveryMetrics.attempted(kind.name(), answer.ok(), ms);
+                webhookId), new JobDeliveryLog.Call(at, answer.status(), worked ? null : answer.describe(), ms));
+        deliveryMetrics.attempted(kind.name(), worked, ms);
         long now = clock.getAsLong();
-        OptionalLong failingSince = endpoints.pushCallOutcome(destination.endpointId(), answer.ok(), at);
+        OptionalLong failingSince = endpoints.pushCallOutcome(destination.endpointId(), worked, at);
         if (failingSince.isPresent() && now - failingSince.getAsLong() >= disableAfter.toMillis()) {
             String reason = "every call to the push destination failed for " + human(disableAfter)
                     + "; PUT its registration again (PUT /v1/endpoint) to resume its jobs";
