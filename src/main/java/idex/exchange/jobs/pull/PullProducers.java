@@ -330,8 +330,10 @@ public final class PullProducers implements AutoCloseable {
     }
 
     private void end(PullState s, String reason) {
+        // The log first, so that whoever sees the job in ERROR sees its entries FAILED (a step that lost its lease
+        // meanwhile is another node's: its next attempt makes the entry PENDING again).
+        log.failPending(s.jobId(), clock.getAsLong());
         if (store.fail(s.jobId(), node, reason, clock.getAsLong())) {
-            log.failPending(s.jobId(), clock.getAsLong());
             LOG.info("Job {} ended in ERROR while pulling: {}", s.jobId(), reason);
         }
     }

@@ -39,7 +39,7 @@ class PullDeliveryLogTest {
     @BeforeAll
     static void start() {
         server = TestServer.startWithPulls(dir, PullProducerTest.deliverySettings(),
-                new PullSettings(Duration.ofSeconds(20), Duration.ofMillis(50), Duration.ofMillis(200)));
+                new PullSettings(Duration.ofSeconds(6), Duration.ofMillis(50), Duration.ofMillis(200)));
         acme = ExchangeAccounts.account(server, "PullLog");
         destination = ExchangeAccounts.endpoint(server, acme, registration("Ads", "destination", "pull", IDS));
     }
@@ -127,6 +127,23 @@ class PullDeliveryLogTest {
                     java.net.http.HttpResponse.BodyHandlers.ofString()).body();
             assertThat(metrics).containsPattern("idex_delivery_attempts_total\\{kind=\"pullFile\",outcome=\"delivered\"} [1-9]")
                     .containsPattern("idex_delivery_attempts_total\\{kind=\"pullJob\",outcome=\"failed\"} [1-9]");
+        }
+    }
+
+    @Test
+    void aProducerNeverReadyShowsItsStartOnlyAndFailsAtTheTimeout() throws Exception {
+        try (FakePullPartner partner = new FakePullPartner().readyAfter(-1)) {
+            TestEndpoint producer = producer(partner, "Never");
+            long jobId = export(producer);
+            JsonNode job = awaitJob(jobId, "ERROR");
+            assertThat(job.get("errorDetails").asText()).contains("pull timeout");
+            assertThat(partner.count("GET", "/v1/jobs/p-")).as("polled all along").isGreaterThan(5);
+
+            JsonNode log = log(producer);
+            assertThat(log).hasSize(1);
+            assertThat(log.get(0).get("status").asText()).isEqualTo("FAILED");
+            assertThat(statuses(log.get(0))).as("the start only: polls answering RUNNING are no attempts")
+                    .containsExactly(201);
         }
     }
 
