@@ -12,8 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The delivery log of an account: each delivery with its status and the attempts of the message it travels in,
- * newest first; sending one again, re-queueing the failed ones since a time, and pruning past the retention.
+ * The delivery log of an account: each event delivery with its status and the attempts of the message it travels
+ * in, merged newest first with the partner calls of jobs ({@link JobDeliveryLog}); sending an event delivery again,
+ * re-queueing the failed ones since a time, and pruning past the retention.
  * Every statement names the account, so another account's deliveries never show.
  */
 public final class DeliveryLog {
