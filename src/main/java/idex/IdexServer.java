@@ -9,6 +9,7 @@ import org.jdbi.v3.core.Jdbi;
 import idex.exchange.delivery.DeliveryBacklog;
 import idex.exchange.delivery.DeliveryEngine;
 import idex.exchange.delivery.DeliveryLog;
+import idex.exchange.delivery.JobDeliveryLog;
 import idex.exchange.delivery.DeliveryMetrics;
 import idex.exchange.delivery.DeliveryQueue;
 import idex.exchange.delivery.DeliveryRoutes;
@@ -26,6 +27,7 @@ import idex.exchange.jobs.engine.JobProcessor;
 import idex.exchange.jobs.pull.PartnerClient;
 import idex.exchange.jobs.pull.PullProducers;
 import idex.exchange.jobs.push.PushDelivery;
+import idex.exchange.jobs.push.PushRetry;
 import idex.exchange.jobs.translate.UidSnapshot;
 import idex.exchange.jobs.http.JobRoutes;
 import idex.exchange.jobs.http.JobUpload;
@@ -183,8 +185,11 @@ public final class IdexServer implements AutoCloseable {
             DeliverySettings delivery = config.delivery();
             SafeTargets targets = new SafeTargets(delivery.allowPrivateNetworks());
             // Segment exports to push destinations are delivered by the job engine, signed like event deliveries.
+            // Jobs' partner calls (push files, pulls) are in the delivery log and metrics beside event deliveries.
+            JobDeliveryLog jobDeliveries = new JobDeliveryLog(db.jdbi());
+            DeliveryMetrics deliveryMetrics = new DeliveryMetrics(metrics);
             PushDelivery push = new PushDelivery(vertx, db.jdbi(), stores.endpoints(), jobFiles, targets, delivery,
-                    metrics, clock);
+                    metrics, clock, jobDeliveries, deliveryMetrics);
             undo.push(push::close);
             JobProcessor processor = new JobProcessor(stores.jobs(), stores.endpoints(), stores.identities(),
                     stores.filterRules(), jobFiles, () -> UidSnapshot.current(deployment, salts, live.optOuts()),
@@ -193,21 +198,23 @@ public final class IdexServer implements AutoCloseable {
             jobFiles.removePartials();
 
             // Event delivery: accepted events write their deliveries (the outbox); the engine sends them.
-            DeliveryLog deliveryLog = new DeliveryLog(db.jdbi());
+            DeliveryLog deliveryLog = new DeliveryLog(db.jdbi(), jobDeliveries);
             // The engine's own connections: with every request connection busy, its claims would wait for them.
             // Its claims and records commit without waiting for the flush (see DeliveryQueue).
             Jdbi deliveryStore = db.separatePool("idex-delivery", DELIVERY_CONNECTIONS, false);
             DeliveryEngine deliveries = new DeliveryEngine(new DeliveryQueue(deliveryStore),
                     new MessageBodies(deliveryStore, stores.x1Ids()), stores.endpoints(),
-                    new WebhookSender(vertx, targets, delivery, clock), delivery, new DeliveryMetrics(metrics), clock);
+                    new WebhookSender(vertx, targets, delivery, clock), delivery, deliveryMetrics, clock);
             undo.push(deliveries::close);
-            DeliveryBacklog backlog = new DeliveryBacklog(db.jdbi(), deliveryLog, delivery, metrics, clock);
+            DeliveryBacklog backlog = new DeliveryBacklog(db.jdbi(), deliveryLog, jobDeliveries,
+                    jobId -> JobFiles.deleteTree(jobFiles.jobDir(jobId)), delivery, metrics, clock);
             undo.push(backlog::close);
             EventOutbox outbox = new EventOutbox(stores.endpoints(), deliveries::wake);
             // Pull producers: their jobs' data is fetched from their API, signed and checked as deliveries are.
             PartnerClient partners = new PartnerClient(vertx, targets, delivery.timeout(), clock);
             PullProducers pulls = new PullProducers(db.jdbi(), stores.jobs(), stores.endpoints(), jobFiles, partners,
-                    config.pulls(), delivery.timeout(), Math.max(2, config.jobs().workers()), processor::wake, clock);
+                    config.pulls(), delivery.timeout(), Math.max(2, config.jobs().workers()), processor::wake, clock,
+                    jobDeliveries, deliveryMetrics);
             undo.push(pulls::close);
 
             // Producers' segment catalogs: a pull producer's is fetched from its partner with the same client.
@@ -233,7 +240,9 @@ public final class IdexServer implements AutoCloseable {
                     .mount(new IdentityFilterRoutes(exchange, stores.filters(), stores.endpoints()))
                     .mount(new EventTypeRoutes(exchange, stores.eventTypes(), stores.endpoints(), clock))
                     .mount(new SubscriptionRoutes(exchange, stores.subscriptions(), stores.endpoints(), clock))
-                    .mount(new DeliveryRoutes(exchange, deliveryLog, stores.endpoints(), deliveries, clock))
+                    .mount(new DeliveryRoutes(exchange, deliveryLog, jobDeliveries, new PushRetry(db.jdbi(),
+                            stores.endpoints(), jobFiles, jobDeliveries, processor::wake), stores.endpoints(),
+                            deliveries, clock))
                     .mount(new SegmentCatalogRoutes(exchange, segments, stores.endpoints(), pulledCatalogs, clock))
                     .mount(new ApiDocs());
 

@@ -56,12 +56,17 @@ public final class DeliveriesCommand {
                 System.out.println(Json.write(page));
                 return ExitCodes.SUCCESS;
             }
-            String format = "%-10s %-9s %-11s %-24s %-9s %8s  %-24s %s%n";
-            System.out.printf(format, "DELIVERY", "EVENT", "DESTINATION", "CODE", "STATUS", "ATTEMPTS", "UPDATED",
+            String format = "%-10s %-12s %-11s %-24s %-9s %8s  %-24s %s%n";
+            System.out.printf(format, "DELIVERY", "EVENT/JOB", "ENDPOINT", "CODE/WHAT", "STATUS", "ATTEMPTS", "UPDATED",
                     "LAST ANSWER");
             for (JsonNode d : page.path("deliveries")) {
-                System.out.printf(format, d.path("deliveryId").asText(), d.path("eventId").asText(),
-                        d.path("destinationEndpointId").asText(), d.path("code").asText(), d.path("status").asText(),
+                // An event delivery names its event and code; a job's partner call its job, kind and file.
+                boolean event = d.has("eventId");
+                String what = event ? d.path("code").asText()
+                        : d.path("kind").asText() + (d.has("fileName") ? " " + d.path("fileName").asText() : "");
+                System.out.printf(format, d.path("deliveryId").asText(),
+                        event ? d.path("eventId").asText() : "job " + d.path("jobId").asText(),
+                        d.path("endpointId").asText(), what, d.path("status").asText(),
                         d.path("attemptCount").asText(), time(d.path("updated")), lastAnswer(d.path("attempts")));
             }
             JsonNode next = page.path("nextBefore");

@@ -117,8 +117,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--delivery-disable-after", defaultValue = "${env:IDEX_DELIVERY_DISABLE_AFTER:-5d}",
             converter = DurationOption.class,
-            description = "An event destination whose every attempt failed for this long is turned off until it is"
-                    + " enabled again (env IDEX_DELIVERY_DISABLE_AFTER; default ${DEFAULT-VALUE}).")
+            description = "An event or push destination whose every attempt failed for this long is turned off until"
+                    + " its registration is PUT again (env IDEX_DELIVERY_DISABLE_AFTER; default ${DEFAULT-VALUE}).")
     Duration deliveryDisableAfter;
 
     @Option(names = "--delivery-concurrency", defaultValue = "${env:IDEX_DELIVERY_CONCURRENCY:-8}",
@@ -135,8 +135,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--delivery-retention", defaultValue = "${env:IDEX_DELIVERY_RETENTION:-7d}",
             converter = DurationOption.class,
-            description = "How long the delivery log keeps delivered and failed deliveries (env IDEX_DELIVERY_RETENTION;"
-                    + " default ${DEFAULT-VALUE}).")
+            description = "How long the delivery log keeps delivered and failed deliveries, and a push export in ERROR"
+                    + " its undelivered files for a retry (env IDEX_DELIVERY_RETENTION; default ${DEFAULT-VALUE}).")
     Duration deliveryRetention;
 
     @Option(names = "--pull-timeout", defaultValue = "${env:IDEX_PULL_TIMEOUT:-24h}",

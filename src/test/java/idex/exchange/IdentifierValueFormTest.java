@@ -161,6 +161,8 @@ class IdentifierValueFormTest {
                 + " x1, endpoint_id) VALUES (?, 'phone', '555-0100', ?, ?)", account.accountId(), oddPhone, crm.endpointId()));
         // The schema as it was then, too: before version 8 (and the later ones, which rerun after it).
         server.database().jdbi().useHandle(h -> {
+            h.execute("DROP TABLE exchange_job_delivery_attempt, exchange_job_delivery");
+            h.execute("ALTER TABLE exchange_endpoint DROP COLUMN push_failing_since, DROP COLUMN push_destination_disabled");
             h.execute("DROP TABLE exchange_segment, exchange_segment_catalog");
             h.execute("DROP TABLE exchange_job_pull");
             h.execute("ALTER TABLE exchange_job DROP COLUMN skipped_record_count, DROP COLUMN skipped_records");
@@ -172,7 +174,7 @@ class IdentifierValueFormTest {
             h.execute("ALTER TABLE exchange_endpoint DROP COLUMN event_destination_disabled");
             h.execute("DROP TABLE exchange_event_subscription, exchange_event_type");
             h.execute("DROP SEQUENCE exchange_subscription_seq");
-            h.execute("DELETE FROM flyway_schema_history WHERE version IN ('8', '9', '10', '11', '12', '13', '14', '15')");
+            h.execute("DELETE FROM flyway_schema_history WHERE version IN ('8', '9', '10', '11', '12', '13', '14', '15', '16')");
         });
 
         server.restart();

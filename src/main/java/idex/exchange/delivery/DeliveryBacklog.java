@@ -13,12 +13,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
  * The pending deliveries as metrics, counted every {@link #EVERY_SECONDS} on a thread of its own (a count over a
  * large queue takes a moment, which neither the engine nor a scrape should wait for): the queue depth per
- * destination, and the age of the oldest pending delivery. Also prunes the delivery log past its retention.
+ * destination, and the age of the oldest pending delivery. Also prunes the delivery log (event deliveries and jobs' partner calls) past its retention.
  */
 public final class DeliveryBacklog implements AutoCloseable {
 
@@ -27,6 +28,8 @@ public final class DeliveryBacklog implements AutoCloseable {
 
     private final Jdbi jdbi;
     private final DeliveryLog log;
+    private final JobDeliveryLog jobLog;
+    private final LongConsumer keptFilesExpired;
     private final DeliverySettings settings;
     private final LongSupplier clock;
     private final MultiGauge depth;
@@ -38,10 +41,16 @@ public final class DeliveryBacklog implements AutoCloseable {
     });
     private long nextPrune;
 
-    public DeliveryBacklog(Jdbi jdbi, DeliveryLog log, DeliverySettings settings, MeterRegistry registry,
-                           LongSupplier clock) {
+    /**
+     * @param keptFilesExpired deletes the files of a push export that ended in ERROR, kept for a retry until the
+     *                         retention passed
+     */
+    public DeliveryBacklog(Jdbi jdbi, DeliveryLog log, JobDeliveryLog jobLog, LongConsumer keptFilesExpired,
+                           DeliverySettings settings, MeterRegistry registry, LongSupplier clock) {
         this.jdbi = jdbi;
         this.log = log;
+        this.jobLog = jobLog;
+        this.keptFilesExpired = keptFilesExpired;
         this.settings = settings;
         this.clock = clock;
         this.depth = MultiGauge.builder("idex.delivery.pending")
@@ -69,6 +78,7 @@ public final class DeliveryBacklog implements AutoCloseable {
             oldestAgeMs.set(now - oldest[0]);
             if (now >= nextPrune) {
                 int pruned = log.prune(now - settings.retention().toMillis());
+                jobLog.prune(now - settings.retention().toMillis()).forEach(keptFilesExpired::accept);
                 if (pruned > 0) {
                     LOG.info("Pruned {} deliveries older than the delivery log's retention", pruned);
                 }

@@ -12,8 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The delivery log of an account: each delivery with its status and the attempts of the message it travels in,
- * newest first; sending one again, re-queueing the failed ones since a time, and pruning past the retention.
+ * The delivery log of an account: each event delivery with its status and the attempts of the message it travels
+ * in, merged newest first with the partner calls of jobs ({@link JobDeliveryLog}); sending an event delivery again,
+ * re-queueing the failed ones since a time, and pruning past the retention.
  * Every statement names the account, so another account's deliveries never show.
  */
 public final class DeliveryLog {
@@ -27,13 +28,32 @@ public final class DeliveryLog {
     private static final int PRUNE_CHUNK = 10_000;
 
     private final Jdbi jdbi;
+    private final JobDeliveryLog jobs;
 
-    public DeliveryLog(Jdbi jdbi) {
+    public DeliveryLog(Jdbi jdbi, JobDeliveryLog jobs) {
         this.jdbi = jdbi;
+        this.jobs = jobs;
     }
 
-    /** Deliveries to `destination` (null: any) with `status` (null: any) created at or after `since`, older than `before`. */
+    /**
+     * Entries to `destination` (null: any) with `status` (null: any) created at or after `since`, older than
+     * `before`: event deliveries and jobs' partner calls ({@link JobDeliveryLog}) in one newest-first order (their ids
+     * come from one sequence). Each kind's newest `limit + 1` hold the page's whole and whether another follows.
+     */
     public Page list(long accountId, Long destination, Status status, long since, Long before, int limit) {
+        List<ObjectNode> merged = new ArrayList<>(events(accountId, destination, status, since, before, limit));
+        merged.addAll(jobs.list(accountId, destination, status, since, before, limit + 1));
+        merged.sort((a, b) -> Long.compare(b.get("deliveryId").longValue(), a.get("deliveryId").longValue()));
+        if (merged.size() <= limit) {
+            return new Page(merged, null);
+        }
+        List<ObjectNode> page = new ArrayList<>(merged.subList(0, limit));
+        return new Page(page, page.get(limit - 1).get("deliveryId").longValue());
+    }
+
+    /** Up to `limit + 1` event deliveries, newest first, as {@link #list} filters them. */
+    private List<ObjectNode> events(long accountId, Long destination, Status status, long since, Long before,
+                                    int limit) {
         return jdbi.withHandle(h -> {
             List<ObjectNode> page = new ArrayList<>();
             Map<Long, List<ObjectNode>> byMessage = new HashMap<>();
@@ -51,6 +71,8 @@ public final class DeliveryLog {
                     .map((rs, ctx) -> {
                         ObjectNode o = Json.object();
                         o.put("deliveryId", rs.getLong(1));
+                        o.put("kind", "event");
+                        o.put("endpointId", rs.getLong(3));
                         o.put("eventId", rs.getLong(2));
                         o.put("destinationEndpointId", rs.getLong(3));
                         o.put("sourceEndpointId", rs.getLong(4));
@@ -71,11 +93,6 @@ public final class DeliveryLog {
                         return o;
                     })
                     .forEach(page::add);
-            Long nextBefore = null;
-            if (page.size() > limit) {
-                page.remove(limit);
-                nextBefore = page.get(limit - 1).get("deliveryId").longValue();
-            }
             if (!byMessage.isEmpty()) {
                 h.createQuery("SELECT a.message_id, a.attempt, a.at, a.http_status, a.error, a.duration_ms"
                                 + " FROM exchange_delivery_attempt a JOIN UNNEST(:m) AS t(m) ON a.message_id = t.m"
@@ -94,7 +111,7 @@ public final class DeliveryLog {
                         .forEach(e -> byMessage.getOrDefault(e.getKey(), List.of())
                                 .forEach(o -> ((ArrayNode) o.get("attempts")).add(e.getValue().deepCopy())));
             }
-            return new Page(page, nextBefore);
+            return page;
         });
     }
 

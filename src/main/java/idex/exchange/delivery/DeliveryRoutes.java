@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.LongSupplier;
 
@@ -40,11 +41,15 @@ public final class DeliveryRoutes implements Feature {
     private final EndpointScope scope;
     private final DeliveryEngine engine;
     private final LongSupplier clock;
+    private final JobDeliveryLog jobLog;
+    private final JobDeliveryRetry jobRetry;
 
-    public DeliveryRoutes(ExchangeApi api, DeliveryLog log, EndpointStore endpoints, DeliveryEngine engine,
-                          LongSupplier clock) {
+    public DeliveryRoutes(ExchangeApi api, DeliveryLog log, JobDeliveryLog jobLog, JobDeliveryRetry jobRetry,
+                          EndpointStore endpoints, DeliveryEngine engine, LongSupplier clock) {
         this.api = api;
         this.log = log;
+        this.jobLog = jobLog;
+        this.jobRetry = jobRetry;
         this.scope = new EndpointScope(endpoints);
         this.engine = engine;
         this.clock = clock;
@@ -84,8 +89,18 @@ public final class DeliveryRoutes implements Feature {
         Caller caller = req.caller();
         String named = req.path("deliveryId");
         long id = PositiveId.parse(named).orElseThrow(() -> unknown(named));
-        long destination = log.destinationOf(caller.accountId(), id).filter(caller::actsFor)
-                .orElseThrow(() -> unknown(named));
+        Optional<Long> event = log.destinationOf(caller.accountId(), id);
+        if (event.isEmpty()) {
+            JobDeliveryLog.Entry entry = jobLog.find(caller.accountId(), id)
+                    .filter(e -> caller.actsFor(e.endpointId())).orElseThrow(() -> unknown(named));
+            jobRetry.retry(entry, clock.getAsLong());
+            ObjectNode answer = Json.object();
+            answer.put("deliveryId", id);
+            answer.put("status", "PENDING");
+            answer.put("queued", 1);
+            return Reply.json(answer);
+        }
+        long destination = event.filter(caller::actsFor).orElseThrow(() -> unknown(named));
         int queued = log.retry(caller.accountId(), id, clock.getAsLong());
         engine.wake(Set.of(destination));
         ObjectNode answer = Json.object();

@@ -6,10 +6,10 @@ import idex.json.Json;
 
 /**
  * A registered endpoint of an account. `deliveryDisabled` says why delivery turned its event destination off (every
- * attempt failed for too long), null otherwise.
+ * attempt failed for too long), null otherwise; `pushDisabled` the same of its push destination.
  */
 public record Endpoint(long endpointId, long accountId, Registration registration, long created, long updated,
-                       String deliveryDisabled) {
+                       String deliveryDisabled, String pushDisabled) {
 
     /** Whether events can be delivered to it now: an enabled event destination with a URL. */
     public boolean receivesEvents() {
@@ -33,6 +33,10 @@ public record Endpoint(long endpointId, long accountId, Registration registratio
         registration.toJson(o);
         if (deliveryDisabled != null) {
             ((ObjectNode) o.path("endpointTypes").path("event").path("destination")).put("disabledReason", deliveryDisabled);
+        }
+        if (pushDisabled != null) {
+            // Still the destination of its jobs (enabled stays true): only delivery to it waits.
+            ((ObjectNode) o.path("endpointTypes").path("audience").path("destination")).put("disabledReason", pushDisabled);
         }
         o.put("created", created);
         o.put("updated", updated);

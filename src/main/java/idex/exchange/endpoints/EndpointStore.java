@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -29,10 +30,10 @@ public final class EndpointStore {
     static final long FRESH_NANOS = 1_000_000_000L;
 
     private static final String COLUMNS = "endpoint_id, account_id, registration, created, updated,"
-            + " event_destination_disabled";
+            + " event_destination_disabled, push_destination_disabled";
     private static final RowMapper<Endpoint> MAPPER = (rs, ctx) -> new Endpoint(rs.getLong("endpoint_id"),
             rs.getLong("account_id"), parse(rs.getString("registration")), rs.getLong("created"), rs.getLong("updated"),
-            rs.getString("event_destination_disabled"));
+            rs.getString("event_destination_disabled"), rs.getString("push_destination_disabled"));
 
     private final Jdbi jdbi;
     private final SigningSecrets secrets;
@@ -81,7 +82,7 @@ public final class EndpointStore {
             IssuedApiKey key = ApiKeyStore.issue(h, accountId, id, now);
             Optional<SigningSecret> secret = registration.needsSigningSecret()
                     ? secrets.issueIfMissing(h, accountId, id) : Optional.empty();
-            return new Created(new Endpoint(id, accountId, registration, now, now, null), key, secret);
+            return new Created(new Endpoint(id, accountId, registration, now, now, null, null), key, secret);
         });
     }
 
@@ -93,7 +94,8 @@ public final class EndpointStore {
         Optional<SigningSecret> secret = jdbi.inTransaction(h -> {
             int n = h.createUpdate("UPDATE exchange_endpoint SET name = :name, audience_role = :role,"
                             + " audience_mode = :mode, event_source = :eventSource, event_destination = :eventDestination,"
-                            + " registration = :registration, updated = :now, event_destination_disabled = NULL"
+                            + " registration = :registration, updated = :now, event_destination_disabled = NULL,"
+                            + " push_destination_disabled = NULL, push_failing_since = NULL"
                             + " WHERE endpoint_id = :id AND account_id = :account")
                     .bind("id", endpointId).bind("account", accountId).bind("now", now)
                     .bindMap(columns(registration))
@@ -101,6 +103,12 @@ public final class EndpointStore {
             if (n == 0) {
                 throw missing(endpointId);
             }
+            // Push exports parked while this push destination was turned off are due again (the job engine has no
+            // other way to learn of the PUT), with a fresh retry schedule.
+            h.createUpdate("UPDATE exchange_job SET next_attempt = :now, push_failures = 0, updated = :now"
+                            + " WHERE destination_endpoint_id = :id AND status = 'RUNNING' AND sub_status = 'DELIVERING'"
+                            + " AND claimed_by IS NULL AND next_attempt IS NULL")
+                    .bind("id", endpointId).bind("now", now).execute();
             if (!registration.needsSigningSecret()) {
                 return Optional.<SigningSecret>empty();
             }
@@ -127,6 +135,34 @@ public final class EndpointStore {
                 .bind("id", endpoint.endpointId()).bind("account", endpoint.accountId())
                 .execute());
         forget(endpoint.endpointId());
+    }
+
+    /**
+     * Records how a call to a push destination went: one that worked ends its failure streak, one that failed starts
+     * one if none runs. Answers since when every call to it has failed (empty after one that worked).
+     */
+    public OptionalLong pushCallOutcome(long endpointId, boolean worked, long at) {
+        if (worked) {
+            jdbi.useHandle(h -> h.createUpdate("UPDATE exchange_endpoint SET push_failing_since = NULL"
+                    + " WHERE endpoint_id = :id AND push_failing_since IS NOT NULL").bind("id", endpointId).execute());
+            return OptionalLong.empty();
+        }
+        return jdbi.withHandle(h -> h.createQuery("UPDATE exchange_endpoint"
+                        + " SET push_failing_since = COALESCE(push_failing_since, :at) WHERE endpoint_id = :id"
+                        + " RETURNING push_failing_since")
+                .bind("id", endpointId).bind("at", at).mapTo(Long.class).findOne()
+                .map(OptionalLong::of).orElse(OptionalLong.empty()));
+    }
+
+    /**
+     * Turns a push destination off because every call to it failed for too long (`reason` shows on its GET); its
+     * delivering jobs wait, without attempts, until its registration is PUT again.
+     */
+    public void turnOffPushDestination(long endpointId, String reason, long now) {
+        jdbi.useHandle(h -> h.createUpdate("UPDATE exchange_endpoint SET push_destination_disabled = :reason,"
+                        + " updated = :now WHERE endpoint_id = :id AND push_destination_disabled IS NULL")
+                .bind("reason", reason).bind("now", now).bind("id", endpointId).execute());
+        forget(endpointId);
     }
 
     private void forget(long endpointId) {

@@ -15,6 +15,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Tidies the job files directory at start: what no job needs any more. */
 final class FileSweeper {
@@ -32,7 +33,8 @@ final class FileSweeper {
     }
 
     /**
-     * Removes files no job needs: directories of jobs that ended (or never came to exist: a run cut off between
+     * Removes files no job needs (a push export that ended in ERROR keeps its undelivered files, listed, for a retry
+     * until the delivery log's retention): directories of jobs that ended (or never came to exist: a run cut off between
      * preparing a spawned job's upload and creating it), and stale segment files of jobs still waiting for data.
      * Directories younger than the stale timeout are left alone, as another node may be about to register them.
      */
@@ -55,11 +57,12 @@ final class FileSweeper {
             return;
         }
         Map<Long, JobStatus> statuses = jobs.statuses(ids.toArray(Long[]::new));
+        Set<Long> keptForRetry = jobs.undeliveredPushFiles(ids.toArray(Long[]::new));
         long youngest = System.currentTimeMillis() - settings.staleAfter().toMillis();
         for (long id : ids) {
             JobStatus s = statuses.get(id);
             Path dir = files.jobDir(id);
-            if ((s == null && olderThan(dir, youngest)) || (s != null && s.isFinal())) {
+            if ((s == null && olderThan(dir, youngest)) || (s != null && s.isFinal() && !keptForRetry.contains(id))) {
                 JobFiles.deleteTree(dir);
             } else if (s == JobStatus.WAITING_TO_RECIEVE_DATA) {
                 removeStaleFiles(files.outputDir(id), youngest);

@@ -1,6 +1,7 @@
 package idex.exchange.jobs.engine;
 
 import idex.exchange.jobs.model.Job;
+import idex.exchange.jobs.push.PushDelivery;
 import idex.exchange.jobs.store.JobStore;
 import idex.exchange.jobs.store.JobFiles;
 import idex.auth.KeyHash;
@@ -72,7 +73,10 @@ final class NodeRuns {
 
     private void endInError(Job job, String reason) {
         String text = reason.length() > 4000 ? reason.substring(0, 4000) : reason;
-        if (jobs.failRun(job.jobId(), node, text, clock.getAsLong())) {
+        // A push export's undelivered files are kept for a retry from the delivery log (POST
+        // /v1/deliveries/{id}/retry); the delivery log's pruning removes them after its retention.
+        if (jobs.failRun(job.jobId(), node, text, clock.getAsLong())
+                && !PushDelivery.DELIVERING.equals(job.subStatus())) {
             JobFiles.deleteTree(files.outputDir(job.jobId()));
         }
     }

@@ -2,6 +2,9 @@ package idex.exchange.jobs.pull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.auth.KeyHash;
+import idex.exchange.delivery.DeliveryLog;
+import idex.exchange.delivery.DeliveryMetrics;
+import idex.exchange.delivery.JobDeliveryLog;
 import idex.exchange.endpoints.AudienceRole;
 import idex.exchange.endpoints.Endpoint;
 import idex.exchange.endpoints.EndpointStore;
@@ -55,6 +58,8 @@ public final class PullProducers implements AutoCloseable {
     private final PartnerClient client;
     private final PulledData data;
     private final PullSettings settings;
+    private final JobDeliveryLog log;
+    private final DeliveryMetrics metrics;
     private final Runnable wakeJobs;
     private final LongSupplier clock;
     private final long leaseMs;
@@ -71,13 +76,15 @@ public final class PullProducers implements AutoCloseable {
      */
     public PullProducers(Jdbi jdbi, JobStore jobs, EndpointStore endpoints, JobFiles files, PartnerClient client,
                          PullSettings settings, Duration callTimeout, int workers, Runnable wakeJobs,
-                         LongSupplier clock) {
+                         LongSupplier clock, JobDeliveryLog log, DeliveryMetrics metrics) {
         this.store = new PullStore(jdbi, jobs);
         this.jobs = jobs;
         this.endpoints = endpoints;
         this.client = client;
-        this.data = new PulledData(files);
+        this.data = new PulledData(files, clock);
         this.settings = settings;
+        this.log = log;
+        this.metrics = metrics;
         this.wakeJobs = wakeJobs;
         this.clock = clock;
         this.leaseMs = Math.max(30_000, 3 * callTimeout.toMillis());
@@ -181,8 +188,9 @@ public final class PullProducers implements AutoCloseable {
         byte[] body = Json.write(Json.object().put("segmentId", segment)).getBytes(StandardCharsets.UTF_8);
         // A node that stops after the partner started its job but before the id is stored asks again: the same
         // Idempotency-Key lets the partner answer its first job instead of starting a second.
-        PartnerClient.Answer a = client.call(HttpMethod.POST, PartnerPaths.under(url, "/v1/jobs"), body, secrets,
+        Called called = call(job, HttpMethod.POST, PartnerPaths.under(url, "/v1/jobs"), body, secrets,
                 Map.of("Idempotency-Key", "idex-job-" + job.jobId()));
+        PartnerClient.Answer a = called.answer();
         if (!a.ok()) {
             if (permanent(a.status())) {
                 throw new PullRefused("The pull producer refused to start a job for segment " + segment
@@ -193,8 +201,11 @@ public final class PullProducers implements AutoCloseable {
         JsonNode id = a.json() == null ? null : a.json().path("jobId");
         if (id == null || !(id.isTextual() || id.isIntegralNumber()) || id.asText().isEmpty()
                 || id.asText().length() > 256) {
-            throw new PartnerCallFailed("POST /v1/jobs answered no \"jobId\" (a string of up to 256 characters)");
+            String problem = "POST /v1/jobs answered no \"jobId\" (a string of up to 256 characters)";
+            logJob(job, called, problem, DeliveryLog.Status.PENDING);
+            throw new PartnerCallFailed(problem);
         }
+        logJob(job, called, null, DeliveryLog.Status.PENDING); // started: the entry waits for READY
         long wait = settings.nextWaitMs(0);
         if (!store.created(s.jobId(), node, id.asText(), clock.getAsLong() + wait, wait)) {
             throw new LeaseLost();
@@ -205,7 +216,8 @@ public final class PullProducers implements AutoCloseable {
     private void poll(PullState s, Job job, Endpoint producer, String url, List<SigningSecret> secrets)
             throws PartnerCallFailed, PullRefused, IOException {
         String jobUrl = PartnerPaths.under(url, "/v1/jobs/" + PartnerPaths.segment(s.partnerJobId()));
-        PartnerClient.Answer a = client.call(HttpMethod.GET, jobUrl, null, secrets, Map.of());
+        Called called = call(job, HttpMethod.GET, jobUrl, null, secrets, Map.of());
+        PartnerClient.Answer a = called.answer();
         if (!a.ok()) {
             if (a.status() == 404 || a.status() == 410) {
                 throw new PullRefused("The pull producer no longer knows its job " + s.partnerJobId() + ": GET"
@@ -217,6 +229,8 @@ public final class PullProducers implements AutoCloseable {
         String status = json == null ? null : json.path("status").asText(null);
         if ("FAILED".equals(status)) {
             String message = json.path("message").asText("");
+            logJob(job, called, "the partner's job FAILED" + (message.isBlank() ? "" : ": " + message),
+                    DeliveryLog.Status.FAILED);
             throw new PullRefused("The pull producer's job " + s.partnerJobId() + " FAILED"
                     + (message.isBlank() ? " without a message." : ": " + message));
         }
@@ -227,13 +241,21 @@ public final class PullProducers implements AutoCloseable {
         List<String> dataFiles = new ArrayList<>();
         JsonNode listed = json.path("dataFiles");
         if (!listed.isArray()) {
-            throw new PartnerCallFailed("GET /v1/jobs/{jobId} answered READY without a \"dataFiles\" array");
+            String problem = "GET /v1/jobs/{jobId} answered READY without a \"dataFiles\" array";
+            logJob(job, called, problem, DeliveryLog.Status.PENDING);
+            throw new PartnerCallFailed(problem);
         }
+        logJob(job, called, null, DeliveryLog.Status.DELIVERED);
         listed.forEach(f -> dataFiles.add(f.asText()));
         String upload = data.download(job.jobId(), dataFiles,
                 fileId -> client.stream(jobUrl + "/data/" + PartnerPaths.segment(fileId), secrets,
                         Map.of("Accept-Encoding", "gzip")),
-                producer.registration(), producer.endpointId(), () -> keep(s));
+                producer.registration(), producer.endpointId(), () -> keep(s),
+                (fileId, at, httpStatus, error, ms) -> {
+                    metrics.attempted(JobDeliveryLog.Kind.pullFile.name(), error == null, ms);
+                    log.attempted(new JobDeliveryLog.Item(job.accountId(), job.producerEndpointId(), job.jobId(),
+                            JobDeliveryLog.Kind.pullFile, fileId, null), new JobDeliveryLog.Call(at, httpStatus, error, ms));
+                });
         if (!store.accept(s.jobId(), node, upload, clock.getAsLong())) {
             JobFiles.deleteQuietly(data.uploadPath(job.jobId(), upload));
             throw new LeaseLost();
@@ -241,6 +263,48 @@ public final class PullProducers implements AutoCloseable {
         LOG.info("Job {}: pulled {} data file(s) of the producer's job {}", job.jobId(), dataFiles.size(),
                 s.partnerJobId());
         wakeJobs.run();
+    }
+
+    /** A call to the partner's job API, when it started and how long it took. */
+    private record Called(PartnerClient.Answer answer, long at, int ms) {
+    }
+
+    /**
+     * One call about the partner's job (start or poll), counted in the delivery metrics; one that failed (no answer,
+     * or not 2xx) is an attempt of the job's `pullJob` entry in the delivery log. A poll that answers "not ready yet"
+     * is not logged (a day-long wait would be thousands of rows): the start, failed polls and the final READY or
+     * FAILED are.
+     */
+    private Called call(Job job, HttpMethod method, String url, byte[] body, List<SigningSecret> secrets,
+                        Map<String, String> headers) throws PartnerCallFailed {
+        long at = clock.getAsLong();
+        long started = System.nanoTime();
+        try {
+            PartnerClient.Answer a = client.call(method, url, body, secrets, headers);
+            Called called = new Called(a, at, millisSince(started));
+            metrics.attempted(JobDeliveryLog.Kind.pullJob.name(), a.ok(), called.ms());
+            if (!a.ok()) {
+                logJob(job, called, a.describe(), DeliveryLog.Status.PENDING);
+            }
+            return called;
+        } catch (PartnerCallFailed e) {
+            Called called = new Called(null, at, millisSince(started));
+            metrics.attempted(JobDeliveryLog.Kind.pullJob.name(), false, called.ms());
+            logJob(job, called, e.getMessage(), DeliveryLog.Status.PENDING);
+            throw e;
+        }
+    }
+
+    /** An attempt of the job's `pullJob` entry (its end, FAILED after a refusal or the timeout, is {@link #end}'s). */
+    private void logJob(Job job, Called called, String error, DeliveryLog.Status status) {
+        log.recorded(new JobDeliveryLog.Item(job.accountId(), job.producerEndpointId(), job.jobId(),
+                        JobDeliveryLog.Kind.pullJob, null, null),
+                new JobDeliveryLog.Call(called.at(), called.answer() == null ? null : called.answer().status(), error,
+                        called.ms()), status);
+    }
+
+    private static int millisSince(long startedNanos) {
+        return (int) Math.min(Integer.MAX_VALUE, (System.nanoTime() - startedNanos) / 1_000_000);
     }
 
     /** 4xx answers other than timeouts and rate limits: asking again gets the same. */
@@ -266,6 +330,9 @@ public final class PullProducers implements AutoCloseable {
     }
 
     private void end(PullState s, String reason) {
+        // The log first, so that whoever sees the job in ERROR sees its entries FAILED (a step that lost its lease
+        // meanwhile is another node's: its next attempt makes the entry PENDING again).
+        log.failPending(s.jobId(), clock.getAsLong());
         if (store.fail(s.jobId(), node, reason, clock.getAsLong())) {
             LOG.info("Job {} ended in ERROR while pulling: {}", s.jobId(), reason);
         }

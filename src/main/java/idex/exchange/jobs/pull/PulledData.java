@@ -21,6 +21,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongSupplier;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -44,13 +45,22 @@ final class PulledData {
         PartnerClient.Streamed open(String dataFileId) throws PartnerCallFailed;
     }
 
+    /** Told how the download of each data file went, for the delivery log. */
+    @FunctionalInterface
+    interface Fetched {
+        /** `status` null when no answer came; `error` null when the file was copied whole. */
+        void fetched(String dataFileId, long at, Integer status, String error, int durationMs);
+    }
+
     private static final int COPY_BUFFER = 64 * 1024;
     private static final int MAX_HEADER = 1024 * 1024;
 
     private final JobFiles files;
+    private final LongSupplier clock;
 
-    PulledData(JobFiles files) {
+    PulledData(JobFiles files, LongSupplier clock) {
         this.files = files;
+        this.clock = clock;
     }
 
     /**
@@ -58,7 +68,7 @@ final class PulledData {
      * keeps the lease, and throws when the lease is lost).
      */
     String download(long jobId, List<String> dataFiles, Source source, Registration producer, long producerId,
-                    Runnable alive) throws PartnerCallFailed, PullRefused, IOException {
+                    Runnable alive, Fetched fetched) throws PartnerCallFailed, PullRefused, IOException {
         Path part = files.partial(jobId);
         boolean done = false;
         try {
@@ -67,7 +77,11 @@ final class PulledData {
                     COPY_BUFFER)) {
                 Copy copy = new Copy(out, alive);
                 for (String id : dataFiles) {
+                    long at = clock.getAsLong();
+                    long started = System.nanoTime();
+                    Integer status = null;
                     try (PartnerClient.Streamed answer = source.open(id)) {
+                        status = answer.status();
                         if (answer.status() < 200 || answer.status() >= 300) {
                             throw new PartnerCallFailed("GET data file " + id + " answered HTTP " + answer.status());
                         }
@@ -82,6 +96,10 @@ final class PulledData {
                         } catch (IOException e) {
                             throw new PartnerCallFailed("data file " + id + ": " + e.getMessage());
                         }
+                        fetched.fetched(id, at, status, null, millisSince(started));
+                    } catch (PartnerCallFailed | PullRefused e) {
+                        fetched.fetched(id, at, status, e.getMessage(), millisSince(started));
+                        throw e;
                     }
                 }
             }
@@ -100,6 +118,10 @@ final class PulledData {
                 JobFiles.deleteQuietly(part);
             }
         }
+    }
+
+    private static int millisSince(long startedNanos) {
+        return (int) Math.min(Integer.MAX_VALUE, (System.nanoTime() - startedNanos) / 1_000_000);
     }
 
     /** The copy of the data files into the one upload: the first header kept, the others checked and left out. */

@@ -3,7 +3,9 @@ package idex.exchange.jobs.push;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import idex.exchange.delivery.DeliveryMetrics;
 import idex.exchange.delivery.DeliverySettings;
+import idex.exchange.delivery.JobDeliveryLog;
 import idex.exchange.delivery.SafeTargets;
 import idex.exchange.endpoints.DeclaredAttribute;
 import idex.exchange.endpoints.Endpoint;
@@ -52,15 +54,22 @@ public final class PushDelivery implements AutoCloseable {
     private final JobFiles files;
     private final SegmentApi api;
     private final List<Duration> schedule;
+    private final Duration disableAfter;
+    private final JobDeliveryLog log;
+    private final DeliveryMetrics deliveryMetrics;
     private final LongSupplier clock;
 
     public PushDelivery(Vertx vertx, Jdbi jdbi, EndpointStore endpoints, JobFiles files, SafeTargets targets,
-                        DeliverySettings settings, MeterRegistry metrics, LongSupplier clock) {
+                        DeliverySettings settings, MeterRegistry metrics, LongSupplier clock, JobDeliveryLog log,
+                        DeliveryMetrics deliveryMetrics) {
         this.progress = new PushProgress(jdbi);
         this.endpoints = endpoints;
         this.files = files;
         this.api = new SegmentApi(vertx, targets, settings, new PushMetrics(metrics), clock);
         this.schedule = settings.retrySchedule();
+        this.disableAfter = settings.disableAfter();
+        this.log = log;
+        this.deliveryMetrics = deliveryMetrics;
         this.clock = clock;
     }
 
@@ -84,28 +93,39 @@ public final class PushDelivery implements AutoCloseable {
     public record Lost() implements Outcome {
     }
 
+    /** The push destination is turned off: the job waits, without attempts, until its registration is PUT again. */
+    public record Parked() implements Outcome {
+    }
+
     /** Delivers a job this node claimed, from where its delivery stands; `held` says whether the claim still holds. */
     public Outcome deliver(Job job, String node, BooleanSupplier held) {
         Optional<Endpoint> found = job.destinationEndpointId() == null ? Optional.empty()
                 : endpoints.find(job.accountId(), job.destinationEndpointId());
         if (found.isEmpty() || !found.get().registration().pushDestination()) {
-            return new Failed("The job's destination endpoint " + job.destinationEndpointId() + " is no longer a push"
-                    + " destination; its export cannot be delivered.");
+            return gaveUp(job, "The job's destination endpoint " + job.destinationEndpointId() + " is no longer a"
+                    + " push destination; its export cannot be delivered.");
         }
         Endpoint destination = found.get();
+        if (destination.pushDisabled() != null) {
+            return park(job, node, destination);
+        }
         String base = stripSlash(destination.registration().url());
         List<SigningSecret> secrets = endpoints.secrets().signing(destination.endpointId(), clock.getAsLong());
         if (secrets.isEmpty()) {
-            return new Failed("The push destination " + destination.endpointId() + " has no signing secret: rotate"
+            return gaveUp(job, "The push destination " + destination.endpointId() + " has no signing secret: rotate"
                     + " it (POST /v1/endpoint/{endpointId}/signingSecret) and create the job again.");
         }
         try {
             String segmentId = job.destinationSegmentId();
             if (segmentId == null) {
+                long at = clock.getAsLong();
+                long started = System.nanoTime();
                 Step looked = segment(job, base, destination, secrets);
-                if (looked.failure != null) {
-                    return failed(job, node, "finding or creating segment \"" + job.definition().destinationSegmentName()
-                            + "\" at " + base + "/v1/segments", looked.failure);
+                attempted(job, destination, JobDeliveryLog.Kind.segmentLookup, null, "job_" + job.jobId() + "_segments",
+                        looked.answer, at, started);
+                if (looked.value == null) {
+                    return failed(job, node, destination, "finding or creating segment \""
+                            + job.definition().destinationSegmentName() + "\" at " + base + "/v1/segments", looked.answer);
                 }
                 segmentId = looked.value;
                 if (!progress.segmentFound(job.jobId(), node, segmentId, clock.getAsLong())) {
@@ -122,12 +142,17 @@ public final class PushDelivery implements AutoCloseable {
                 String url = "REMOVE".equals(share) ? data + "/remove" : data;
                 Path path = files.outputFile(job.jobId(), f.name());
                 if (!Files.isRegularFile(path)) {
-                    return new Failed("Segment data file " + f.name() + " of the export is missing from the server's"
+                    return gaveUp(job, "Segment data file " + f.name() + " of the export is missing from the server's"
                             + " files directory; create the job again.");
                 }
+                long at = clock.getAsLong();
+                long started = System.nanoTime();
                 SegmentApi.Answer answer = api.file(method, url, webhookId(job, f.name()), path, secrets);
+                attempted(job, destination, JobDeliveryLog.Kind.segmentFile, f.name(), webhookId(job, f.name()), answer,
+                        at, started);
                 if (!answer.ok()) {
-                    return failed(job, node, method + " " + url + " of file " + f.name() + " (" + f.seq() + ")", answer);
+                    return failed(job, node, destination, method + " " + url + " of file " + f.name() + " ("
+                            + f.seq() + ")", answer);
                 }
                 if (!progress.delivered(job.jobId(), node, f.seq(), clock.getAsLong())) {
                     return new Lost();
@@ -143,13 +168,13 @@ public final class PushDelivery implements AutoCloseable {
             Thread.currentThread().interrupt();
             return new Lost();
         } catch (IOException e) {
-            return failed(job, node, "reading the export's files", new SegmentApi.Answer(null,
+            return failed(job, node, null, "reading the export's files", new SegmentApi.Answer(null,
                     e.getClass().getSimpleName() + ": " + e.getMessage(), null, null));
         }
     }
 
-    /** A value, or the answer that kept the step from giving one. */
-    private record Step(String value, SegmentApi.Answer failure) {
+    /** A value (null when the step failed) and the answer that decided it. */
+    private record Step(String value, SegmentApi.Answer answer) {
     }
 
     /**
@@ -171,7 +196,7 @@ public final class PushDelivery implements AutoCloseable {
         }
         for (JsonNode s : segments) {
             if (name.equals(s.path("name").asText(null)) && idOf(s) != null) {
-                return new Step(idOf(s), null);
+                return new Step(idOf(s), listed);
             }
         }
         ObjectNode body = Json.object();
@@ -189,18 +214,66 @@ public final class PushDelivery implements AutoCloseable {
         }
         JsonNode answer = parse(created.body());
         String id = answer == null ? null : idOf(answer);
-        return id == null ? new Step(null, unreadable(created, "{\"id\": …}")) : new Step(id, null);
+        return id == null ? new Step(null, unreadable(created, "{\"id\": …}")) : new Step(id, created);
+    }
+
+    /**
+     * Records one attempt at a call to the push destination, where its outcome is learnt: in the delivery log (the
+     * entry of the segment lookup or of the file), in the delivery metrics, and in the destination's failure
+     * streak, which turns the destination off once every call failed for --delivery-disable-after.
+     */
+    private void attempted(Job job, Endpoint destination, JobDeliveryLog.Kind kind, String file, String webhookId,
+                           SegmentApi.Answer answer, long at, long startedNanos) {
+        int ms = (int) Math.min(Integer.MAX_VALUE, (System.nanoTime() - startedNanos) / 1_000_000);
+        boolean worked = answer.ok() && answer.error() == null; // a 2xx that is not the JSON expected failed too
+        log.attempted(new JobDeliveryLog.Item(job.accountId(), destination.endpointId(), job.jobId(), kind, file,
+                webhookId), new JobDeliveryLog.Call(at, answer.status(), worked ? null : answer.describe(), ms));
+        deliveryMetrics.attempted(kind.name(), worked, ms);
+        long now = clock.getAsLong();
+        OptionalLong failingSince = endpoints.pushCallOutcome(destination.endpointId(), worked, at);
+        if (failingSince.isPresent() && now - failingSince.getAsLong() >= disableAfter.toMillis()) {
+            String reason = "every call to the push destination failed for " + human(disableAfter)
+                    + "; PUT its registration again (PUT /v1/endpoint) to resume its jobs";
+            endpoints.turnOffPushDestination(destination.endpointId(), reason, now);
+            LOG.warn("Push destination {} turned off: {}", destination.endpointId(), reason);
+        }
+    }
+
+    private static String human(Duration d) {
+        return d.toDays() > 0 && d.toHours() % 24 == 0 ? d.toDays() + " days" : d.toMillis() + " ms";
+    }
+
+    /** The job waits for its destination to be enabled again, or is due at once if it was meanwhile. */
+    private Outcome park(Job job, String node, Endpoint destination) {
+        long now = clock.getAsLong();
+        if (progress.park(job.jobId(), node, destination.endpointId(), now)) {
+            LOG.info("Job {} waits: its push destination {} is turned off", job.jobId(), destination.endpointId());
+            return new Parked();
+        }
+        return progress.retryLater(job.jobId(), node, progress.failures(job.jobId()), now, now)
+                ? new Waiting(now) : new Lost();
+    }
+
+    /** The job cannot be delivered: its log entries still pending are FAILED, and it ends in ERROR. */
+    private Failed gaveUp(Job job, String reason) {
+        log.failPending(job.jobId(), clock.getAsLong());
+        return new Failed(reason);
     }
 
     /**
      * A failed attempt: the job waits for the schedule's next step (sooner if the partner's Retry-After asks), or,
-     * after the last, fails naming the partner's last answer.
+     * after the last, fails naming the partner's last answer; it waits without attempts if the failure turned its
+     * destination (null: not a call's failure) off.
      */
-    private Outcome failed(Job job, String node, String what, SegmentApi.Answer answer) {
+    private Outcome failed(Job job, String node, Endpoint destination, String what, SegmentApi.Answer answer) {
+        if (destination != null && endpoints.find(job.accountId(), destination.endpointId())
+                .map(Endpoint::pushDisabled).isPresent()) {
+            return park(job, node, destination);
+        }
         int failures = progress.failures(job.jobId()) + 1;
         OptionalLong next = DeliverySettings.retryWait(schedule, failures - 1, answer.retryAfterMs());
         if (next.isEmpty()) {
-            return new Failed("Delivery to the push destination failed after " + failures + " attempt"
+            return gaveUp(job, "Delivery to the push destination failed after " + failures + " attempt"
                     + (failures == 1 ? "" : "s") + " at " + what + "; the partner's last answer: " + answer.describe());
         }
         long wait = next.getAsLong();

@@ -77,6 +77,18 @@ final class PushProgress {
                 .execute() == 1);
     }
 
+    /**
+     * The job's push destination is turned off: the job lets go of its node and has no next attempt (the claim loop
+     * leaves it alone) until the destination's registration is PUT again, which makes it due. False when the node no
+     * longer holds the job, or the destination is no longer turned off (then it must not wait for a PUT).
+     */
+    boolean park(long jobId, String node, long destinationId, long now) {
+        return jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_job SET claimed_by = NULL, next_attempt = NULL,"
+                        + " attempts = 0, updated = :now" + HELD + " AND EXISTS (SELECT 1 FROM exchange_endpoint"
+                        + " WHERE endpoint_id = :dest AND push_destination_disabled IS NOT NULL)")
+                .bind("now", now).bind("id", jobId).bind("node", node).bind("dest", destinationId).execute() == 1);
+    }
+
     /** Every file delivered: COMPLETE. */
     boolean complete(long jobId, String node, long now) {
         return jdbi.withHandle(h -> h.createUpdate("UPDATE exchange_job SET status = 'COMPLETE', sub_status = NULL,"

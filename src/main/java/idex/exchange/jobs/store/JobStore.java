@@ -14,6 +14,8 @@ import org.jdbi.v3.core.mapper.RowMapper;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -371,6 +373,16 @@ public final class JobStore {
                 .map((rs, ctx) -> Map.entry(rs.getLong(1), JobStatus.valueOf(rs.getString(2))))
                 .forEach(e -> out.put(e.getKey(), e.getValue())));
         return out;
+    }
+
+    /** Of these jobs, those with push files still listed as undelivered (kept for a retry if the job ended). */
+    public Set<Long> undeliveredPushFiles(Long[] jobIds) {
+        if (jobIds.length == 0) {
+            return Set.of();
+        }
+        return jdbi.withHandle(h -> new HashSet<>(h.createQuery("SELECT DISTINCT f.job_id FROM exchange_push_file f"
+                        + " JOIN UNNEST(:ids) AS t(id) ON f.job_id = t.id WHERE f.delivered IS NULL")
+                .bind("ids", jobIds).mapTo(Long.class).list()));
     }
 
     private static Job withFiles(Handle h, Job j) {

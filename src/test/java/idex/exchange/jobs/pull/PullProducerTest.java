@@ -316,7 +316,7 @@ class PullProducerTest {
             idex.exchange.endpoints.SigningSecret secret = idex.exchange.endpoints.SigningSecret.parse(
                     producer.registration().get("signingSecret").asText());
             idex.exchange.endpoints.Endpoint endpoint = new idex.exchange.endpoints.Endpoint(producer.endpointId(),
-                    acme.accountId(), idex.exchange.endpoints.Registration.parse(producer.registration()), 0, 0, null);
+                    acme.accountId(), idex.exchange.endpoints.Registration.parse(producer.registration()), 0, 0, null, null);
             PartnerSegments segments = new PartnerSegments(client, (id, now) -> List.of(secret),
                     System::currentTimeMillis);
 
