@@ -38,8 +38,10 @@ class PullDeliveryLogTest {
 
     @BeforeAll
     static void start() {
+        // The pull timeout ends the never-ready producer's job; the others must be done well within it, even on a
+        // loaded machine (6 s was too short for four polls there).
         server = TestServer.startWithPulls(dir, PullProducerTest.deliverySettings(),
-                new PullSettings(Duration.ofSeconds(6), Duration.ofMillis(50), Duration.ofMillis(200)));
+                new PullSettings(Duration.ofSeconds(15), Duration.ofMillis(50), Duration.ofMillis(200)));
         acme = ExchangeAccounts.account(server, "PullLog");
         destination = ExchangeAccounts.endpoint(server, acme, registration("Ads", "destination", "pull", IDS));
     }
@@ -67,7 +69,7 @@ class PullDeliveryLogTest {
     }
 
     private static JsonNode awaitJob(long jobId, String status) {
-        return Eventually.await("job " + jobId + " " + status,
+        return Eventually.await("job " + jobId + " " + status, Duration.ofSeconds(60),
                 () -> acme.client().get("/v1/jobs/SEGMENT_EXPORT/" + jobId).json().get(0),
                 j -> j.get("status").asText().equals(status));
     }
