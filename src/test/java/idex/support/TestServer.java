@@ -229,6 +229,15 @@ public final class TestServer implements AutoCloseable {
         return "http://127.0.0.1:" + server.port() + path;
     }
 
+    /** The server's metrics as a scraper reads them (`GET /metrics`, Prometheus text). */
+    public String metrics() {
+        try (var in = java.net.URI.create(url("/metrics")).toURL().openStream()) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Every method and path the server serves. */
     public java.util.List<idex.http.RouteInfo> routes() {
         return server.routes();

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import idex.json.Json;
 import org.jdbi.v3.core.Jdbi;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -98,21 +100,27 @@ public final class DeliveryLog {
                                 + " FROM exchange_delivery_attempt a JOIN UNNEST(:m) AS t(m) ON a.message_id = t.m"
                                 + " ORDER BY a.message_id, a.attempt")
                         .bind("m", byMessage.keySet().toArray(new Long[0]))
-                        .map((rs, ctx) -> {
-                            ObjectNode a = Json.object();
-                            a.put("attempt", rs.getInt(2));
-                            a.put("at", rs.getLong(3));
-                            int http = rs.getInt(4);
-                            a.put("httpStatus", rs.wasNull() ? null : http);
-                            a.put("error", rs.getString(5));
-                            a.put("durationMs", rs.getInt(6));
-                            return Map.entry(rs.getLong(1), a);
-                        })
+                        .map((rs, ctx) -> Map.entry(rs.getLong(1), attempt(rs)))
                         .forEach(e -> byMessage.getOrDefault(e.getKey(), List.of())
                                 .forEach(o -> ((ArrayNode) o.get("attempts")).add(e.getValue().deepCopy())));
             }
             return page;
         });
+    }
+
+    /**
+     * An attempt as the log shows it, from a row whose columns 2 to 6 are its number, time, HTTP status (null: no
+     * answer), error and duration: the one shape of attempts of every kind.
+     */
+    static ObjectNode attempt(ResultSet rs) throws SQLException {
+        ObjectNode a = Json.object();
+        a.put("attempt", rs.getInt(2));
+        a.put("at", rs.getLong(3));
+        int http = rs.getInt(4);
+        a.put("httpStatus", rs.wasNull() ? null : http);
+        a.put("error", rs.getString(5));
+        a.put("durationMs", rs.getInt(6));
+        return a;
     }
 
     /** The destination of one of the account's deliveries, if it has it. */

@@ -153,16 +153,7 @@ public final class JobDeliveryLog {
                                 + " FROM exchange_job_delivery_attempt a JOIN UNNEST(:ids) AS t(id) ON a.delivery_id = t.id"
                                 + " ORDER BY a.delivery_id, a.attempt")
                         .bind("ids", byId.keySet().toArray(new Long[0]))
-                        .map((rs, ctx) -> {
-                            ObjectNode a = Json.object();
-                            a.put("attempt", rs.getInt(2));
-                            a.put("at", rs.getLong(3));
-                            int http = rs.getInt(4);
-                            a.put("httpStatus", rs.wasNull() ? null : http);
-                            a.put("error", rs.getString(5));
-                            a.put("durationMs", rs.getInt(6));
-                            return Map.entry(rs.getLong(1), a);
-                        })
+                        .map((rs, ctx) -> Map.entry(rs.getLong(1), DeliveryLog.attempt(rs)))
                         .forEach(e -> ((ArrayNode) byId.get(e.getKey()).get("attempts")).add(e.getValue()));
             }
             return page;

@@ -1,6 +1,7 @@
 package idex.exchange.jobs.pull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import idex.support.DeliveryLogs;
 import idex.support.Eventually;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
@@ -14,8 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 import static idex.support.ExchangeAccounts.registration;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -75,15 +74,7 @@ class PullDeliveryLogTest {
     }
 
     private static JsonNode log(TestEndpoint producer) {
-        ExchangeClient.Answer a = acme.client().get("/v1/deliveries?endpointId=" + producer.endpointId());
-        assertThat(a.status()).as(a.body()).isEqualTo(200);
-        return a.json().get("deliveries");
-    }
-
-    private static List<Integer> statuses(JsonNode entry) {
-        List<Integer> out = new ArrayList<>();
-        entry.get("attempts").forEach(a -> out.add(a.get("httpStatus").isNull() ? null : a.get("httpStatus").asInt()));
-        return out;
+        return DeliveryLogs.entries(acme.client(), "?endpointId=" + producer.endpointId());
     }
 
     @Test
@@ -108,12 +99,12 @@ class PullDeliveryLogTest {
             });
             assertThat(log.get(0).get("fileName").asText()).isEqualTo("part-2");
             assertThat(log.get(1).get("fileName").asText()).isEqualTo("part-1");
-            assertThat(statuses(log.get(1))).containsExactly(200);
+            assertThat(DeliveryLogs.statuses(log.get(1))).containsExactly(200);
 
             JsonNode pullJob = log.get(2);
             assertThat(pullJob.has("fileName")).isFalse();
             // The refused start, the start, the READY poll: the polls that answered RUNNING are not attempts.
-            assertThat(statuses(pullJob)).containsExactly(503, 201, 200);
+            assertThat(DeliveryLogs.statuses(pullJob)).containsExactly(503, 201, 200);
             assertThat(pullJob.get("attemptCount").asInt()).isEqualTo(3);
             JsonNode refused = pullJob.get("attempts").get(0);
             assertThat(refused.get("error").asText()).contains("HTTP 503", "no segment like that here");
@@ -124,9 +115,7 @@ class PullDeliveryLogTest {
             assertThat(retry.status()).as(retry.body()).isEqualTo(409);
             assertThat(retry.body()).contains("pull producer");
 
-            String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                            java.net.URI.create(server.url("/metrics"))).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            String metrics = server.metrics();
             assertThat(metrics).containsPattern("idex_delivery_attempts_total\\{kind=\"pullFile\",outcome=\"delivered\"} [1-9]")
                     .containsPattern("idex_delivery_attempts_total\\{kind=\"pullJob\",outcome=\"failed\"} [1-9]");
         }
@@ -144,7 +133,7 @@ class PullDeliveryLogTest {
             JsonNode log = log(producer);
             assertThat(log).hasSize(1);
             assertThat(log.get(0).get("status").asText()).isEqualTo("FAILED");
-            assertThat(statuses(log.get(0))).as("the start only: polls answering RUNNING are no attempts")
+            assertThat(DeliveryLogs.statuses(log.get(0))).as("the start only: polls answering RUNNING are no attempts")
                     .containsExactly(201);
         }
     }
@@ -161,7 +150,7 @@ class PullDeliveryLogTest {
             JsonNode pullJob = log.get(0);
             assertThat(pullJob.get("kind").asText()).isEqualTo("pullJob");
             assertThat(pullJob.get("status").asText()).isEqualTo("FAILED");
-            assertThat(statuses(pullJob)).containsExactly(201, 200);
+            assertThat(DeliveryLogs.statuses(pullJob)).containsExactly(201, 200);
             assertThat(pullJob.get("attempts").get(1).get("error").asText()).contains("FAILED", "the segment was deleted");
 
             ExchangeClient.Answer failed = acme.client().get("/v1/deliveries?status=FAILED&endpointId="

@@ -3,6 +3,7 @@ package idex.exchange.jobs.push;
 import com.fasterxml.jackson.databind.JsonNode;
 import idex.exchange.delivery.DeliverySettings;
 import idex.exchange.jobs.model.JobSettings;
+import idex.support.DeliveryLogs;
 import idex.support.Eventually;
 import idex.support.ExchangeAccounts;
 import idex.support.ExchangeAccounts.TestAccount;
@@ -56,15 +57,7 @@ class PushDeliveryLogTest {
     }
 
     private static JsonNode log(ExchangeClient client, String query) {
-        ExchangeClient.Answer a = client.get("/v1/deliveries" + query);
-        assertThat(a.status()).as(a.body()).isEqualTo(200);
-        return a.json().get("deliveries");
-    }
-
-    private static List<Integer> statuses(JsonNode entry) {
-        List<Integer> out = new ArrayList<>();
-        entry.get("attempts").forEach(a -> out.add(a.get("httpStatus").isNull() ? null : a.get("httpStatus").asInt()));
-        return out;
+        return DeliveryLogs.entries(client, query);
     }
 
     private static JsonNode file(JsonNode log, int seq) {
@@ -91,10 +84,10 @@ class PushDeliveryLogTest {
                 assertThat(e.get("endpointId").asLong()).isEqualTo(s.push().endpointId());
                 assertThat(e.get("status").asText()).isEqualTo("DELIVERED");
             });
-            assertThat(statuses(log.get(3))).as("GET then POST /v1/segments: one step").containsExactly(201);
-            assertThat(statuses(file(log, 1))).containsExactly(200);
+            assertThat(DeliveryLogs.statuses(log.get(3))).as("GET then POST /v1/segments: one step").containsExactly(201);
+            assertThat(DeliveryLogs.statuses(file(log, 1))).containsExactly(200);
             JsonNode refused = file(log, 2);
-            assertThat(statuses(refused)).containsExactly(500, 503, 200);
+            assertThat(DeliveryLogs.statuses(refused)).containsExactly(500, 503, 200);
             assertThat(refused.get("attemptCount").asInt()).isEqualTo(3);
             assertThat(refused.get("attempts").get(0).get("error").asText()).startsWith("HTTP 500");
             assertThat(refused.get("attempts").get(2).get("error").isNull()).isTrue();
@@ -104,9 +97,7 @@ class PushDeliveryLogTest {
             assertThat(ids.subList(1, 4)).containsOnly(refused.get("webhookId").asText());
             assertThat(refused.get("webhookId").asText()).isEqualTo("job_" + jobId + "_" + refused.get("fileName").asText());
 
-            String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                            java.net.URI.create(server.url("/metrics"))).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            String metrics = server.metrics();
             assertThat(metrics)
                     .containsPattern("idex_delivery_attempts_total\\{kind=\"segmentFile\",outcome=\"failed\"} [1-9]")
                     .containsPattern("idex_delivery_attempts_total\\{kind=\"segmentFile\",outcome=\"delivered\"} [1-9]")
@@ -129,7 +120,7 @@ class PushDeliveryLogTest {
             assertThat(log).as("file 3 was never tried").hasSize(3);
             JsonNode second = file(log, 2);
             assertThat(second.get("status").asText()).isEqualTo("FAILED");
-            assertThat(statuses(second)).containsExactly(422, 422, 422);
+            assertThat(DeliveryLogs.statuses(second)).containsExactly(422, 422, 422);
             Path files = server.filesDir().resolve("jobs/" + jobId + "/files");
             assertThat(Files.exists(files.resolve(second.get("fileName").asText()))).as("kept for a retry").isTrue();
             assertThat(Files.exists(files.resolve(file(log, 1).get("fileName").asText()))).as("delivered").isFalse();
@@ -161,7 +152,7 @@ class PushDeliveryLogTest {
                     .containsExactly(200, 422, 422, 422, 200, 200);
             JsonNode after = log(account, "?endpointId=" + s.push().endpointId());
             assertThat(after).extracting(e -> e.get("status").asText()).containsOnly("DELIVERED");
-            assertThat(statuses(file(after, 2))).containsExactly(422, 422, 422, 200);
+            assertThat(DeliveryLogs.statuses(file(after, 2))).containsExactly(422, 422, 422, 200);
             assertThat(Files.exists(server.filesDir().resolve("jobs/" + jobId))).as("gone once delivered").isFalse();
 
             ExchangeClient.Answer again = account.post("/v1/deliveries/" + second.get("deliveryId") + "/retry", null);

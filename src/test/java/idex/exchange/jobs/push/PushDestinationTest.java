@@ -170,9 +170,7 @@ class PushDestinationTest {
             assertThat(added.get("destinationRecordCount").asLong()).isEqualTo(7);
             assertThat(Files.exists(server.filesDir().resolve("jobs/" + add))).as("files deleted once delivered")
                     .isFalse();
-            String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create(server.url("/metrics"))).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            String metrics = server.metrics();
             assertThat(metrics).containsPattern("idex_push_attempts_total\\{outcome=\"delivered\"} [1-9]")
                     .containsPattern("idex_push_file_bytes_total [1-9]");
         }
