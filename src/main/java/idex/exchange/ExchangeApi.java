@@ -12,6 +12,7 @@ import idex.http.BoundedBody;
 import idex.json.Json;
 import idex.http.Reply;
 import idex.http.StorableText;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -20,7 +21,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -127,11 +127,15 @@ public final class ExchangeApi {
      * {@link BodyBudget} (503 with Retry-After when it does not fit now).
      */
     public Handler<RoutingContext> withBody(Call call) {
-        return withBodyAnswering(request -> CompletableFuture.completedFuture(call.handle(request)));
+        return withBody((ctx, request) -> run(ctx, request, call));
     }
 
     /** As {@link #withBody(Call)}, for a call that answers later. */
     public Handler<RoutingContext> withBodyAnswering(AsyncCall call) {
+        return withBody((ctx, request) -> run(ctx, request, call));
+    }
+
+    private Handler<RoutingContext> withBody(java.util.function.BiConsumer<RoutingContext, ApiRequest> run) {
         return ctx -> {
             Caller caller = authenticate(ctx);
             if (caller == null) {
@@ -153,7 +157,7 @@ public final class ExchangeApi {
                     }
                     return;
                 }
-                run(ctx, new ApiRequest(caller, ctx.queryParams(), ctx.pathParams(), ar.result()), call);
+                run.accept(ctx, new ApiRequest(caller, ctx.queryParams(), ctx.pathParams(), ar.result()));
             });
         };
     }
@@ -198,22 +202,24 @@ public final class ExchangeApi {
     }
 
     private void run(RoutingContext ctx, ApiRequest request, Call call) {
-        run(ctx, request, (AsyncCall) r -> CompletableFuture.completedFuture(call.handle(r)));
+        vertx.executeBlocking(() -> call.handle(request), false).onComplete(ar -> answer(ctx, ar));
     }
 
     private void run(RoutingContext ctx, ApiRequest request, AsyncCall call) {
         vertx.executeBlocking(() -> call.handle(request), false)
                 .compose(stage -> Future.fromCompletionStage(stage, ctx.vertx().getOrCreateContext()))
-                .onComplete(ar -> {
-                    if (ar.succeeded()) {
-                        Reply r = ar.result();
-                        ctx.response().setStatusCode(r.status()).putHeader("Content-Type", r.contentType()).end(r.body());
-                    } else {
-                        // A stage derived from a failed one wraps the failure: answer the failure itself.
-                        Throwable cause = ar.cause();
-                        ErrorAnswers.send(ctx, cause instanceof CompletionException && cause.getCause() != null
-                                ? cause.getCause() : cause);
-                    }
-                });
+                .onComplete(ar -> answer(ctx, ar));
+    }
+
+    private static void answer(RoutingContext ctx, AsyncResult<Reply> ar) {
+        if (ar.succeeded()) {
+            Reply r = ar.result();
+            ctx.response().setStatusCode(r.status()).putHeader("Content-Type", r.contentType()).end(r.body());
+        } else {
+            // A stage derived from a failed one wraps the failure: answer the failure itself.
+            Throwable cause = ar.cause();
+            ErrorAnswers.send(ctx, cause instanceof CompletionException && cause.getCause() != null
+                    ? cause.getCause() : cause);
+        }
     }
 }
