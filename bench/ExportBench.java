@@ -306,7 +306,7 @@ public class ExportBench {
                     .put("serverUserSeconds", (cpu1[0] - cpu0[0]) / 100.0)
                     .put("serverSystemSeconds", (cpu1[1] - cpu0[1]) / 100.0)
                     .put("sinkRows", receiver.rows.get()).put("sinkDataBytes", receiver.dataBytes.get())
-                    .put("sinkHeader", receiver.header).put("sinkCrc32c", Long.toHexString(receiver.crc.getValue()))
+                    .put("sinkHeader", receiver.header).put("sinkCrc32c", receiver.crc32c())
                     .put("serverPeakRssMb", peakRss.get() / 1024));
         }
     }
@@ -332,7 +332,8 @@ public class ExportBench {
         final ExecutorService threads = Executors.newFixedThreadPool(4);
         final AtomicLong rows = new AtomicLong();
         final AtomicLong dataBytes = new AtomicLong();
-        final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        /** webhook-id → CRC32C of that file's data rows. */
+        final Map<String, Long> crcs = new java.util.concurrent.ConcurrentHashMap<>();
         volatile String header;
 
         private SegmentReceiver(Path dir) throws Exception {
@@ -381,10 +382,12 @@ public class ExportBench {
                     } else if (dir == null) {
                         files.incrementAndGet();
                         try (var in = x.getRequestBody()) {
-                            bytes.addAndGet(count(in));
+                            bytes.addAndGet(count(webhookId, in));
                         }
                     } else {
-                        Path target = dir.resolve(String.format("%04d-%s", files.incrementAndGet(), webhookId));
+                        files.incrementAndGet();
+                        // named by webhook-id (job and file name), so that name order is the export's order
+                        Path target = dir.resolve(webhookId);
                         long n;
                         try (var in = x.getRequestBody(); var out = Files.newOutputStream(target)) {
                             n = transfer(in, out);
@@ -399,8 +402,11 @@ public class ExportBench {
             }
         }
 
-        /** Reads one file's body: its header line checked, its data rows counted and summed; answers its bytes. */
-        private synchronized long count(java.io.InputStream in) throws java.io.IOException {
+        /**
+         * Reads one file's body: its header line checked, its data rows counted and CRC32C-summed (per file: two files
+         * may arrive at once, in either order); answers its bytes.
+         */
+        private long count(String webhookId, java.io.InputStream in) throws java.io.IOException {
             StringBuilder first = new StringBuilder();
             long total = 0;
             for (int c; (c = in.read()) != '\n'; total++) {
@@ -410,11 +416,14 @@ public class ExportBench {
                 first.append((char) c);
             }
             total++;
-            if (header == null) {
-                header = first.toString();
-            } else if (!header.contentEquals(first)) {
-                throw new java.io.IOException("header " + first + ", not " + header);
+            synchronized (this) {
+                if (header == null) {
+                    header = first.toString();
+                } else if (!header.contentEquals(first)) {
+                    throw new java.io.IOException("header " + first + ", not " + header);
+                }
             }
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
             byte[] buffer = new byte[256 * 1024];
             for (int n; (n = in.read(buffer)) >= 0; total += n) {
                 crc.update(buffer, 0, n);
@@ -427,7 +436,13 @@ public class ExportBench {
                 }
                 rows.addAndGet(lines);
             }
+            crcs.put(webhookId, crc.getValue());
             return total;
+        }
+
+        /** The files' CRC32C values, in webhook-id (so file name) order, summed as {@link #perFileCrc} does. */
+        String crc32c() {
+            return perFileCrc(new java.util.TreeMap<>(crcs).values());
         }
 
         private static long transfer(java.io.InputStream in, java.io.OutputStream out) throws java.io.IOException {
@@ -455,7 +470,8 @@ public class ExportBench {
 
     /**
      * The data rows of the *.csv files of `dir` (name order): the first line of each file is its header, left out
-     * (all must be equal); the rest is hashed as one stream and its lines counted.
+     * (all must be equal); the rest is hashed as one stream (SHA-256; CRC32C per file, see {@link #perFileCrc}) and its
+     * lines counted.
      */
     static void digest(Path dir) throws Exception {
         List<Path> files;
@@ -463,7 +479,7 @@ public class ExportBench {
             files = listing.filter(p -> p.toString().endsWith(".csv")).sorted().toList();
         }
         MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        List<Long> crcs = new java.util.ArrayList<>();
         String header = null;
         long rows = 0;
         long dataBytes = 0;
@@ -483,6 +499,7 @@ public class ExportBench {
                     throw new IllegalStateException(f + ": header " + first + ", not " + header);
                 }
                 int last = '\n';
+                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
                 for (int n; (n = in.read(buffer)) >= 0; ) {
                     sha256.update(buffer, 0, n);
                     crc.update(buffer, 0, n);
@@ -499,12 +516,22 @@ public class ExportBench {
                 if (last != '\n') {
                     throw new IllegalStateException(f + ": does not end with a line break");
                 }
+                crcs.add(crc.getValue());
             }
         }
         System.out.println(JSON.createObjectNode().put("files", files.size()).put("rows", rows)
                 .put("dataBytes", dataBytes).put("header", header)
-                .put("crc32c", Long.toHexString(crc.getValue()))
+                .put("crc32c", perFileCrc(crcs))
                 .put("sha256", HexFormat.of().formatHex(sha256.digest())));
+    }
+
+    /** Files' CRC32C values (of their data rows) in file order, summed as the CRC32C of their 4-byte values. */
+    static String perFileCrc(java.util.Collection<Long> crcs) {
+        java.util.zip.CRC32C sum = new java.util.zip.CRC32C();
+        for (long c : crcs) {
+            sum.update(java.nio.ByteBuffer.allocate(4).putInt((int) c).array());
+        }
+        return Long.toHexString(sum.getValue());
     }
 
     /** Runs curl quietly; answers the HTTP status it got. */

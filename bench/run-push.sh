@@ -8,8 +8,9 @@
 # two ways, taking turns REPEAT times (the order swapped every round, so that neither always runs on a warmer VM):
 #   pull: upload (streamed) → processing → download of every segment data file (curl, two at a time): ExportBench export
 #   push: upload (streamed) → processing → every file delivered by the server to a receiver of the segment API in the
-#         bench JVM, each body streamed to a file (SINK=disk) or only counted (SINK=count: data rows counted and
-#         CRC32C-summed as they arrive, headers checked), answered 204; ends when the job is COMPLETE: ExportBench push
+#         bench JVM (two files at a time, as the server sends them), each body streamed to a file named by its
+#         webhook-id (SINK=disk) or only counted (SINK=count: data rows counted and CRC32C-summed per file as they
+#         arrive, headers checked), answered 204; ends when the job is COMPLETE: ExportBench push
 # Every round, the pushed data rows (headers left out) must equal the pulled ones: same header, count, bytes, CRC32C,
 # and with SINK=disk the same SHA-256 (ExportBench digest); round 1's pulled files are also checked row by row against
 # the upload (VERIFY=0 skips that).

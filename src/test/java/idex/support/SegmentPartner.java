@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.IntFunction;
 
 /**
@@ -28,7 +29,8 @@ import java.util.function.IntFunction;
  * /v1/segments`, `POST`/`PUT /v1/segments/{id}/data`, `POST /v1/segments/{id}/data/remove`. Every request is
  * checked with the official Standard Webhooks library against the secret the test gives it ({@link #verifying}); a
  * request that fails the check is answered 401 and recorded as unverified. Data requests are answered as the test
- * says ({@link #answeringData}): a status for the n-th data request, or a {@link Hold} that keeps the answer back.
+ * says ({@link #answeringData}, {@link #answeringFiles}): a status for the n-th data request (or the n-th request of
+ * one file, as files may arrive two at a time), or a {@link Hold} that keeps the answer back.
  */
 public final class SegmentPartner implements AutoCloseable {
 
@@ -65,6 +67,8 @@ public final class SegmentPartner implements AutoCloseable {
     private final Map<String, String> segments = new LinkedHashMap<>(); // id → name
     private volatile String secret;
     private volatile IntFunction<Object> dataAnswers = n -> 200;
+    private volatile BiFunction<String, Integer, Object> fileAnswers;
+    private final Map<String, Integer> fileRequests = new HashMap<>(); // webhook-id → data requests with it
     private volatile String errorBody = "";
     private int dataRequests;
 
@@ -110,6 +114,15 @@ public final class SegmentPartner implements AutoCloseable {
         return this;
     }
 
+    /**
+     * How to answer the n-th data request (from 1) of the file whose webhook-id ends with the given text (e.g.
+     * "-0002.csv"): an Integer status, or a {@link Hold}; in place of {@link #answeringData}.
+     */
+    public SegmentPartner answeringFiles(BiFunction<String, Integer, Object> answers) {
+        this.fileAnswers = answers;
+        return this;
+    }
+
     /** The body of every non-2xx answer. */
     public SegmentPartner withErrorBody(String body) {
         this.errorBody = body;
@@ -142,7 +155,10 @@ public final class SegmentPartner implements AutoCloseable {
                 status = 201;
                 answer = "{\"id\":\"" + id + "\"}";
             } else if (path.matches("/v1/segments/[^/]+/data(/remove)?")) {
-                Object a = dataAnswers.apply(++dataRequests);
+                ++dataRequests;
+                String id = exchange.getRequestHeaders().getFirst("webhook-id");
+                Object a = fileAnswers == null ? dataAnswers.apply(dataRequests)
+                        : fileAnswers.apply(id, fileRequests.merge(id, 1, Integer::sum));
                 if (a instanceof Hold h) {
                     hold = h;
                     status = h.status;
@@ -203,6 +219,11 @@ public final class SegmentPartner implements AutoCloseable {
         synchronized (received) {
             return List.copyOf(received);
         }
+    }
+
+    /** The data requests answered so far of the file whose webhook-id ends with `suffix` (e.g. "-0002.csv"). */
+    public List<Received> dataRequests(String suffix) {
+        return dataRequests().stream().filter(r -> r.webhookId().endsWith(suffix)).toList();
     }
 
     /** The data requests (file deliveries) answered so far. */

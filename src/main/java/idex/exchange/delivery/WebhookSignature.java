@@ -4,8 +4,6 @@ import idex.exchange.endpoints.SigningSecret;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -65,10 +63,11 @@ public final class WebhookSignature {
     }
 
     /**
-     * The {@value #SIGNATURE} header for a body that is a file (a pushed segment data file): the file is read once,
-     * in chunks, feeding one MAC per secret, so that a file of any size is signed in constant memory.
+     * The {@value #SIGNATURE} header for a body read from `body` to its end (not closed here), such as a pushed
+     * segment data file: read once, in chunks, feeding one MAC per secret, so that a body of any size is signed in
+     * constant memory.
      */
-    public static String header(String messageId, long timestampSeconds, Path body, List<SigningSecret> secrets)
+    public static String header(String messageId, long timestampSeconds, InputStream body, List<SigningSecret> secrets)
             throws IOException {
         if (messageId == null || messageId.isEmpty()) {
             throw new IllegalArgumentException("a webhook message needs an id to be signed");
@@ -88,12 +87,10 @@ public final class WebhookSignature {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is not available", e);
         }
-        byte[] chunk = new byte[64 * 1024];
-        try (InputStream in = Files.newInputStream(body)) {
-            for (int n; (n = in.read(chunk)) > 0; ) {
-                for (Mac mac : macs) {
-                    mac.update(chunk, 0, n);
-                }
+        byte[] chunk = new byte[256 * 1024];
+        for (int n; (n = body.read(chunk)) > 0; ) {
+            for (Mac mac : macs) {
+                mac.update(chunk, 0, n);
             }
         }
         StringJoiner header = new StringJoiner(" ");

@@ -28,18 +28,26 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The delivery step of a segment export to a push destination: finds (or creates) the partner's segment by the
- * job's `destinationSegmentName`, then sends the export's files one by one to the partner's segment API, each
- * signed, in the order written. One call of {@link #deliver} goes as far as it can: to the end (COMPLETE), or to a
- * failed attempt, after which the job waits, without a thread, for the retry schedule's next step (or ends in ERROR
- * after the last). Progress is in the store per file, so a restart resumes at the first file not yet delivered and a
+ * job's `destinationSegmentName`, then sends the export's files to the partner's segment API, each signed, two at a
+ * time (REPLACE's first file, the `PUT`, alone and first). One call of {@link #deliver} goes as far as it can: to the
+ * end (COMPLETE), or to a failed attempt, after which the job waits, without a thread, for the retry schedule's next step (or ends in ERROR
+ * after the last). Progress is in the store per file, so a restart resends every file not yet delivered and a
  * delivered file is never sent again (it is deleted from disk once accepted).
  */
 public final class PushDelivery implements AutoCloseable {
@@ -59,13 +67,18 @@ public final class PushDelivery implements AutoCloseable {
     private final DeliveryMetrics deliveryMetrics;
     private final LongSupplier clock;
 
+    /** Files on the wire at once (ADD and REMOVE; REPLACE's first file goes alone), as the pull downloads them. */
+    static final int LANES = 2;
+    /** Age past which a file's signature is taken again before it goes out (see FileSending#fresh). */
+    static final long MAX_SIGNATURE_AGE_MS = 30_000;
+
     public PushDelivery(Vertx vertx, Jdbi jdbi, EndpointStore endpoints, JobFiles files, SafeTargets targets,
                         DeliverySettings settings, MeterRegistry metrics, LongSupplier clock, JobDeliveryLog log,
                         DeliveryMetrics deliveryMetrics) {
         this.progress = new PushProgress(jdbi);
         this.endpoints = endpoints;
         this.files = files;
-        this.api = new SegmentApi(vertx, targets, settings, new PushMetrics(metrics), clock);
+        this.api = new SegmentApi(vertx, targets, settings, new PushMetrics(metrics), files.io(), clock);
         this.schedule = settings.retrySchedule();
         this.disableAfter = settings.disableAfter();
         this.log = log;
@@ -132,32 +145,10 @@ public final class PushDelivery implements AutoCloseable {
                     return new Lost();
                 }
             }
-            String share = job.definition().shareAction();
             String data = base + "/v1/segments/" + pathSegment(segmentId) + "/data";
-            for (PushProgress.PushFile f : progress.undelivered(job.jobId())) {
-                if (!held.getAsBoolean()) {
-                    return new Lost();
-                }
-                HttpMethod method = "REPLACE".equals(share) && f.seq() == 1 ? HttpMethod.PUT : HttpMethod.POST;
-                String url = "REMOVE".equals(share) ? data + "/remove" : data;
-                Path path = files.outputFile(job.jobId(), f.name());
-                if (!Files.isRegularFile(path)) {
-                    return gaveUp(job, "Segment data file " + f.name() + " of the export is missing from the server's"
-                            + " files directory; create the job again.");
-                }
-                long at = clock.getAsLong();
-                long started = System.nanoTime();
-                SegmentApi.Answer answer = api.file(method, url, webhookId(job, f.name()), path, secrets);
-                attempted(job, destination, JobDeliveryLog.Kind.segmentFile, f.name(), webhookId(job, f.name()), answer,
-                        at, started);
-                if (!answer.ok()) {
-                    return failed(job, node, destination, method + " " + url + " of file " + f.name() + " ("
-                            + f.seq() + ")", answer);
-                }
-                if (!progress.delivered(job.jobId(), node, f.seq(), clock.getAsLong())) {
-                    return new Lost();
-                }
-                JobFiles.deleteQuietly(path); // delivered: never sent again, so no longer needed
+            Outcome stopped = new FileSending(job, node, held, data, secrets, destination).run();
+            if (stopped != null) {
+                return stopped;
             }
             if (!progress.complete(job.jobId(), node, clock.getAsLong())) {
                 return new Lost();
@@ -167,9 +158,170 @@ public final class PushDelivery implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Lost();
-        } catch (IOException e) {
-            return failed(job, node, null, "reading the export's files", new SegmentApi.Answer(null,
-                    e.getClass().getSimpleName() + ": " + e.getMessage(), null, null));
+        }
+    }
+
+    /**
+     * Sends a job's undelivered files: up to {@link #LANES} on the wire at once, the next one signed meanwhile, so
+     * that the wire does not wait while a file is read for its signature. `REPLACE`'s first file, the `PUT`, goes
+     * alone, and the rest only once it is accepted. Each file is marked delivered (and deleted) as soon as the
+     * partner accepts it, whatever the order, so a restart resends exactly the files not accepted. After a failure
+     * no more files go out; those on the wire are waited for, and recorded if accepted.
+     */
+    private final class FileSending {
+
+        private final Job job;
+        private final String node;
+        private final BooleanSupplier held;
+        private final String data;
+        private final List<SigningSecret> secrets;
+        private final Endpoint destination;
+        private final ArrayDeque<PushProgress.PushFile> unsigned;
+        private final List<OnWire> onWire = new ArrayList<>();
+        /** Files not accepted yet: the first is the step whose failures count toward the retry schedule. */
+        private final TreeSet<Integer> pending = new TreeSet<>();
+        /** The next file, signed while others are on the wire; null when none is. */
+        private Signed next;
+        /** Why the sending stops (the first failure, or the claim lost), decided once the wire is empty. */
+        private Supplier<Outcome> stop;
+
+        FileSending(Job job, String node, BooleanSupplier held, String data, List<SigningSecret> secrets,
+                    Endpoint destination) {
+            this.job = job;
+            this.node = node;
+            this.held = held;
+            this.data = data;
+            this.secrets = secrets;
+            this.destination = destination;
+            this.unsigned = new ArrayDeque<>(progress.undelivered(job.jobId()));
+            unsigned.forEach(f -> pending.add(f.seq()));
+        }
+
+        private record Signed(PushProgress.PushFile file, SegmentApi.SignedFile request) {
+        }
+
+        /**
+         * A file's request under way, started at `at` (clock) and `startedNanos`; `deadline` (System.nanoTime) guards
+         * against an answer that never comes.
+         */
+        private record OnWire(Signed signed, CompletableFuture<SegmentApi.Answer> answer, long deadline, long at,
+                              long startedNanos) {
+        }
+
+        /** Null once every file is delivered; otherwise how the delivery stopped. */
+        Outcome run() throws InterruptedException {
+            while (true) {
+                while (stop == null && (next != null || !unsigned.isEmpty()) && mayStart(nextFile())) {
+                    if (!held.getAsBoolean()) {
+                        stop = Lost::new;
+                        break;
+                    }
+                    Signed s = next != null && fresh(next) ? next : sign(next != null ? next.file() : unsigned.poll());
+                    next = null;
+                    if (s != null) {
+                        long at = clock.getAsLong();
+                        long started = System.nanoTime();
+                        onWire.add(new OnWire(s, api.send(s.request()), started
+                                + TimeUnit.MILLISECONDS.toNanos(api.deadlineMs(s.request().size()) + 5_000), at, started));
+                    }
+                }
+                if (stop == null && next == null && !unsigned.isEmpty()) {
+                    next = sign(unsigned.poll()); // while the wire carries the files started
+                    continue;
+                }
+                if (onWire.isEmpty()) {
+                    return stop == null ? null : stop.get();
+                }
+                settle(firstAnswered());
+            }
+        }
+
+        private PushProgress.PushFile nextFile() {
+            return next != null ? next.file() : unsigned.peek();
+        }
+
+        /** A file may go out when a lane is free and neither it nor one on the wire is REPLACE's first. */
+        private boolean mayStart(PushProgress.PushFile file) {
+            return onWire.isEmpty() || onWire.size() < LANES && !alone(file)
+                    && onWire.stream().noneMatch(w -> alone(w.signed().file()));
+        }
+
+        private boolean alone(PushProgress.PushFile file) {
+            return "REPLACE".equals(job.definition().shareAction()) && file.seq() == 1;
+        }
+
+        /**
+         * A signature taken long before its file goes out is taken again: the receiver checks the timestamp against
+         * the Standard Webhooks tolerance (5 minutes) only once the whole body is in.
+         */
+        private boolean fresh(Signed s) {
+            return clock.getAsLong() - s.request().signedAt() <= MAX_SIGNATURE_AGE_MS;
+        }
+
+        /** Signs a file (its timestamp now); null, with the sending stopped, when it cannot be read. */
+        private Signed sign(PushProgress.PushFile f) {
+            String share = job.definition().shareAction();
+            HttpMethod method = alone(f) ? HttpMethod.PUT : HttpMethod.POST;
+            String url = "REMOVE".equals(share) ? data + "/remove" : data;
+            Path path = files.outputFile(job.jobId(), f.name());
+            if (!Files.isRegularFile(path)) {
+                stopWith(() -> gaveUp(job, "Segment data file " + f.name() + " of the export is missing from the"
+                        + " server's files directory; create the job again."));
+                return null;
+            }
+            try {
+                return new Signed(f, api.sign(method, url, webhookId(job, f.name()), path, secrets));
+            } catch (IOException e) {
+                SegmentApi.Answer answer = new SegmentApi.Answer(null, e.getClass().getSimpleName() + ": "
+                        + e.getMessage(), null, null);
+                stopWith(() -> failed(job, node, null, "reading the export's file " + f.name(), answer));
+                return null;
+            }
+        }
+
+        /** The first file on the wire to get its answer (or to pass its deadline, which its own timer guards). */
+        private OnWire firstAnswered() throws InterruptedException {
+            long due = onWire.stream().mapToLong(OnWire::deadline).min().orElseThrow();
+            try {
+                CompletableFuture.anyOf(onWire.stream().map(OnWire::answer).toArray(CompletableFuture[]::new))
+                        .get(Math.max(1, due - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                // answers never complete exceptionally; past its deadline, a file is given up as unanswered
+                for (OnWire w : onWire) {
+                    if (w.deadline() - due <= 0) {
+                        w.answer().complete(new SegmentApi.Answer(null, "no answer within the attempt's deadline",
+                                null, null));
+                    }
+                }
+            }
+            OnWire done = onWire.stream().filter(w -> w.answer().isDone()).findFirst().orElseThrow();
+            onWire.remove(done);
+            return done;
+        }
+
+        /** A file's attempt has its outcome: accepted (marked delivered, deleted) or failed (the sending stops). */
+        private void settle(OnWire w) {
+            PushProgress.PushFile f = w.signed().file();
+            SegmentApi.SignedFile request = w.signed().request();
+            SegmentApi.Answer answer = w.answer().join();
+            attempted(job, destination, JobDeliveryLog.Kind.segmentFile, f.name(), webhookId(job, f.name()), answer,
+                    w.at(), w.startedNanos());
+            if (!answer.ok()) {
+                stopWith(() -> failed(job, node, destination, request.method() + " " + request.url() + " of file "
+                        + f.name() + " (" + f.seq() + ")", answer));
+            } else if (!progress.delivered(job.jobId(), node, f.seq(), pending.first() == f.seq(),
+                    clock.getAsLong())) {
+                stopWith(Lost::new);
+            } else {
+                pending.remove(f.seq());
+                JobFiles.deleteQuietly(request.path()); // delivered: never sent again, so no longer needed
+            }
+        }
+
+        private void stopWith(Supplier<Outcome> why) {
+            if (stop == null) {
+                stop = why;
+            }
         }
     }
 

@@ -35,7 +35,7 @@ final class PushProgress {
                 + " WHERE job_id = :id AND delivered IS NOT NULL").bind("id", jobId).mapTo(Long.class).one());
     }
 
-    /** Failed attempts at the current step (finding the segment, or the next file). */
+    /** Failed attempts at the current step (finding the segment, or the first file not yet delivered). */
     int failures(long jobId) {
         return jdbi.withHandle(h -> h.createQuery("SELECT push_failures FROM exchange_job WHERE job_id = :id")
                 .bind("id", jobId).mapTo(Integer.class).one());
@@ -50,13 +50,16 @@ final class PushProgress {
 
     /**
      * A file the partner accepted: marked delivered (never sent again), in one transaction with the job's step
-     * counters; false (nothing changed) when the node no longer holds the job.
+     * counters; false (nothing changed) when the node no longer holds the job. `stepDone`: it was the first file not
+     * yet delivered, so the failures counted were its own and start again from none (a later file accepted beside a
+     * failing one leaves them).
      */
-    boolean delivered(long jobId, String node, int seq, long now) {
+    boolean delivered(long jobId, String node, int seq, boolean stepDone, long now) {
         return jdbi.inTransaction(h -> {
-            if (h.createUpdate("UPDATE exchange_job SET push_failures = 0, attempts = 0, heartbeat = :now,"
-                            + " updated = :now" + HELD)
-                    .bind("now", now).bind("id", jobId).bind("node", node).execute() != 1) {
+            if (h.createUpdate("UPDATE exchange_job SET push_failures = CASE WHEN :stepDone THEN 0"
+                            + " ELSE push_failures END, attempts = 0, heartbeat = :now, updated = :now" + HELD)
+                    .bind("stepDone", stepDone).bind("now", now).bind("id", jobId).bind("node", node)
+                    .execute() != 1) {
                 return false;
             }
             h.createUpdate("UPDATE exchange_push_file SET delivered = :now WHERE job_id = :id AND seq = :seq")

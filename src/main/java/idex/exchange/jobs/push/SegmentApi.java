@@ -6,11 +6,13 @@ import idex.exchange.delivery.SafeTargets;
 import idex.exchange.delivery.UnsafeTarget;
 import idex.exchange.delivery.WebhookSignature;
 import idex.exchange.endpoints.SigningSecret;
+import idex.files.AlignedFileInput;
+import idex.files.FileIo;
+import idex.http.FileBodyPump;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -22,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -32,7 +35,8 @@ import java.util.function.LongSupplier;
  * Calls a push destination's segment API: one signed request per call, to the address {@link SafeTargets} approves
  * at that moment (Host and TLS still name the URL's host), no redirects followed, the whole attempt bounded by the
  * delivery timeout. Called from a job worker thread, which waits for the answer; the request itself runs on Vert.x.
- * A file body is streamed from disk (read once to sign it, once to send it), never held in memory.
+ * A file body is streamed from disk (read once to sign it, once to send it), never held in memory; a file's request
+ * is started without waiting for its answer, so that the caller can sign the next file (or send two) meanwhile.
  */
 final class SegmentApi implements AutoCloseable {
 
@@ -43,8 +47,6 @@ final class SegmentApi implements AutoCloseable {
      * stalled transfer still ends after the timeout without a byte (the idle timeout).
      */
     static final long MIN_TRANSFER_BYTES_PER_SECOND = 1024 * 1024;
-    /** Bytes of a file read per chunk as it is sent: Vert.x's default (8 KiB) costs a system call every 8 KiB. */
-    private static final int FILE_CHUNK = 64 * 1024;
 
     private final Vertx vertx;
     private final HttpClient client;
@@ -52,9 +54,12 @@ final class SegmentApi implements AutoCloseable {
     private final long timeoutMs;
     private final LongSupplier clock;
     private final PushMetrics metrics;
+    private final FileIo io;
 
-    SegmentApi(Vertx vertx, SafeTargets targets, DeliverySettings settings, PushMetrics metrics, LongSupplier clock) {
+    SegmentApi(Vertx vertx, SafeTargets targets, DeliverySettings settings, PushMetrics metrics, FileIo io,
+               LongSupplier clock) {
         this.vertx = vertx;
+        this.io = io;
         this.metrics = metrics;
         this.targets = targets;
         this.timeoutMs = settings.timeout().toMillis();
@@ -82,30 +87,59 @@ final class SegmentApi implements AutoCloseable {
         }
     }
 
-    /** A JSON call (`body` null: none), signed as message `webhookId`. */
+    /** A JSON call (`body` null: none), signed as message `webhookId`; waits for the answer. */
     Answer json(HttpMethod method, String url, String webhookId, String body, List<SigningSecret> secrets)
             throws InterruptedException {
         byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
         long seconds = clock.getAsLong() / 1000;
         String signature = WebhookSignature.header(webhookId, seconds, bytes, secrets);
-        return call(method, url, webhookId, seconds, signature, body == null ? null : "application/json",
+        Call call = start(method, url, webhookId, seconds, signature, body == null ? null : "application/json",
                 bytes.length, request -> request.send(Buffer.buffer(bytes)));
+        try {
+            return call.answer().get(call.deadlineMs() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return new Answer(null, "no answer within " + call.deadlineMs() + " ms", null, null);
+        }
     }
 
-    /** A file as the body (`text/csv`), streamed from disk, signed as message `webhookId`. */
-    Answer file(HttpMethod method, String url, String webhookId, Path file, List<SigningSecret> secrets)
-            throws InterruptedException, IOException {
-        long seconds = clock.getAsLong() / 1000;
-        String signature = WebhookSignature.header(webhookId, seconds, file, secrets);
-        long size = Files.size(file);
-        Answer answer = call(method, url, webhookId, seconds, signature, "text/csv; charset=utf-8", size,
-                request -> vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true))
-                        .compose(in -> request.send(in.setReadBufferSize(FILE_CHUNK))
-                                .andThen(ignored -> in.close())));
-        if (answer.ok()) {
-            metrics.fileAccepted(size);
+    /**
+     * A file's request, signed before it starts: the signature is a header, so the whole file is read for it before
+     * the body's first byte; signing the next file while one is on the wire keeps the wire busy. `signedAt` (ms) is
+     * when its timestamp was taken.
+     */
+    record SignedFile(HttpMethod method, String url, String webhookId, Path path, long size, long signedAt,
+                      String signature) {
+    }
+
+    /** Signs a file as message `webhookId` (its timestamp now), reading it once; blocks while it reads. */
+    SignedFile sign(HttpMethod method, String url, String webhookId, Path file, List<SigningSecret> secrets)
+            throws IOException {
+        long at = clock.getAsLong();
+        try (AlignedFileInput in = AlignedFileInput.open(io, file, 0)) {
+            String signature = WebhookSignature.header(webhookId, at / 1000, in, secrets);
+            return new SignedFile(method, url, webhookId, file, Files.size(file), at, signature);
         }
-        return answer;
+    }
+
+    /**
+     * Sends a signed file as the body (`text/csv`), streamed from disk as downloads are ({@link FileBodyPump}: direct
+     * I/O where available, read ahead, never through the heap); completes with the answer, within the attempt's
+     * deadline, never exceptionally.
+     */
+    CompletableFuture<Answer> send(SignedFile f) {
+        return start(f.method(), f.url(), f.webhookId(), f.signedAt() / 1000, f.signature(), "text/csv; charset=utf-8",
+                f.size(), request -> f.size() == 0 ? request.send() : vertx.executeBlocking(
+                                () -> AlignedFileInput.open(io, f.path(), 0, FileBodyPump.CHUNK), false)
+                        .compose(in -> {
+                            new FileBodyPump(vertx, in, request, f.size()).start();
+                            return request.response();
+                        }))
+                .answer().thenApply(answer -> {
+                    if (answer.ok()) {
+                        metrics.fileAccepted(f.size());
+                    }
+                    return answer;
+                });
     }
 
     @FunctionalInterface
@@ -113,21 +147,31 @@ final class SegmentApi implements AutoCloseable {
         Future<HttpClientResponse> send(HttpClientRequest request);
     }
 
-    private Answer call(HttpMethod method, String url, String webhookId, long seconds, String signature,
-                        String contentType, long length, Body body) throws InterruptedException {
-        long started = System.nanoTime();
-        Answer answer = attempt(method, url, webhookId, seconds, signature, contentType, length, body);
-        metrics.attempted(answer.ok(), started);
-        return answer;
+    /**
+     * How long an attempt with a body of `length` bytes may take. The whole attempt, connection, body and answer, is
+     * bounded: an idle timeout alone is not (a receiver could read or answer a byte at a time forever). A file gets
+     * the timeout plus its transfer at a modest rate: a million-row file is over 100 MB, which no partner link takes
+     * in the timeout alone.
+     */
+    long deadlineMs(long length) {
+        return timeoutMs + length * 1000 / MIN_TRANSFER_BYTES_PER_SECOND;
     }
 
-    private Answer attempt(HttpMethod method, String url, String webhookId, long seconds, String signature,
-                           String contentType, long length, Body body) throws InterruptedException {
+    /** A request under way: its answer, due within `deadlineMs`. */
+    private record Call(CompletableFuture<Answer> answer, long deadlineMs) {
+    }
+
+    private Call start(HttpMethod method, String url, String webhookId, long seconds, String signature,
+                       String contentType, long length, Body body) {
+        long started = System.nanoTime();
+        long deadlineMs = deadlineMs(length);
         SafeTargets.Target target;
         try {
             target = targets.connectTarget(url);
         } catch (UnsafeTarget e) {
-            return new Answer(null, e.getMessage(), null, null);
+            Answer refused = new Answer(null, e.getMessage(), null, null);
+            metrics.attempted(false, started);
+            return new Call(CompletableFuture.completedFuture(refused), deadlineMs);
         }
         RequestOptions options = PartnerRequests.signed(method, target, timeoutMs, "idex-segments", webhookId, seconds,
                 signature).putHeader("Accept", "application/json");
@@ -140,10 +184,6 @@ final class SegmentApi implements AutoCloseable {
         long at = clock.getAsLong();
         Promise<Answer> done = Promise.promise();
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
-        // The whole attempt, connection, body and answer, is bounded: an idle timeout alone is not (a receiver could
-        // read or answer a byte at a time forever). A file gets the timeout plus its transfer at a modest rate: a
-        // million-row file is over 100 MB, which no partner link takes in the timeout alone.
-        long deadlineMs = timeoutMs + length * 1000 / MIN_TRANSFER_BYTES_PER_SECOND;
         long timer = vertx.setTimer(deadlineMs, id -> {
             if (done.tryComplete(new Answer(null, "no answer within " + deadlineMs + " ms", null, null))) {
                 HttpClientRequest r = sent.get();
@@ -160,14 +200,13 @@ final class SegmentApi implements AutoCloseable {
                 .onSuccess(response -> read(response, at, done))
                 .onFailure(e -> done.tryComplete(new Answer(null, e.getClass().getSimpleName()
                         + (e.getMessage() == null ? "" : ": " + e.getMessage()), null, null)));
-        try {
-            return done.future().toCompletionStage().toCompletableFuture().get(deadlineMs + 5_000,
-                    TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            return new Answer(null, "no answer within " + deadlineMs + " ms", null, null);
-        } finally {
-            vertx.cancelTimer(timer);
-        }
+        CompletableFuture<Answer> answer = done.future().toCompletionStage().toCompletableFuture()
+                .thenApply(a -> {
+                    vertx.cancelTimer(timer);
+                    metrics.attempted(a.ok(), started);
+                    return a;
+                });
+        return new Call(answer, deadlineMs);
     }
 
     /** Reads the answer's body up to {@link #MAX_ANSWER_BYTES}; the rest is dropped with the connection. */

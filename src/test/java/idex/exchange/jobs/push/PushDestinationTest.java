@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -157,9 +158,13 @@ class PushDestinationTest {
                 assertThat(r.method()).isEqualTo("POST");
                 assertThat(r.path()).isEqualTo("/v1/segments/seg-1/data/remove");
             });
+            assertThat(data.get(3).webhookId()).as("REPLACE's PUT carries the first file").endsWith("-0001.csv");
             for (int job = 0; job < 3; job++) {
-                assertThat(data.subList(job * 3, job * 3 + 3)).extracting(SegmentPartner.Received::text)
-                        .as("export %d: the pull destination's files, byte for byte, in order", job)
+                // two files at a time: they may be accepted in either order, each named by its webhook-id
+                assertThat(data.subList(job * 3, job * 3 + 3).stream()
+                        .sorted(Comparator.comparing(SegmentPartner.Received::webhookId))
+                        .map(SegmentPartner.Received::text).toList())
+                        .as("export %d: the pull destination's files, byte for byte", job)
                         .containsExactlyElementsOf(expected);
             }
             assertThat(data).extracting(SegmentPartner.Received::webhookId).doesNotHaveDuplicates()
@@ -180,10 +185,10 @@ class PushDestinationTest {
     void aFileRefusedTwiceArrivesOnceMoreAndNeverAgainOnceAccepted() throws Exception {
         SegmentPartner.Hold firstRefusal = new SegmentPartner.Hold(500);
         try (SegmentPartner partner = SegmentPartner.start().withSegment("existing-7", "loyal")) {
-            // Data requests: file 1 accepted, file 2 refused twice (the first refusal held back), then accepted.
-            partner.answeringData(n -> switch (n) {
-                case 2 -> firstRefusal;
-                case 3 -> 503;
+            // File 2 refused twice (the first refusal held back), then accepted; files 1 and 3 accepted at once.
+            partner.answeringFiles((id, n) -> !id.endsWith("-0002.csv") ? 200 : switch (n) {
+                case 1 -> firstRefusal;
+                case 2 -> 503;
                 default -> 200;
             });
             Share s = share(partner);
@@ -196,33 +201,79 @@ class PushDestinationTest {
             firstRefusal.release();
             awaitStatus(s.push().client(), jobId, "COMPLETE");
 
-            List<SegmentPartner.Received> data = partner.dataRequests();
-            assertThat(data).extracting(SegmentPartner.Received::status).containsExactly(200, 500, 503, 200, 200);
-            List<String> ids = data.stream().map(SegmentPartner.Received::webhookId).toList();
-            assertThat(ids.get(1)).isEqualTo(ids.get(2)).isEqualTo(ids.get(3)).as("the same message on every retry");
-            assertThat(ids.get(0)).isNotEqualTo(ids.get(1));
-            assertThat(ids.get(4)).isNotIn(ids.subList(0, 4));
-            assertThat(data.get(1).body()).isEqualTo(data.get(3).body());
+            assertThat(partner.dataRequests()).hasSize(5);
+            assertThat(partner.dataRequests("-0001.csv")).extracting(SegmentPartner.Received::status)
+                    .containsExactly(200);
+            List<SegmentPartner.Received> second = partner.dataRequests("-0002.csv");
+            assertThat(second).extracting(SegmentPartner.Received::status).containsExactly(500, 503, 200);
+            assertThat(second).extracting(SegmentPartner.Received::text).as("the same message on every retry")
+                    .containsOnly(second.get(0).text());
+            assertThat(partner.dataRequests("-0003.csv")).extracting(SegmentPartner.Received::status)
+                    .containsExactly(200);
+            assertThat(partner.dataRequests()).allSatisfy(r -> assertThat(r.webhookId()).startsWith("job_" + jobId + "_"));
             assertThat(partner.requests().stream().filter(r -> r.path().equals("/v1/segments")))
                     .extracting(SegmentPartner.Received::method).containsExactly("GET");
         }
     }
 
     @Test
+    void addFilesGoTwoAtATimeEachOnce() throws Exception {
+        SegmentPartner.Hold first = new SegmentPartner.Hold(200);
+        try (SegmentPartner partner = SegmentPartner.start()
+                .answeringFiles((id, n) -> id.endsWith("-0001.csv") ? first : 200)) {
+            Share s = share(partner);
+            long jobId = export(s.source(), s.push(), "pair", "ADD");
+            first.arrived(30);
+            // while file 1 is on the wire, file 2 goes and is accepted, then file 3 in its place
+            assertThat(partner.awaitData(2, 30)).extracting(r -> r.webhookId().substring(r.webhookId().length() - 9))
+                    .containsExactly("-0002.csv", "-0003.csv");
+            first.release();
+            awaitStatus(s.push().client(), jobId, "COMPLETE");
+            assertThat(partner.dataRequests()).hasSize(3).allSatisfy(r -> assertThat(r.status()).isEqualTo(200))
+                    .extracting(SegmentPartner.Received::webhookId).doesNotHaveDuplicates();
+        }
+    }
+
+    @Test
+    void replacesPutGoesAloneAndIsAcceptedBeforeTheRest() throws Exception {
+        try (SegmentPartner partner = SegmentPartner.start()
+                .answeringFiles((id, n) -> id.endsWith("-0001.csv") && n == 1 ? 503 : 200)) {
+            Share s = share(partner);
+            long jobId = export(s.source(), s.push(), "whole", "REPLACE");
+            awaitStatus(s.push().client(), jobId, "COMPLETE");
+            List<SegmentPartner.Received> data = partner.dataRequests();
+            // Refused, the PUT is retried before any other file goes out; the rest follow once it is accepted.
+            assertThat(data).extracting(r -> r.method() + " " + r.status())
+                    .containsExactly("PUT 503", "PUT 200", "POST 200", "POST 200");
+            assertThat(data.subList(0, 2)).allSatisfy(r -> assertThat(r.webhookId()).endsWith("-0001.csv"));
+            assertThat(data.subList(1, 4)).extracting(SegmentPartner.Received::webhookId).doesNotHaveDuplicates();
+        }
+    }
+
+    @Test
     void afterTheLastRetryTheJobEndsInErrorNamingThePartnersAnswer() throws Exception {
         try (SegmentPartner partner = SegmentPartner.start()
-                .answeringData(n -> n == 1 ? 200 : 422).withErrorBody("{\"error\":\"segment quota exceeded\"}")) {
+                .answeringFiles((id, n) -> id.endsWith("-0002.csv") ? 422 : 200)
+                .withErrorBody("{\"error\":\"segment quota exceeded\"}")) {
             Share s = share(partner);
             long jobId = export(s.source(), s.push(), "full", "ADD");
             JsonNode job = awaitStatus(s.push().client(), jobId, "ERROR");
             assertThat(job.get("errorDetails").asText()).contains("3 attempts", "HTTP 422", "segment quota exceeded",
-                    "/v1/segments/seg-1/data");
-            // File 1 once, file 2 three times (the schedule's two retries), file 3 never.
-            assertThat(partner.dataRequests()).extracting(SegmentPartner.Received::status)
-                    .containsExactly(200, 422, 422, 422);
-            // The undelivered files are kept for a retry from the delivery log (PushDeliveryLogTest); file 1 is gone.
+                    "/v1/segments/seg-1/data", "-0002.csv (2)");
+            // File 2 three times (the schedule's two retries), although file 3 may be accepted meanwhile; file 1
+            // once, and file 3 at most once (it goes out beside file 2 unless file 2's refusal came first).
+            assertThat(partner.dataRequests("-0002.csv")).extracting(SegmentPartner.Received::status)
+                    .containsExactly(422, 422, 422);
+            assertThat(partner.dataRequests("-0001.csv")).extracting(SegmentPartner.Received::status)
+                    .containsExactly(200);
+            assertThat(partner.dataRequests("-0003.csv")).hasSizeLessThanOrEqualTo(1);
+            // The files not accepted are kept for a retry from the delivery log (PushDeliveryLogTest): file 2, and
+            // file 3 unless it was accepted beside file 2; file 1 is gone.
+            boolean thirdAccepted = partner.dataRequests("-0003.csv").stream().anyMatch(r -> r.status() == 200);
             try (var kept = Files.list(server.filesDir().resolve("jobs/" + jobId + "/files"))) {
-                assertThat(kept.map(p -> p.getFileName().toString()).sorted().toList()).hasSize(2)
+                assertThat(kept.map(p -> p.getFileName().toString()).sorted().toList())
+                        .hasSize(thirdAccepted ? 1 : 2)
+                        .anySatisfy(name -> assertThat(name).endsWith("-0002.csv"))
                         .allSatisfy(name -> assertThat(name).matches(".*-000[23]\\.csv"));
             }
         }
@@ -237,13 +288,14 @@ class PushDestinationTest {
              SegmentPartner partner = SegmentPartner.start().answeringData(n -> 503)) {
             Share s = share(one, partner);
             long waiting = export(s.source(), s.push(), "later", "ADD");
-            partner.awaitData(1, 30);
+            partner.awaitData(2, 30); // files 1 and 2, sent together, both refused
             long other = export(s.source(), s.pull(), "now", "ADD");
             assertThat(downloaded(s.pull(), other)).as("processed by the one worker meanwhile").hasSize(3);
             JsonNode job = s.push().client().get("/v1/jobs/SEGMENT_EXPORT/" + waiting).json().get(0);
             assertThat(job.get("status").asText()).isEqualTo("RUNNING");
             assertThat(job.get("subStatus").asText()).isEqualTo("DELIVERING");
-            assertThat(partner.dataRequests()).as("the retry waits its hour").hasSize(1);
+            assertThat(partner.dataRequests()).as("the retry waits its hour; no file starts after a refusal")
+                    .hasSize(2);
         }
     }
 
@@ -259,7 +311,9 @@ class PushDestinationTest {
             List<String> expected = downloaded(s.pull(), export(s.source(), s.pull(), "filtered", "ADD"));
             long jobId = export(s.source(), s.push(), "filtered", "ADD");
             awaitStatus(s.push().client(), jobId, "COMPLETE");
-            List<String> pushed = partner.dataRequests().stream().map(SegmentPartner.Received::text).toList();
+            List<String> pushed = partner.dataRequests().stream() // two at a time: in file (webhook-id) order
+                    .sorted(Comparator.comparing(SegmentPartner.Received::webhookId))
+                    .map(SegmentPartner.Received::text).toList();
             assertThat(pushed).isEqualTo(expected).isNotEmpty();
             assertThat(String.join("", pushed)).doesNotContain("cookieId", "ck-1").contains("Name1");
         }

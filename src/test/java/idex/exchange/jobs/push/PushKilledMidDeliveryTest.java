@@ -27,8 +27,9 @@ import static idex.support.ExchangeAccounts.registration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The server process killed with SIGKILL while a push export's second file is on its way, then started again on the
- * same store: the delivery resumes at that file; the file the partner had accepted before is never sent again.
+ * The server process killed with SIGKILL while a push export's second and third files are on their way (two at a
+ * time), then started again on the same store: the delivery resends both; the file the partner had accepted before is
+ * never sent again.
  */
 class PushKilledMidDeliveryTest {
 
@@ -49,9 +50,12 @@ class PushKilledMidDeliveryTest {
     }
 
     @Test
-    void aDeliveryCutOffByAKillResumesAtTheFileNotYetAccepted() throws Exception {
-        SegmentPartner.Hold cutOff = new SegmentPartner.Hold(200);
-        try (SegmentPartner partner = SegmentPartner.start().answeringData(n -> n == 2 ? cutOff : 200)) {
+    void aDeliveryCutOffByAKillResendsEveryFileNotYetAcceptedAndNoneAccepted() throws Exception {
+        // Files 2 and 3 held on the wire at once (two at a time): file 3 goes out only once file 1 is accepted.
+        SegmentPartner.Hold second = new SegmentPartner.Hold(200);
+        SegmentPartner.Hold third = new SegmentPartner.Hold(200);
+        try (SegmentPartner partner = SegmentPartner.start().answeringFiles((id, n) -> n > 1 ? 200
+                : id.endsWith("-0002.csv") ? second : id.endsWith("-0003.csv") ? third : 200)) {
             JsonNode account = Json.MAPPER.readTree(idex("account", "create", "Acme", "--json", "--data-dir",
                     dir.toString()));
             start();
@@ -75,9 +79,11 @@ class PushKilledMidDeliveryTest {
             assertThat(crm.upload("/v1/jobs/" + jobId + "/data", csv.toString().getBytes(StandardCharsets.UTF_8),
                     false).status()).isEqualTo(200);
 
-            cutOff.arrived(60); // the second file is on its way: the first was accepted
+            second.arrived(60);
+            third.arrived(60); // files 2 and 3 are on their way: file 1 was accepted
             kill();
-            cutOff.release(); // its answer goes nowhere: the server that sent the file is gone
+            second.release(); // their answers go nowhere: the server that sent the files is gone
+            third.release();
             start();
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (!status(crm, jobId).equals("COMPLETE")) {
@@ -92,12 +98,13 @@ class PushKilledMidDeliveryTest {
             Map<String, List<String>> byFile = new TreeMap<>();
             data.forEach(r -> byFile.computeIfAbsent(r.webhookId().substring(r.webhookId().length() - 8),
                     k -> new ArrayList<>()).add(r.text()));
-            // File 1 once (accepted before the kill); file 2 twice (cut off, then again, the same bytes); file 3 once.
+            // File 1 once (accepted before the kill); files 2 and 3 twice each (cut off, then again, the same bytes).
             assertThat(byFile.keySet()).containsExactly("0001.csv", "0002.csv", "0003.csv");
             assertThat(byFile.get("0001.csv")).hasSize(1);
             assertThat(byFile.get("0002.csv")).hasSize(2);
             assertThat(byFile.get("0002.csv").get(0)).isEqualTo(byFile.get("0002.csv").get(1));
-            assertThat(byFile.get("0003.csv")).hasSize(1);
+            assertThat(byFile.get("0003.csv")).hasSize(2);
+            assertThat(byFile.get("0003.csv").get(0)).isEqualTo(byFile.get("0003.csv").get(1));
             assertThat(byFile.values().stream().map(f -> f.get(0)).flatMap(String::lines)
                     .filter(l -> l.contains(",ck-")).toList())
                     .as("every row exactly once, a repeated webhook-id dropped").hasSize(7).doesNotHaveDuplicates();
