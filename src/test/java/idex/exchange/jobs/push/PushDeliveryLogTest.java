@@ -71,7 +71,8 @@ class PushDeliveryLogTest {
 
     @Test
     void eachFileIsAnEntryWithItsAttemptsAndTheLookupOneMore() throws Exception {
-        try (SegmentPartner partner = SegmentPartner.start().answeringData(n -> n == 2 ? 500 : n == 3 ? 503 : 200)) {
+        try (SegmentPartner partner = SegmentPartner.start().answeringFiles((id, n) ->
+                !id.endsWith("-0002.csv") ? 200 : n == 1 ? 500 : n == 2 ? 503 : 200)) {
             PushDestinationTest.Share s = share(server, partner);
             long jobId = export(s.source(), s.push(), "buyers", "ADD");
             awaitStatus(s.push().client(), jobId, "COMPLETE");
@@ -93,8 +94,8 @@ class PushDeliveryLogTest {
             assertThat(refused.get("attempts").get(2).get("error").isNull()).isTrue();
             assertThat(refused.get("attempts")).allSatisfy(a -> assertThat(a.get("durationMs").asInt()).isNotNegative());
             // The webhook-id of the entry is the one every request of that file carried.
-            List<String> ids = partner.dataRequests().stream().map(SegmentPartner.Received::webhookId).toList();
-            assertThat(ids.subList(1, 4)).containsOnly(refused.get("webhookId").asText());
+            assertThat(partner.dataRequests("-0002.csv")).hasSize(3).extracting(SegmentPartner.Received::webhookId)
+                    .containsOnly(refused.get("webhookId").asText());
             assertThat(refused.get("webhookId").asText()).isEqualTo("job_" + jobId + "_" + refused.get("fileName").asText());
 
             String metrics = server.metrics();
@@ -108,8 +109,10 @@ class PushDeliveryLogTest {
     @Test
     void retryingAFileOfAJobInErrorResumesItThere() throws Exception {
         AtomicBoolean accepting = new AtomicBoolean();
+        // File 2 is refused until the partner accepts again; files 1 and 3 are accepted (file 3 may go out beside
+        // file 2, or not at all before the job ends in ERROR).
         try (SegmentPartner partner = SegmentPartner.start()
-                .answeringData(n -> n == 1 || accepting.get() ? 200 : 422)) {
+                .answeringFiles((id, n) -> !id.endsWith("-0002.csv") || accepting.get() ? 200 : 422)) {
             PushDestinationTest.Share s = share(server, partner);
             ExchangeClient account = s.account().client();
             long jobId = export(s.source(), s.push(), "quota", "ADD");
@@ -117,7 +120,7 @@ class PushDeliveryLogTest {
             assertThat(failed.get("subStatus").asText()).isEqualTo("DELIVERING");
 
             JsonNode log = log(account, "?endpointId=" + s.push().endpointId());
-            assertThat(log).as("file 3 was never tried").hasSize(3);
+            assertThat(log).as("the lookup, files 1 and 2, and file 3 if it went out beside file 2").hasSizeBetween(3, 4);
             JsonNode second = file(log, 2);
             assertThat(second.get("status").asText()).isEqualTo("FAILED");
             assertThat(DeliveryLogs.statuses(second)).containsExactly(422, 422, 422);
@@ -148,8 +151,12 @@ class PushDeliveryLogTest {
             assertThat(done.get("errorDetails").isNull()).isTrue();
 
             // File 1 once, file 2 three times then once more, file 3 once: resumed at the first undelivered file.
-            assertThat(partner.dataRequests()).extracting(SegmentPartner.Received::status)
-                    .containsExactly(200, 422, 422, 422, 200, 200);
+            assertThat(partner.dataRequests("-0001.csv")).extracting(SegmentPartner.Received::status)
+                    .containsExactly(200);
+            assertThat(partner.dataRequests("-0002.csv")).extracting(SegmentPartner.Received::status)
+                    .containsExactly(422, 422, 422, 200);
+            assertThat(partner.dataRequests("-0003.csv")).extracting(SegmentPartner.Received::status)
+                    .containsExactly(200);
             JsonNode after = log(account, "?endpointId=" + s.push().endpointId());
             assertThat(after).extracting(e -> e.get("status").asText()).containsOnly("DELIVERED");
             assertThat(DeliveryLogs.statuses(file(after, 2))).containsExactly(422, 422, 422, 200);

@@ -50,12 +50,13 @@ class PushTurnOffTest {
     void aDestinationFailingTooLongIsTurnedOffAndAPutResumesItsJobs() throws Exception {
         AtomicBoolean accepting = new AtomicBoolean();
         // Failing from the first file attempt, the destination is turned off by the fourth attempt (2.8 s on), long
-        // before the last retry would end the job in ERROR.
+        // before the last retry would end the job in ERROR. REPLACE: its first file (the PUT) goes alone, so every
+        // attempt is one request.
         try (SegmentPartner partner = SegmentPartner.start().answeringData(n -> accepting.get() ? 200 : 503)) {
             PushDestinationTest.Share s = share(server, partner);
             ExchangeClient account = s.account().client();
             String endpoint = "/v1/endpoint?endpointId=" + s.push().endpointId();
-            long jobId = export(s.source(), s.push(), "paused", "ADD");
+            long jobId = export(s.source(), s.push(), "paused", "REPLACE");
 
             JsonNode off = Eventually.await("the push destination turned off", () -> account.get(endpoint).json(),
                     e -> e.path("endpointTypes").path("audience").path("destination").has("disabledReason"));
@@ -99,14 +100,20 @@ class PushTurnOffTest {
 
     @Test
     void aCallThatWorksStartsTheFailureStreakAfresh() throws Exception {
-        // File 1 fails three times (0 s, 0.1 s, 0.3 s) and is accepted at the fourth attempt (2.8 s on); file 2 then
-        // fails once: counted from the first failure of file 1, every call would have failed for over 2 s.
-        try (SegmentPartner partner = SegmentPartner.start().answeringData(n -> n <= 3 || n == 5 ? 503 : 200)) {
+        // File 1 (REPLACE's PUT, alone) fails three times (0 s, 0.1 s, 0.3 s) and is accepted at the fourth attempt
+        // (2.8 s on); file 2 then fails once: counted from the first failure of file 1, every call would have failed
+        // for over 2 s.
+        try (SegmentPartner partner = SegmentPartner.start().answeringFiles((id, n) ->
+                id.endsWith("-0001.csv") ? (n <= 3 ? 503 : 200) : id.endsWith("-0002.csv") && n == 1 ? 503 : 200)) {
             PushDestinationTest.Share s = share(server, partner);
-            long jobId = export(s.source(), s.push(), "streaks", "ADD");
+            long jobId = export(s.source(), s.push(), "streaks", "REPLACE");
             awaitStatus(s.push().client(), jobId, "COMPLETE");
-            assertThat(partner.dataRequests()).extracting(SegmentPartner.Received::status)
-                    .containsExactly(503, 503, 503, 200, 503, 200, 200);
+            assertThat(partner.dataRequests("-0001.csv")).extracting(SegmentPartner.Received::status)
+                    .containsExactly(503, 503, 503, 200);
+            assertThat(partner.dataRequests("-0002.csv")).extracting(SegmentPartner.Received::status)
+                    .containsExactly(503, 200);
+            assertThat(partner.dataRequests("-0003.csv")).extracting(SegmentPartner.Received::status)
+                    .containsExactly(200);
             assertThat(s.account().client().get("/v1/endpoint?endpointId=" + s.push().endpointId()).json()
                     .get("endpointTypes").get("audience").get("destination").has("disabledReason")).isFalse();
         }
