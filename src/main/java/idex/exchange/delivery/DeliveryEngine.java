@@ -46,6 +46,12 @@ public final class DeliveryEngine implements AutoCloseable {
     private static final long LANE_PAUSE_MS = 5_000;
     /** The most attempts recorded in one transaction. */
     private static final int RECORD_BATCH = 1_000;
+    /**
+     * The most finished attempts waiting for the recorder; beyond it no lane claims until the recorder catches up.
+     * Attempts that fail at once (a refused connection) could otherwise pile up in the heap as fast as messages are
+     * claimed — a million due for a dead destination would all be in memory.
+     */
+    private static final int MOST_UNRECORDED = 4 * RECORD_BATCH;
 
     /** A destination's lane: messages claimed and not yet finished, and when it may have due work (NEVER: none known). */
     private static final class Lane {
@@ -123,8 +129,13 @@ public final class DeliveryEngine implements AutoCloseable {
                     lane(d).dueAt = now;
                 }
                 long wakeAt = nextPoll;
+                // With the recorder behind, no lane claims; the recorder wakes this thread when it has caught up.
+                boolean recorderBehind = unrecorded.size() >= MOST_UNRECORDED;
                 for (Map.Entry<Long, Lane> e : lanes.entrySet()) {
                     Lane lane = e.getValue();
+                    if (recorderBehind) {
+                        continue;
+                    }
                     if (lane.dueAt <= now && lane.pausedUntil <= now && lane.claimed <= settings.concurrency()) {
                         try {
                             claim(e.getKey(), lane, now);
@@ -237,6 +248,7 @@ public final class DeliveryEngine implements AutoCloseable {
                 }
                 record(batch);
                 batch.clear();
+                LockSupport.unpark(thread); // lanes held back while the recorder was behind may claim again
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

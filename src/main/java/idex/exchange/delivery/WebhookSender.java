@@ -1,6 +1,7 @@
 package idex.exchange.delivery;
 
 import idex.exchange.endpoints.SigningSecret;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -21,6 +22,12 @@ import java.util.function.LongSupplier;
 public final class WebhookSender implements AutoCloseable {
 
     private final Vertx vertx;
+    /**
+     * Where requests start and their timers run: one event-loop context of its own. Senders are not Vert.x threads,
+     * and Vert.x gives a call from such a thread a new context each time; a timer keeps its context until its deadline
+     * even when cancelled, so a dead destination failing thousands of attempts a second held tens of MB of them.
+     */
+    private final Context context;
     private final HttpClient client;
     private final SafeTargets targets;
     private final long timeoutMs;
@@ -28,6 +35,7 @@ public final class WebhookSender implements AutoCloseable {
 
     public WebhookSender(Vertx vertx, SafeTargets targets, DeliverySettings settings, LongSupplier clock) {
         this.vertx = vertx;
+        this.context = vertx.getOrCreateContext();
         this.targets = targets;
         this.timeoutMs = settings.timeout().toMillis();
         this.clock = clock;
@@ -57,6 +65,12 @@ public final class WebhookSender implements AutoCloseable {
         RequestOptions request = PartnerRequests.signed(HttpMethod.POST, target, timeoutMs, "idex-webhooks",
                         message.webhookId(), seconds, WebhookSignature.header(message.webhookId(), seconds, body, secrets))
                 .putHeader("Content-Type", "application/json");
+        context.runOnContext(v -> start(message, request, body, at, started, done));
+    }
+
+    /** Starts the request, on the sender's context. */
+    private void start(Message message, RequestOptions request, byte[] body, long at, long started,
+                       Consumer<Attempt> done) {
         AtomicBoolean finished = new AtomicBoolean();
         Consumer<Attempt> once = a -> {
             if (finished.compareAndSet(false, true)) {
