@@ -53,12 +53,23 @@ public final class DeliveryEngine implements AutoCloseable {
      */
     private static final int MOST_UNRECORDED = 4 * RECORD_BATCH;
 
-    /** A destination's lane: messages claimed and not yet finished, and when it may have due work (NEVER: none known). */
+    /**
+     * A destination's lane: messages claimed and not yet finished, when it may have due work (NEVER: none known), and
+     * how many attempts in a row failed.
+     */
     private static final class Lane {
         int claimed;
         long dueAt = NEVER;
         long pausedUntil;
+        int failuresInARow;
     }
+
+    /**
+     * How long a lane whose last attempts all failed waits before claiming again. A destination that refuses
+     * connections fails each attempt at once: without the pause its whole backlog would be tried thousands of times
+     * a second (each attempt's bookkeeping held by the HTTP client until the timeout), for nothing.
+     */
+    private static final long FAILING_LANE_PAUSE_MS = 1_000;
 
     private final DeliveryQueue queue;
     private final MessageBodies bodies;
@@ -224,6 +235,10 @@ public final class DeliveryEngine implements AutoCloseable {
             Lane lane = lane(a.message().destinationEndpointId());
             lane.claimed--;
             lane.dueAt = Math.min(lane.dueAt, now); // more may be due
+            lane.failuresInARow = a.delivered() ? 0 : lane.failuresInARow + 1;
+            if (lane.failuresInARow >= 2 * settings.concurrency()) {
+                lane.pausedUntil = Math.max(lane.pausedUntil, now + FAILING_LANE_PAUSE_MS);
+            }
             metrics.attempted(a);
             unrecorded.add(a);
         }
