@@ -9,7 +9,7 @@
 # 200 to a fast receiver at RATE events/s; 3. the most events/s that reach the fast receiver; 4. 2 again with a
 # dead destination (never answers) subscribed to the same events; 5. the server's heap while PENDING deliveries for
 # a dead destination (a closed port) accumulate. See BENCHMARKS.md, "Event delivery".
-# Settings (environment): JAR (target/idex.jar) PORT (18083) CLIENTS (8) WARMUP (5) DURATION (15) RATE (1000)
+# Settings (environment): JAR (target/idex.jar) PORT (18083) CLIENTS (8) WARMUP (30: the JIT warm) DURATION (15) RATE (1000)
 #   BATCH (1: events per request; phases 1-4) PENDING (1000000) PHASES (1,2,3,4,5) SERVE_ARGS (more options of idex serve)
 #   SERVER_OPTS (-Xmx320m -Xmn64m -XX:+UseSerialGC) KEEP (0: 1 keeps the temp dir) OUT (bench/results/delivery-<date>.json)
 set -euo pipefail
@@ -18,7 +18,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 JAR=${JAR:-$ROOT/target/idex.jar}
 PORT=${PORT:-18083}
 CLIENTS=${CLIENTS:-8}
-WARMUP=${WARMUP:-5}
+WARMUP=${WARMUP:-30}
 DURATION=${DURATION:-15}
 RATE=${RATE:-1000}
 BATCH=${BATCH:-1}
