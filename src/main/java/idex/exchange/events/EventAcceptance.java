@@ -96,8 +96,19 @@ public final class EventAcceptance {
         try {
             commit(group);
         } finally {
-            workers.execute(() -> commitNext(account));
+            handOn(account);
         }
+    }
+
+    /** After a group: with requests waiting, the next group goes to another worker; with none, the account is free. */
+    private void handOn(long account) {
+        synchronized (waiting) {
+            if (waiting.get(account).isEmpty()) {
+                waiting.remove(account);
+                return;
+            }
+        }
+        workers.execute(() -> commitNext(account));
     }
 
     private void commit(List<Pending> group) {
