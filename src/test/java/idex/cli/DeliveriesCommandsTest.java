@@ -45,14 +45,7 @@ class DeliveriesCommandsTest {
     }
 
     private static CommandRun deliveries(String key, String... args) {
-        String[] all = new String[args.length + 5];
-        all[0] = "deliveries";
-        System.arraycopy(args, 0, all, 1, args.length);
-        all[args.length + 1] = "--url";
-        all[args.length + 2] = server.url("");
-        all[args.length + 3] = "--key";
-        all[args.length + 4] = key;
-        return IdexCli.run(all);
+        return IdexCli.against(server, key, new String[]{"deliveries"}, args);
     }
 
     private static TestEndpoint destination(String url) {

@@ -21,6 +21,17 @@ final class IdexCli {
     }
 
     /** Runs a command that may fail; answers its exit code, standard output and standard error. */
+    /**
+     * `idex <command…> <args…> --url <server> --key <key>`: a client command against a running server, as an operator
+     * or an endpoint runs it.
+     */
+    static CommandRun against(idex.support.TestServer server, String key, String[] command, String... args) {
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(command));
+        all.addAll(java.util.List.of(args));
+        all.addAll(java.util.List.of("--url", server.url(""), "--key", key));
+        return run(all.toArray(new String[0]));
+    }
+
     static CommandRun run(String... args) {
         PrintStream savedOut = System.out;
         PrintStream savedErr = System.err;

@@ -45,15 +45,7 @@ class JobCreateCommandsTest {
     }
 
     private static CommandRun create(String key, String... args) {
-        String[] all = new String[args.length + 6];
-        all[0] = "jobs";
-        all[1] = "create";
-        System.arraycopy(args, 0, all, 2, args.length);
-        all[args.length + 2] = "--url";
-        all[args.length + 3] = server.url("");
-        all[args.length + 4] = "--key";
-        all[args.length + 5] = key;
-        return IdexCli.run(all);
+        return IdexCli.against(server, key, new String[]{"jobs", "create"}, args);
     }
 
     /** The job as the server has it now. */

@@ -60,14 +60,7 @@ class JobsCommandsTest {
 
     /** `idex jobs …` with the server's URL and a key. */
     private static CommandRun jobs(String key, String... args) {
-        String[] all = new String[args.length + 5];
-        all[0] = "jobs";
-        System.arraycopy(args, 0, all, 1, args.length);
-        all[args.length + 1] = "--url";
-        all[args.length + 2] = server.url("");
-        all[args.length + 3] = "--key";
-        all[args.length + 4] = key;
-        return IdexCli.run(all);
+        return IdexCli.against(server, key, new String[]{"jobs"}, args);
     }
 
     private static String status(long jobId) {
