@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 /**
@@ -46,8 +48,8 @@ public final class WebhookReceiver implements AutoCloseable {
     private volatile IntFunction<Integer> answers = n -> 204;
     private volatile Map<String, String> answerHeaders = Map.of();
     private volatile long holdMillis;
-    private final java.util.concurrent.atomic.AtomicInteger inProgress = new java.util.concurrent.atomic.AtomicInteger();
-    private final java.util.concurrent.atomic.AtomicInteger mostAtOnce = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger inProgress = new AtomicInteger();
+    private final AtomicInteger mostAtOnce = new AtomicInteger();
 
     private WebhookReceiver() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -98,14 +100,21 @@ public final class WebhookReceiver implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         mostAtOnce.accumulateAndGet(inProgress.incrementAndGet(), Math::max);
+        AtomicBoolean inHand = new AtomicBoolean(true);
+        Runnable done = () -> {
+            if (inHand.getAndSet(false)) {
+                inProgress.decrementAndGet();
+            }
+        };
         try {
-            answer(exchange);
+            answer(exchange, done);
         } finally {
-            inProgress.decrementAndGet();
+            done.run();
         }
     }
 
-    private void answer(HttpExchange exchange) throws IOException {
+    /** `answered` runs just before the answer is written: from then on the sender may start its next request. */
+    private void answer(HttpExchange exchange, Runnable answered) throws IOException {
         byte[] body;
         try (InputStream in = exchange.getRequestBody()) {
             body = in.readAllBytes();
@@ -135,6 +144,7 @@ public final class WebhookReceiver implements AutoCloseable {
             }
         }
         answerHeaders.forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
+        answered.run();
         exchange.sendResponseHeaders(status, -1);
         exchange.close();
     }

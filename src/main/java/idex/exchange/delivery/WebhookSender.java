@@ -5,12 +5,14 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -79,10 +81,22 @@ public final class WebhookSender implements AutoCloseable {
         };
         // The whole attempt, connection and answer included, is bounded; an idle timeout alone is not (a receiver
         // could trickle bytes forever).
-        long timer = vertx.setTimer(timeoutMs, id -> once.accept(new Attempt(message, at, null,
-                "no answer within " + timeoutMs + " ms", elapsedMs(started), null)));
+        // A request given up is reset, not left on the wire: its lane slot is freed for the next one, and the
+        // destination must not see more requests at once than its concurrency.
+        AtomicReference<HttpClientRequest> onTheWire = new AtomicReference<>();
+        long timer = vertx.setTimer(timeoutMs, id -> {
+            once.accept(new Attempt(message, at, null, "no answer within " + timeoutMs + " ms", elapsedMs(started),
+                    null));
+            HttpClientRequest sent = onTheWire.get();
+            if (sent != null) {
+                sent.reset();
+            }
+        });
         client.request(request)
-                .compose(r -> r.send(Buffer.buffer(body)))
+                .compose(r -> {
+                    onTheWire.set(r);
+                    return r.send(Buffer.buffer(body));
+                })
                 .onSuccess(response -> {
                     vertx.cancelTimer(timer);
                     // Recorded first: whatever draining the body does, the attempt must finish (else its lane
