@@ -174,7 +174,7 @@ class IdentifierValueFormTest {
             h.execute("ALTER TABLE exchange_endpoint DROP COLUMN event_destination_disabled");
             h.execute("DROP TABLE exchange_event_subscription, exchange_event_type");
             h.execute("DROP SEQUENCE exchange_subscription_seq");
-            h.execute("DELETE FROM flyway_schema_history WHERE version IN ('8', '9', '10', '11', '12', '13', '14', '15', '16', '17')");
+            h.execute("DELETE FROM flyway_schema_history WHERE version IN ('8', '9', '10', '11', '12', '13', '14', '15', '16')");
         });
 
         server.restart();

@@ -6,7 +6,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.StringJoiner;
@@ -37,9 +36,15 @@ public final class WebhookSignature {
         if (body == null || secret == null) {
             throw new IllegalArgumentException("a webhook signature needs a body and a secret");
         }
-        Mac mac = mac(secret); // a Mac is not thread-safe: one per signature
-        mac.update((messageId + "." + timestampSeconds + ".").getBytes(StandardCharsets.UTF_8));
-        return VERSION + Base64.getEncoder().encodeToString(mac.doFinal(body));
+        try {
+            Mac mac = Mac.getInstance(ALGORITHM); // a Mac is not thread-safe: one per signature
+            mac.init(new SecretKeySpec(secret.key(), ALGORITHM));
+            mac.update((messageId + "." + timestampSeconds + ".").getBytes(StandardCharsets.UTF_8));
+            return VERSION + Base64.getEncoder().encodeToString(mac.doFinal(body));
+        } catch (GeneralSecurityException e) {
+            // Every Java platform must have HmacSHA256, so this is a broken JDK, not bad input.
+            throw new IllegalStateException("HmacSHA256 is not available", e);
+        }
     }
 
     /**
@@ -64,77 +69,34 @@ public final class WebhookSignature {
      */
     public static String header(String messageId, long timestampSeconds, InputStream body, List<SigningSecret> secrets)
             throws IOException {
-        Signer signer = new Signer(messageId, timestampSeconds, secrets);
-        byte[] chunk = new byte[256 * 1024];
-        for (int n; (n = body.read(chunk)) > 0; ) {
-            signer.update(chunk, 0, n);
+        if (messageId == null || messageId.isEmpty()) {
+            throw new IllegalArgumentException("a webhook message needs an id to be signed");
         }
-        return signer.header();
-    }
-
-    /**
-     * A short tag of a set of secrets, to tell whether a signature taken earlier was taken with the secrets that
-     * are current now (a rotation in between makes it stale). It is an HMAC of a fixed text under each secret: it
-     * reveals nothing of the secrets.
-     */
-    public static String secretsTag(List<SigningSecret> secrets) {
-        StringJoiner tag = new StringJoiner(",");
-        for (SigningSecret secret : secrets) {
-            Mac mac = mac(secret);
-            byte[] digest = mac.doFinal("idex signing secret tag".getBytes(StandardCharsets.UTF_8));
-            tag.add(Base64.getEncoder().withoutPadding().encodeToString(Arrays.copyOf(digest, 9)));
+        if (secrets == null || secrets.isEmpty()) {
+            throw new IllegalArgumentException("a webhook signature header needs at least one secret");
         }
-        return tag.toString();
-    }
-
-    private static Mac mac(SigningSecret secret) {
+        List<Mac> macs = new ArrayList<>(secrets.size());
+        byte[] prefix = (messageId + "." + timestampSeconds + ".").getBytes(StandardCharsets.UTF_8);
         try {
-            Mac mac = Mac.getInstance(ALGORITHM);
-            mac.init(new SecretKeySpec(secret.key(), ALGORITHM));
-            return mac;
-        } catch (GeneralSecurityException e) {
-            // Every Java platform must have HmacSHA256, so this is a broken JDK, not bad input.
-            throw new IllegalStateException("HmacSHA256 is not available", e);
-        }
-    }
-
-    /**
-     * The {@value #SIGNATURE} header of a body fed in pieces as it is produced (a segment data file signed while the
-     * export writes it, so that delivering it does not read it twice): one MAC per secret. Not thread-safe.
-     */
-    public static final class Signer {
-
-        private final List<Mac> macs;
-
-        public Signer(String messageId, long timestampSeconds, List<SigningSecret> secrets) {
-            if (messageId == null || messageId.isEmpty()) {
-                throw new IllegalArgumentException("a webhook message needs an id to be signed");
-            }
-            if (secrets == null || secrets.isEmpty()) {
-                throw new IllegalArgumentException("a webhook signature header needs at least one secret");
-            }
-            byte[] prefix = (messageId + "." + timestampSeconds + ".").getBytes(StandardCharsets.UTF_8);
-            macs = new ArrayList<>(secrets.size());
             for (SigningSecret secret : secrets) {
-                Mac mac = mac(secret);
+                Mac mac = Mac.getInstance(ALGORITHM);
+                mac.init(new SecretKeySpec(secret.key(), ALGORITHM));
                 mac.update(prefix);
                 macs.add(mac);
             }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available", e);
         }
-
-        public void update(byte[] bytes, int offset, int length) {
+        byte[] chunk = new byte[256 * 1024];
+        for (int n; (n = body.read(chunk)) > 0; ) {
             for (Mac mac : macs) {
-                mac.update(bytes, offset, length);
+                mac.update(chunk, 0, n);
             }
         }
-
-        /** The header value, once the whole body has been fed. */
-        public String header() {
-            StringJoiner header = new StringJoiner(" ");
-            for (Mac mac : macs) {
-                header.add(VERSION + Base64.getEncoder().encodeToString(mac.doFinal()));
-            }
-            return header.toString();
+        StringJoiner header = new StringJoiner(" ");
+        for (Mac mac : macs) {
+            header.add(VERSION + Base64.getEncoder().encodeToString(mac.doFinal()));
         }
+        return header.toString();
     }
 }

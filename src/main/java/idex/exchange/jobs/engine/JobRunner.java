@@ -4,7 +4,6 @@ import idex.exchange.jobs.model.Job;
 import idex.exchange.jobs.model.JobStatus;
 import idex.exchange.jobs.model.JobDefinition;
 import idex.exchange.jobs.model.RunResult;
-import idex.exchange.endpoints.SigningSecret;
 import idex.exchange.jobs.push.PushDelivery;
 import idex.exchange.jobs.store.JobStore;
 import idex.exchange.jobs.store.JobFiles;
@@ -172,8 +171,7 @@ final class JobRunner {
         // Graph translation sends values other endpoints contributed: their publish filters hold for them too.
         Set<Long> withheldContributors = translation.isGraph()
                 ? filters.publishersWithholding(job.accountId(), mapping.destinationIdentifier()) : Set.of();
-        SegmentFileWriter writer = new SegmentFileWriter(files.io(), outputDir, translation.outputHeader(), rowsPerFile,
-                signingFor(job, destination));
+        SegmentFileWriter writer = new SegmentFileWriter(files.io(), outputDir, translation.outputHeader(), rowsPerFile);
         try {
             UidSnapshot snapshot = translation.needsUids() ? uids.get() : null;
             ExportPipeline.Outcome translated = ExportPipeline.run("idex-job-" + job.jobId(),
@@ -204,19 +202,6 @@ final class JobRunner {
             writer.discard();
             throw e;
         }
-    }
-
-    /**
-     * A push export's files are signed as they are written, so that delivering them reads each once, as a download
-     * does (the delivery takes a signature again when it has grown old or the secrets changed meanwhile).
-     */
-    private SegmentFileWriter.FileSigning signingFor(Job job, Endpoint destination) {
-        if (!destination.registration().pushDestination()) {
-            return null;
-        }
-        List<SigningSecret> secrets = endpoints.secrets().signing(destination.endpointId(), clock.getAsLong());
-        return secrets.isEmpty() ? null
-                : new SegmentFileWriter.FileSigning(name -> PushDelivery.webhookId(job, name), secrets, clock);
     }
 
     /** A push export's delivery step (its files written by an earlier run): see {@link PushDelivery}. */

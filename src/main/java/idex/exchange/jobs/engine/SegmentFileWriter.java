@@ -1,7 +1,5 @@
 package idex.exchange.jobs.engine;
 
-import idex.exchange.delivery.WebhookSignature;
-import idex.exchange.endpoints.SigningSecret;
 import idex.exchange.jobs.model.OutputFile;
 import idex.exchange.jobs.store.JobFiles;
 import de.siegmar.fastcsv.writer.CsvWriter;
@@ -11,16 +9,12 @@ import idex.files.AlignedFileOutput;
 import idex.files.FileIo;
 
 import java.io.Closeable;
-import java.io.FilterOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
-import java.util.function.LongSupplier;
 
 /**
  * Writes a run's rows as segment data files (spec §4.3): RFC 4180 CSV, the header in every file, a new file every
@@ -36,32 +30,14 @@ final class SegmentFileWriter implements OutputRows, Closeable {
     private final String runToken = KeyHash.randomToken(12);
     private final List<OutputFile> done = new ArrayList<>();
     private final FileIo io;
-    private final FileSigning signing;
-    private final String secretsTag;
     private CsvWriter current;
     private AlignedFileOutput currentFile;
     private Path currentPath;
-    private WebhookSignature.Signer currentSigner;
-    private long currentSignedAt;
     /** Starts "full", so that the first row opens the first file through the same test as every later roll. */
     private long rowsInFile;
 
-    /**
-     * How a push export's files are signed as they are written: each file as Standard Webhooks message
-     * `messageId(file name)` with `secrets`, its timestamp taken from `clock` (Unix ms) as the file is started.
-     */
-    record FileSigning(Function<String, String> messageId, List<SigningSecret> secrets, LongSupplier clock) {
-    }
-
     SegmentFileWriter(FileIo io, Path dir, List<String> header, int rowsPerFile) {
-        this(io, dir, header, rowsPerFile, null);
-    }
-
-    /** `signing` null: the files are not signed (a pull destination downloads them). */
-    SegmentFileWriter(FileIo io, Path dir, List<String> header, int rowsPerFile, FileSigning signing) {
         this.io = io;
-        this.signing = signing;
-        this.secretsTag = signing == null ? null : WebhookSignature.secretsTag(signing.secrets());
         this.dir = dir;
         this.header = header.toArray(String[]::new);
         this.rowsPerFile = rowsPerFile;
@@ -82,14 +58,7 @@ final class SegmentFileWriter implements OutputRows, Closeable {
         closeCurrent();
         currentPath = dir.resolve(runToken + "-" + String.format("%04d", done.size() + 1) + ".csv");
         currentFile = new AlignedFileOutput(io, currentPath);
-        OutputStream out = currentFile;
-        if (signing != null) {
-            currentSignedAt = signing.clock().getAsLong();
-            currentSigner = new WebhookSignature.Signer(signing.messageId().apply(currentPath.getFileName().toString()),
-                    currentSignedAt / 1000, signing.secrets());
-            out = new SignedOutput(currentFile, currentSigner);
-        }
-        current = CsvWriter.builder().bufferSize(64 * 1024).build(out, StandardCharsets.UTF_8);
+        current = CsvWriter.builder().bufferSize(64 * 1024).build(currentFile, StandardCharsets.UTF_8);
         current.writeRecord(header);
         rowsInFile = 0;
     }
@@ -101,12 +70,8 @@ final class SegmentFileWriter implements OutputRows, Closeable {
         current.close();
         currentFile.close();
         JobFiles.sync(currentPath);
-        OutputFile.Signature signature = currentSigner == null ? null
-                : new OutputFile.Signature(currentSigner.header(), currentSignedAt, secretsTag);
-        done.add(new OutputFile(currentPath.getFileName().toString(), done.size() + 1, rowsInFile,
-                Files.size(currentPath), signature));
+        done.add(new OutputFile(currentPath.getFileName().toString(), done.size() + 1, rowsInFile, Files.size(currentPath)));
         current = null;
-        currentSigner = null;
     }
 
     /** Closes the last file and forces every file to disk. */
@@ -129,31 +94,5 @@ final class SegmentFileWriter implements OutputRows, Closeable {
             JobFiles.deleteQuietly(currentPath);
         }
         done.forEach(f -> JobFiles.deleteQuietly(dir.resolve(f.name())));
-    }
-
-    /**
-     * Feeds every byte written to the file's signer too: the signature is ready when the file is, and delivering
-     * it does not read the file a second time.
-     */
-    private static final class SignedOutput extends FilterOutputStream {
-
-        private final WebhookSignature.Signer signer;
-
-        SignedOutput(OutputStream out, WebhookSignature.Signer signer) {
-            super(out);
-            this.signer = signer;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            signer.update(new byte[] {(byte) b}, 0, 1);
-            out.write(b);
-        }
-
-        @Override
-        public void write(byte[] bytes, int offset, int length) throws IOException {
-            signer.update(bytes, offset, length);
-            out.write(bytes, offset, length);
-        }
     }
 }

@@ -7,14 +7,12 @@ import idex.exchange.delivery.DeliveryMetrics;
 import idex.exchange.delivery.DeliverySettings;
 import idex.exchange.delivery.JobDeliveryLog;
 import idex.exchange.delivery.SafeTargets;
-import idex.exchange.delivery.WebhookSignature;
 import idex.exchange.endpoints.DeclaredAttribute;
 import idex.exchange.endpoints.Endpoint;
 import idex.exchange.endpoints.EndpointStore;
 import idex.exchange.endpoints.SigningSecret;
 import idex.exchange.jobs.model.Job;
 import idex.exchange.jobs.model.JobDefinition;
-import idex.exchange.jobs.model.OutputFile;
 import idex.exchange.jobs.store.JobFiles;
 import idex.json.Json;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -148,11 +146,7 @@ public final class PushDelivery implements AutoCloseable {
                 }
             }
             String data = base + "/v1/segments/" + pathSegment(segmentId) + "/data";
-            // Read again: the secret may have been rotated while the segment was looked up, and a file signed as it
-            // was written with the secrets of then is signed again with those of now.
-            List<SigningSecret> current = endpoints.secrets().signing(destination.endpointId(), clock.getAsLong());
-            Outcome stopped = new FileSending(job, node, held, data, current.isEmpty() ? secrets : current,
-                    destination).run();
+            Outcome stopped = new FileSending(job, node, held, data, secrets, destination).run();
             if (stopped != null) {
                 return stopped;
             }
@@ -190,12 +184,6 @@ public final class PushDelivery implements AutoCloseable {
         private Signed next;
         /** Why the sending stops (the first failure, or the claim lost), decided once the wire is empty. */
         private Supplier<Outcome> stop;
-        /**
-         * Whether the signatures taken as the files were written may be used: not after a failed attempt (a retry is
-         * signed afresh), and only those taken with the secrets current now.
-         */
-        private final boolean firstTry;
-        private final String secretsTag;
 
         FileSending(Job job, String node, BooleanSupplier held, String data, List<SigningSecret> secrets,
                     Endpoint destination) {
@@ -207,8 +195,6 @@ public final class PushDelivery implements AutoCloseable {
             this.destination = destination;
             this.unsigned = new ArrayDeque<>(progress.undelivered(job.jobId()));
             unsigned.forEach(f -> pending.add(f.seq()));
-            this.firstTry = progress.failures(job.jobId()) == 0;
-            this.secretsTag = WebhookSignature.secretsTag(secrets);
         }
 
         private record Signed(PushProgress.PushFile file, SegmentApi.SignedFile request) {
@@ -272,10 +258,7 @@ public final class PushDelivery implements AutoCloseable {
             return clock.getAsLong() - s.request().signedAt() <= MAX_SIGNATURE_AGE_MS;
         }
 
-        /**
-         * A file's signed request: the signature taken as the file was written if it may be used, else a new one (its
-         * timestamp now); null, with the sending stopped, when the file cannot be read.
-         */
+        /** Signs a file (its timestamp now); null, with the sending stopped, when it cannot be read. */
         private Signed sign(PushProgress.PushFile f) {
             String share = job.definition().shareAction();
             HttpMethod method = alone(f) ? HttpMethod.PUT : HttpMethod.POST;
@@ -287,12 +270,6 @@ public final class PushDelivery implements AutoCloseable {
                 return null;
             }
             try {
-                OutputFile.Signature written = f.signature();
-                if (firstTry && written != null && written.secretsTag().equals(secretsTag)
-                        && clock.getAsLong() - written.signedAt() <= MAX_SIGNATURE_AGE_MS) {
-                    return new Signed(f, api.signed(method, url, webhookId(job, f.name()), path, written.header(),
-                            written.signedAt()));
-                }
                 return new Signed(f, api.sign(method, url, webhookId(job, f.name()), path, secrets));
             } catch (IOException e) {
                 SegmentApi.Answer answer = new SegmentApi.Answer(null, e.getClass().getSimpleName() + ": "
@@ -484,7 +461,7 @@ public final class PushDelivery implements AutoCloseable {
      * The Standard Webhooks message id of one file: the same on every retry, so that a receiver can drop a file
      * it already has.
      */
-    public static String webhookId(Job job, String fileName) {
+    static String webhookId(Job job, String fileName) {
         return "job_" + job.jobId() + "_" + fileName;
     }
 

@@ -1,6 +1,5 @@
 package idex.exchange.jobs.push;
 
-import idex.exchange.jobs.model.OutputFile;
 import org.jdbi.v3.core.Jdbi;
 
 import java.util.List;
@@ -12,11 +11,8 @@ import java.util.List;
  */
 final class PushProgress {
 
-    /**
-     * A file still to deliver: its place in the export, its name in the job's output directory, its rows, and the
-     * signature taken as it was written (null if none).
-     */
-    record PushFile(int seq, String name, long rows, OutputFile.Signature signature) {
+    /** A file still to deliver: its place in the export, its name in the job's output directory, its rows. */
+    record PushFile(int seq, String name, long rows) {
     }
 
     private final Jdbi jdbi;
@@ -27,11 +23,10 @@ final class PushProgress {
 
     /** The files the partner has not accepted yet, in order. */
     List<PushFile> undelivered(long jobId) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT seq, file_name, row_count, signature, signed_at, signed_with"
-                        + " FROM exchange_push_file WHERE job_id = :id AND delivered IS NULL ORDER BY seq")
+        return jdbi.withHandle(h -> h.createQuery("SELECT seq, file_name, row_count FROM exchange_push_file"
+                        + " WHERE job_id = :id AND delivered IS NULL ORDER BY seq")
                 .bind("id", jobId)
-                .map((rs, ctx) -> new PushFile(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getString(4) == null
-                        ? null : new OutputFile.Signature(rs.getString(4), rs.getLong(5), rs.getString(6)))).list());
+                .map((rs, ctx) -> new PushFile(rs.getInt(1), rs.getString(2), rs.getLong(3))).list());
     }
 
     /** Rows of the files already delivered (for the log line of a delivery that resumed). */

@@ -111,12 +111,6 @@ final class SegmentApi implements AutoCloseable {
                       String signature) {
     }
 
-    /** A file signed earlier (as it was written), at `signedAt` (Unix ms): nothing is read. */
-    SignedFile signed(HttpMethod method, String url, String webhookId, Path file, String signature, long signedAt)
-            throws IOException {
-        return new SignedFile(method, url, webhookId, file, Files.size(file), signedAt, signature);
-    }
-
     /** Signs a file as message `webhookId` (its timestamp now), reading it once; blocks while it reads. */
     SignedFile sign(HttpMethod method, String url, String webhookId, Path file, List<SigningSecret> secrets)
             throws IOException {

@@ -337,13 +337,10 @@ public final class JobStore {
     /** A push export's files, to be delivered in order, and the job due for its first delivery attempt now. */
     private static void startDelivery(Handle h, long jobId, List<OutputFile> files, long now) {
         for (OutputFile f : files) {
-            OutputFile.Signature signed = f.signature();
-            h.createUpdate("INSERT INTO exchange_push_file (job_id, seq, file_name, row_count, byte_count, signature,"
-                            + " signed_at, signed_with) VALUES (:id, :seq, :name, :rows, :bytes, :sig, :at, :with)")
+            h.createUpdate("INSERT INTO exchange_push_file (job_id, seq, file_name, row_count, byte_count)"
+                            + " VALUES (:id, :seq, :name, :rows, :bytes)")
                     .bind("id", jobId).bind("name", f.name()).bind("seq", f.seq()).bind("rows", f.rows())
-                    .bind("bytes", f.bytes()).bind("sig", signed == null ? null : signed.header())
-                    .bind("at", signed == null ? null : signed.signedAt())
-                    .bind("with", signed == null ? null : signed.secretsTag()).execute();
+                    .bind("bytes", f.bytes()).execute();
         }
         h.createUpdate("UPDATE exchange_job SET sub_status = 'DELIVERING', next_attempt = :now, attempts = 0,"
                         + " push_failures = 0 WHERE job_id = :id")

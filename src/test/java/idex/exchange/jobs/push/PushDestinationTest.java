@@ -217,30 +217,6 @@ class PushDestinationTest {
     }
 
     @Test
-    void filesSignedAsTheyWereWrittenAreSignedAgainAfterARotationOfTheSecret() throws Exception {
-        // The export signs each file as it writes it. Here the secret is rotated after that, while the segment is
-        // looked up: a partner that already verifies with the new secret only must still accept every file at once.
-        SegmentPartner.Hold lookup = new SegmentPartner.Hold(200);
-        try (SegmentPartner partner = SegmentPartner.start().withSegment("seg-9", "rotated").holdingLookup(lookup)) {
-            Share s = share(partner);
-            long jobId = export(s.source(), s.push(), "rotated", "ADD");
-            lookup.arrived(30);
-            ExchangeClient.Answer rotated = s.account().client()
-                    .post("/v1/endpoint/" + s.push().endpointId() + "/signingSecret", null);
-            assertThat(rotated.status()).as(rotated.body()).isEqualTo(200);
-            partner.verifying(rotated.json().get("signingSecret").asText());
-            lookup.release();
-            awaitStatus(s.push().client(), jobId, "COMPLETE");
-
-            assertThat(partner.dataRequests()).as("each file once, accepted the first time").hasSize(3)
-                    .allSatisfy(r -> {
-                        assertThat(r.verified()).isTrue();
-                        assertThat(r.status()).isEqualTo(200);
-                    });
-        }
-    }
-
-    @Test
     void addFilesGoTwoAtATimeEachOnce() throws Exception {
         SegmentPartner.Hold first = new SegmentPartner.Hold(200);
         try (SegmentPartner partner = SegmentPartner.start()
