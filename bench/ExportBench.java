@@ -318,9 +318,13 @@ public class ExportBench {
      * each file's header line left out (all must be equal), its data rows counted and CRC32C-summed in arrival order
      * (files arrive one at a time, in order), which costs far less than a disk or a SHA-256. Signatures are not verified:
      * the bench measures the server, and the test suite (PushDestinationTest) checks them.
+     *
+     * HTTP/1.1 on plain blocking sockets, a thread per connection, bodies read in 1 MiB reads (Content-Length only,
+     * as the server sends them): a receiver about as lean as the curl that downloads the pull's files. The JDK's
+     * HttpServer, used before, reads a body through 8 KiB buffers.
      */
     static final class SegmentReceiver implements AutoCloseable {
-        final com.sun.net.httpserver.HttpServer server;
+        final java.net.ServerSocket listener;
         final Path dir;
         final Map<String, String> segments = new java.util.concurrent.ConcurrentHashMap<>();
         final java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -329,7 +333,11 @@ public class ExportBench {
         final AtomicLong bytes = new AtomicLong();
         final AtomicLong firstFileStarted = new AtomicLong();
         final AtomicLong receivingNanos = new AtomicLong();
-        final ExecutorService threads = Executors.newFixedThreadPool(4);
+        final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "segment-receiver");
+            t.setDaemon(true);
+            return t;
+        });
         final AtomicLong rows = new AtomicLong();
         final AtomicLong dataBytes = new AtomicLong();
         /** webhook-id → CRC32C of that file's data rows. */
@@ -338,68 +346,151 @@ public class ExportBench {
 
         private SegmentReceiver(Path dir) throws Exception {
             this.dir = dir;
-            server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 16);
-            server.setExecutor(threads);
-            server.createContext("/v1/segments", this::handle);
+            listener = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
         }
 
         static SegmentReceiver start(Path dir) throws Exception {
             SegmentReceiver r = new SegmentReceiver(dir);
-            r.server.start();
+            r.threads.execute(r::accept);
             return r;
         }
 
         String url() {
-            return "http://127.0.0.1:" + server.getAddress().getPort();
+            return "http://127.0.0.1:" + listener.getLocalPort();
         }
 
-        private void handle(com.sun.net.httpserver.HttpExchange x) throws java.io.IOException {
-            try (x) {
-                String path = x.getRequestURI().getPath();
-                String method = x.getRequestMethod();
-                if (path.equals("/v1/segments") && method.equals("GET")) {
-                    x.getRequestBody().readAllBytes();
-                    StringBuilder list = new StringBuilder("[");
-                    segments.forEach((name, id) -> list.append(list.length() > 1 ? "," : "")
-                            .append(JSON.createObjectNode().put("id", id).put("name", name)));
-                    answer(x, 200, list.append(']').toString());
-                } else if (path.equals("/v1/segments") && method.equals("POST")) {
-                    String name = JSON.readTree(x.getRequestBody()).get("name").asText();
-                    String id = segments.computeIfAbsent(name, n -> "seg-" + (segments.size() + 1));
-                    answer(x, 201, JSON.createObjectNode().put("id", id).toString());
-                } else if (path.matches("/v1/segments/[^/]+/data") && (method.equals("POST") || method.equals("PUT"))) {
-                    long started = System.nanoTime();
-                    firstFileStarted.compareAndSet(0, started);
-                    String webhookId = x.getRequestHeaders().getFirst("webhook-id");
-                    if (webhookId == null || !webhookId.matches("[A-Za-z0-9_.-]+")) {
-                        x.getRequestBody().transferTo(java.io.OutputStream.nullOutputStream());
-                        answer(x, 400, "{\"error\":\"webhook-id\"}");
-                        return;
-                    }
-                    if (!seen.add(webhookId)) {
-                        repeats.incrementAndGet();
-                        x.getRequestBody().transferTo(java.io.OutputStream.nullOutputStream());
-                    } else if (dir == null) {
-                        files.incrementAndGet();
-                        try (var in = x.getRequestBody()) {
-                            bytes.addAndGet(count(webhookId, in));
-                        }
-                    } else {
-                        files.incrementAndGet();
-                        // named by webhook-id (job and file name), so that name order is the export's order
-                        Path target = dir.resolve(webhookId);
-                        long n;
-                        try (var in = x.getRequestBody(); var out = Files.newOutputStream(target)) {
-                            n = transfer(in, out);
-                        }
-                        bytes.addAndGet(n);
-                    }
-                    receivingNanos.addAndGet(System.nanoTime() - started);
-                    x.sendResponseHeaders(204, -1);
-                } else {
-                    answer(x, 404, "{}");
+        private void accept() {
+            while (!listener.isClosed()) {
+                try {
+                    java.net.Socket s = listener.accept();
+                    threads.execute(() -> serve(s));
+                } catch (java.io.IOException closed) {
+                    return;
                 }
             }
+        }
+
+        /** One connection: requests one after another (keep-alive) until the client closes it. */
+        private void serve(java.net.Socket socket) {
+            try (socket) {
+                var in = new java.io.BufferedInputStream(socket.getInputStream(), 64 * 1024);
+                var out = new java.io.BufferedOutputStream(socket.getOutputStream());
+                for (String requestLine; (requestLine = line(in)) != null && !requestLine.isEmpty(); ) {
+                    String[] parts = requestLine.split(" ");
+                    Map<String, String> headers = new java.util.HashMap<>();
+                    for (String h; !(h = line(in)).isEmpty(); ) {
+                        int colon = h.indexOf(':');
+                        headers.put(h.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), h.substring(colon + 1).trim());
+                    }
+                    if (headers.containsKey("transfer-encoding")) {
+                        respond(out, 501, "{\"error\":\"only Content-Length bodies\"}");
+                        return;
+                    }
+                    Body body = new Body(in, Long.parseLong(headers.getOrDefault("content-length", "0")));
+                    String[] answer = handle(parts[0], java.net.URI.create(parts[1]).getPath(), headers, body);
+                    body.transferTo(java.io.OutputStream.nullOutputStream());
+                    respond(out, Integer.parseInt(answer[0]), answer[1]);
+                }
+            } catch (java.io.IOException | RuntimeException gone) {
+                // the client closed the connection
+            }
+        }
+
+        private static String line(java.io.InputStream in) throws java.io.IOException {
+            StringBuilder b = new StringBuilder();
+            for (int c; (c = in.read()) != '\n'; ) {
+                if (c < 0) {
+                    return b.length() == 0 ? null : b.toString();
+                }
+                if (c != '\r') {
+                    b.append((char) c);
+                }
+            }
+            return b.toString();
+        }
+
+        private static void respond(java.io.OutputStream out, int status, String body) throws java.io.IOException {
+            byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            out.write(("HTTP/1.1 " + status + " X\r\nContent-Type: application/json\r\nContent-Length: " + b.length
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(b);
+            out.flush();
+        }
+
+        /** A request's body: the next `length` bytes of the connection. */
+        private static final class Body extends java.io.InputStream {
+            private final java.io.InputStream in;
+            private long left;
+
+            Body(java.io.InputStream in, long length) {
+                this.in = in;
+                this.left = length;
+            }
+
+            @Override
+            public int read() throws java.io.IOException {
+                if (left == 0) {
+                    return -1;
+                }
+                int c = in.read();
+                if (c < 0) {
+                    throw new java.io.EOFException();
+                }
+                left--;
+                return c;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws java.io.IOException {
+                if (left == 0) {
+                    return -1;
+                }
+                int n = in.read(b, off, (int) Math.min(len, left));
+                if (n < 0) {
+                    throw new java.io.EOFException();
+                }
+                left -= n;
+                return n;
+            }
+        }
+
+        /** Answers a request: {status, JSON body}. */
+        private String[] handle(String method, String path, Map<String, String> headers, java.io.InputStream body)
+                throws java.io.IOException {
+            if (path.equals("/v1/segments") && method.equals("GET")) {
+                StringBuilder list = new StringBuilder("[");
+                segments.forEach((name, id) -> list.append(list.length() > 1 ? "," : "")
+                        .append(JSON.createObjectNode().put("id", id).put("name", name)));
+                return new String[] {"200", list.append(']').toString()};
+            }
+            if (path.equals("/v1/segments") && method.equals("POST")) {
+                String name = JSON.readTree(body).get("name").asText();
+                String id = segments.computeIfAbsent(name, n -> "seg-" + (segments.size() + 1));
+                return new String[] {"201", JSON.createObjectNode().put("id", id).toString()};
+            }
+            if (!path.matches("/v1/segments/[^/]+/data") || !(method.equals("POST") || method.equals("PUT"))) {
+                return new String[] {"404", "{}"};
+            }
+            long started = System.nanoTime();
+            firstFileStarted.compareAndSet(0, started);
+            String webhookId = headers.get("webhook-id");
+            if (webhookId == null || !webhookId.matches("[A-Za-z0-9_.-]+")) {
+                return new String[] {"400", "{\"error\":\"webhook-id\"}"};
+            }
+            if (!seen.add(webhookId)) {
+                repeats.incrementAndGet();
+            } else if (dir == null) {
+                files.incrementAndGet();
+                bytes.addAndGet(count(webhookId, body));
+            } else {
+                files.incrementAndGet();
+                // named by webhook-id (job and file name), so that name order is the export's order
+                try (var out = Files.newOutputStream(dir.resolve(webhookId))) {
+                    bytes.addAndGet(transfer(body, out));
+                }
+            }
+            receivingNanos.addAndGet(System.nanoTime() - started);
+            return new String[] {"204", ""};
         }
 
         /**
@@ -424,7 +515,7 @@ public class ExportBench {
                 }
             }
             java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-            byte[] buffer = new byte[256 * 1024];
+            byte[] buffer = new byte[1 << 20];
             for (int n; (n = in.read(buffer)) >= 0; total += n) {
                 crc.update(buffer, 0, n);
                 dataBytes.addAndGet(n);
@@ -446,7 +537,7 @@ public class ExportBench {
         }
 
         private static long transfer(java.io.InputStream in, java.io.OutputStream out) throws java.io.IOException {
-            byte[] buffer = new byte[256 * 1024];
+            byte[] buffer = new byte[1 << 20];
             long total = 0;
             for (int n; (n = in.read(buffer)) >= 0; total += n) {
                 out.write(buffer, 0, n);
@@ -454,16 +545,13 @@ public class ExportBench {
             return total;
         }
 
-        private static void answer(com.sun.net.httpserver.HttpExchange x, int status, String body) throws java.io.IOException {
-            byte[] b = body.getBytes(StandardCharsets.UTF_8);
-            x.getResponseHeaders().set("Content-Type", "application/json");
-            x.sendResponseHeaders(status, b.length);
-            x.getResponseBody().write(b);
-        }
-
         @Override
         public void close() {
-            server.stop(0);
+            try {
+                listener.close();
+            } catch (java.io.IOException ignored) {
+                // closing anyway
+            }
             threads.shutdownNow();
         }
     }

@@ -70,6 +70,7 @@ public final class SegmentPartner implements AutoCloseable {
     private volatile BiFunction<String, Integer, Object> fileAnswers;
     private final Map<String, Integer> fileRequests = new HashMap<>(); // webhook-id → data requests with it
     private volatile String errorBody = "";
+    private Hold lookupHold;
     private int dataRequests;
 
     private SegmentPartner() throws IOException {
@@ -123,6 +124,12 @@ public final class SegmentPartner implements AutoCloseable {
         return this;
     }
 
+    /** Holds back the answer of the next `GET /v1/segments` (the push's segment lookup) until the test releases it. */
+    public synchronized SegmentPartner holdingLookup(Hold hold) {
+        this.lookupHold = hold;
+        return this;
+    }
+
     /** The body of every non-2xx answer. */
     public SegmentPartner withErrorBody(String body) {
         this.errorBody = body;
@@ -148,6 +155,8 @@ public final class SegmentPartner implements AutoCloseable {
                 segments.forEach((id, name) -> list.addObject().put("id", id).put("name", name));
                 status = 200;
                 answer = Json.write(list);
+                hold = lookupHold;
+                lookupHold = null;
             } else if (path.equals("/v1/segments") && method.equals("POST")) {
                 JsonNode req = Json.readStored(new String(body, StandardCharsets.UTF_8));
                 String id = "seg-" + (segments.size() + 1);

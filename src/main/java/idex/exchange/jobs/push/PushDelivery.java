@@ -146,7 +146,11 @@ public final class PushDelivery implements AutoCloseable {
                 }
             }
             String data = base + "/v1/segments/" + pathSegment(segmentId) + "/data";
-            Outcome stopped = new FileSending(job, node, held, data, secrets, destination).run();
+            // Read again: the secret may have been rotated while the segment was looked up, and the files are signed
+            // with the secrets of now.
+            List<SigningSecret> current = endpoints.secrets().signing(destination.endpointId(), clock.getAsLong());
+            Outcome stopped = new FileSending(job, node, held, data, current.isEmpty() ? secrets : current,
+                    destination).run();
             if (stopped != null) {
                 return stopped;
             }

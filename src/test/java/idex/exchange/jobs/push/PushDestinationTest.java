@@ -217,6 +217,29 @@ class PushDestinationTest {
     }
 
     @Test
+    void filesAreSignedWithTheSecretRotatedWhileTheSegmentWasLookedUp() throws Exception {
+        // A partner that verifies with the new secret only, from the moment it was given it, accepts every file at once.
+        SegmentPartner.Hold lookup = new SegmentPartner.Hold(200);
+        try (SegmentPartner partner = SegmentPartner.start().withSegment("seg-9", "rotated").holdingLookup(lookup)) {
+            Share s = share(partner);
+            long jobId = export(s.source(), s.push(), "rotated", "ADD");
+            lookup.arrived(30);
+            ExchangeClient.Answer rotated = s.account().client()
+                    .post("/v1/endpoint/" + s.push().endpointId() + "/signingSecret", null);
+            assertThat(rotated.status()).as(rotated.body()).isEqualTo(200);
+            partner.verifying(rotated.json().get("signingSecret").asText());
+            lookup.release();
+            awaitStatus(s.push().client(), jobId, "COMPLETE");
+
+            assertThat(partner.dataRequests()).as("each file once, accepted the first time").hasSize(3)
+                    .allSatisfy(r -> {
+                        assertThat(r.verified()).isTrue();
+                        assertThat(r.status()).isEqualTo(200);
+                    });
+        }
+    }
+
+    @Test
     void addFilesGoTwoAtATimeEachOnce() throws Exception {
         SegmentPartner.Hold first = new SegmentPartner.Hold(200);
         try (SegmentPartner partner = SegmentPartner.start()
