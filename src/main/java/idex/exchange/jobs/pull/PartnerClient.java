@@ -8,6 +8,7 @@ import idex.exchange.delivery.UnsafeTarget;
 import idex.exchange.delivery.WebhookSignature;
 import idex.exchange.endpoints.SigningSecret;
 import idex.json.Json;
+import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -23,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 
@@ -40,6 +42,13 @@ public final class PartnerClient implements AutoCloseable {
     static final int MAX_ANSWER_BYTES = 1024 * 1024;
 
     private final Vertx vertx;
+    /**
+     * Where every call starts, its timer included: one event-loop context of the client's own. Calls come from job
+     * worker threads; from such a thread Vert.x delivers the response to the callback as a separate task, and an
+     * answer that arrived whole meanwhile had ended before the callback could set its handlers (the call then
+     * waited out its timeout). Started here, the callback runs as the answer's head arrives.
+     */
+    private final Context context;
     private final HttpClient client;
     private final SafeTargets targets;
     private final long timeoutMs;
@@ -47,6 +56,7 @@ public final class PartnerClient implements AutoCloseable {
 
     public PartnerClient(Vertx vertx, SafeTargets targets, Duration timeout, LongSupplier clock) {
         this.vertx = vertx;
+        this.context = vertx.getOrCreateContext();
         this.targets = targets;
         this.timeoutMs = timeout.toMillis();
         this.clock = clock;
@@ -96,36 +106,40 @@ public final class PartnerClient implements AutoCloseable {
         RequestOptions options = options(method, url, body, secrets, headers);
         Promise<Answer> answer = Promise.promise();
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
-        long timer = vertx.setTimer(timeoutMs, id -> {
-            if (answer.tryFail(new PartnerCallFailed("no answer within " + timeoutMs + " ms"))) {
-                reset(sent.get());
-            }
-        });
-        client.request(options)
-                .compose(r -> {
-                    sent.set(r);
-                    return body == null ? r.send() : r.send(Buffer.buffer(body));
-                })
-                .onSuccess(response -> {
-                    Buffer read = Buffer.buffer();
-                    response.handler(piece -> {
-                        if (read.length() + piece.length() > MAX_ANSWER_BYTES) {
-                            if (answer.tryFail(new PartnerCallFailed("the answer is longer than " + MAX_ANSWER_BYTES
-                                    + " bytes"))) {
-                                reset(sent.get());
+        AtomicLong timer = new AtomicLong(NO_TIMER);
+        context.runOnContext(v -> {
+            timer.set(vertx.setTimer(timeoutMs, id -> {
+                if (answer.tryFail(new PartnerCallFailed("no answer within " + timeoutMs + " ms"))) {
+                    reset(sent.get());
+                }
+            }));
+            client.request(options)
+                    .compose(r -> {
+                        sent.set(r);
+                        return body == null ? r.send() : r.send(Buffer.buffer(body));
+                    })
+                    .onSuccess(response -> {
+                        Buffer read = Buffer.buffer();
+                        response.handler(piece -> {
+                            if (read.length() + piece.length() > MAX_ANSWER_BYTES) {
+                                if (answer.tryFail(new PartnerCallFailed("the answer is longer than "
+                                        + MAX_ANSWER_BYTES + " bytes"))) {
+                                    reset(sent.get());
+                                }
+                            } else {
+                                read.appendBuffer(piece);
                             }
-                        } else {
-                            read.appendBuffer(piece);
-                        }
-                    });
-                    response.exceptionHandler(e -> answer.tryFail(failed(e)));
-                    response.endHandler(v -> answer.tryComplete(new Answer(response.statusCode(), read.getBytes())));
-                })
-                .onFailure(e -> answer.tryFail(failed(e)));
+                        });
+                        response.exceptionHandler(e -> answer.tryFail(failed(e)));
+                        response.endHandler(end -> answer.tryComplete(new Answer(response.statusCode(),
+                                read.getBytes())));
+                    })
+                    .onFailure(e -> answer.tryFail(failed(e)));
+        });
         try {
             return await(answer);
         } finally {
-            vertx.cancelTimer(timer);
+            cancel(timer);
         }
     }
 
@@ -135,31 +149,42 @@ public final class PartnerClient implements AutoCloseable {
         RequestOptions options = options(HttpMethod.GET, url, null, secrets, headers);
         Promise<Streamed> answer = Promise.promise();
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
-        long timer = vertx.setTimer(timeoutMs, id -> {
-            if (answer.tryFail(new PartnerCallFailed("no answer within " + timeoutMs + " ms"))) {
-                reset(sent.get());
-            }
+        AtomicLong timer = new AtomicLong(NO_TIMER);
+        context.runOnContext(v -> {
+            timer.set(vertx.setTimer(timeoutMs, id -> {
+                if (answer.tryFail(new PartnerCallFailed("no answer within " + timeoutMs + " ms"))) {
+                    reset(sent.get());
+                }
+            }));
+            client.request(options)
+                    .compose(r -> {
+                        sent.set(r);
+                        return r.send();
+                    })
+                    .onSuccess(response -> {
+                        response.pause();
+                        StreamedBody body = new StreamedBody(context, timeoutMs, () -> reset(sent.get()));
+                        if (!answer.tryComplete(new Streamed(response.statusCode(),
+                                response.getHeader("Content-Encoding"), body))) {
+                            return; // timed out meanwhile: the request was reset
+                        }
+                        pipe(response, body);
+                    })
+                    .onFailure(e -> answer.tryFail(failed(e)));
         });
-        client.request(options)
-                .compose(r -> {
-                    sent.set(r);
-                    return r.send();
-                })
-                .onSuccess(response -> {
-                    response.pause();
-                    StreamedBody body = new StreamedBody(vertx.getOrCreateContext(), timeoutMs,
-                            () -> reset(sent.get()));
-                    if (!answer.tryComplete(new Streamed(response.statusCode(),
-                            response.getHeader("Content-Encoding"), body))) {
-                        return; // timed out meanwhile: the request was reset
-                    }
-                    pipe(response, body);
-                })
-                .onFailure(e -> answer.tryFail(failed(e)));
         try {
             return await(answer);
         } finally {
-            vertx.cancelTimer(timer);
+            cancel(timer);
+        }
+    }
+
+    private static final long NO_TIMER = -1;
+
+    private void cancel(AtomicLong timer) {
+        long id = timer.get();
+        if (id != NO_TIMER) {
+            vertx.cancelTimer(id);
         }
     }
 

@@ -9,6 +9,7 @@ import idex.exchange.endpoints.SigningSecret;
 import idex.files.AlignedFileInput;
 import idex.files.FileIo;
 import idex.http.FileBodyPump;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -28,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 
@@ -49,6 +51,11 @@ final class SegmentApi implements AutoCloseable {
     static final long MIN_TRANSFER_BYTES_PER_SECOND = 1024 * 1024;
 
     private final Vertx vertx;
+    /**
+     * Where every call starts, its timer included: one event-loop context of its own (see PartnerClient#context:
+     * started from a job's worker thread, an answer could end before the callback set its handlers).
+     */
+    private final Context context;
     private final HttpClient client;
     private final SafeTargets targets;
     private final long timeoutMs;
@@ -59,6 +66,7 @@ final class SegmentApi implements AutoCloseable {
     SegmentApi(Vertx vertx, SafeTargets targets, DeliverySettings settings, PushMetrics metrics, FileIo io,
                LongSupplier clock) {
         this.vertx = vertx;
+        this.context = vertx.getOrCreateContext();
         this.io = io;
         this.metrics = metrics;
         this.targets = targets;
@@ -184,25 +192,28 @@ final class SegmentApi implements AutoCloseable {
         long at = clock.getAsLong();
         Promise<Answer> done = Promise.promise();
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
-        long timer = vertx.setTimer(deadlineMs, id -> {
-            if (done.tryComplete(new Answer(null, "no answer within " + deadlineMs + " ms", null, null))) {
-                HttpClientRequest r = sent.get();
-                if (r != null) {
-                    r.reset();
+        AtomicLong timer = new AtomicLong(-1);
+        context.runOnContext(v -> {
+            timer.set(vertx.setTimer(deadlineMs, id -> {
+                if (done.tryComplete(new Answer(null, "no answer within " + deadlineMs + " ms", null, null))) {
+                    HttpClientRequest r = sent.get();
+                    if (r != null) {
+                        r.reset();
+                    }
                 }
-            }
+            }));
+            client.request(options)
+                    .compose(request -> {
+                        sent.set(request);
+                        return body.send(request);
+                    })
+                    .onSuccess(response -> read(response, at, done))
+                    .onFailure(e -> done.tryComplete(new Answer(null, e.getClass().getSimpleName()
+                            + (e.getMessage() == null ? "" : ": " + e.getMessage()), null, null)));
         });
-        client.request(options)
-                .compose(request -> {
-                    sent.set(request);
-                    return body.send(request);
-                })
-                .onSuccess(response -> read(response, at, done))
-                .onFailure(e -> done.tryComplete(new Answer(null, e.getClass().getSimpleName()
-                        + (e.getMessage() == null ? "" : ": " + e.getMessage()), null, null)));
         CompletableFuture<Answer> answer = done.future().toCompletionStage().toCompletableFuture()
                 .thenApply(a -> {
-                    vertx.cancelTimer(timer);
+                    vertx.cancelTimer(timer.get()); // set before the request started, so before any answer
                     metrics.attempted(a.ok(), started);
                     return a;
                 });
