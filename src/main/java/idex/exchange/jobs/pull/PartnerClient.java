@@ -24,6 +24,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -137,7 +139,7 @@ public final class PartnerClient implements AutoCloseable {
                     .onFailure(e -> answer.tryFail(failed(e)));
         });
         try {
-            return await(answer);
+            return await(answer, timeoutMs);
         } finally {
             cancel(timer);
         }
@@ -173,7 +175,7 @@ public final class PartnerClient implements AutoCloseable {
                     .onFailure(e -> answer.tryFail(failed(e)));
         });
         try {
-            return await(answer);
+            return await(answer, timeoutMs);
         } finally {
             cancel(timer);
         }
@@ -223,9 +225,16 @@ public final class PartnerClient implements AutoCloseable {
         }
     }
 
-    private static <T> T await(Promise<T> promise) throws PartnerCallFailed {
+    /**
+     * The call's outcome. Its own timer fails it after `timeoutMs`; the wait is bounded as well, in case the timer
+     * never ran (Vert.x closing under the call).
+     */
+    private static <T> T await(Promise<T> promise, long timeoutMs) throws PartnerCallFailed {
         try {
-            return promise.future().toCompletionStage().toCompletableFuture().get();
+            return promise.future().toCompletionStage().toCompletableFuture()
+                    .get(timeoutMs + 5_000, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new PartnerCallFailed("no answer within " + timeoutMs + " ms");
         } catch (ExecutionException e) {
             if (e.getCause() instanceof PartnerCallFailed f) {
                 throw f;
