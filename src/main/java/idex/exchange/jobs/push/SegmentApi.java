@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -52,10 +53,12 @@ final class SegmentApi implements AutoCloseable {
 
     private final Vertx vertx;
     /**
-     * Where every call starts, its timer included: one event-loop context of its own (see PartnerClient#context:
-     * started from a job's worker thread, an answer could end before the callback set its handlers).
+     * Where calls start, each with its timer on one of these event-loop contexts of this client's own, in turn (see
+     * PartnerClient#context: started from a job's worker thread, an answer could end before the callback set its
+     * handlers). Several, so that the files on the wire, of one job or of several, are sent by several event loops.
      */
-    private final Context context;
+    private final Context[] contexts;
+    private final AtomicInteger nextContext = new AtomicInteger();
     private final HttpClient client;
     private final SafeTargets targets;
     private final long timeoutMs;
@@ -66,7 +69,11 @@ final class SegmentApi implements AutoCloseable {
     SegmentApi(Vertx vertx, SafeTargets targets, DeliverySettings settings, PushMetrics metrics, FileIo io,
                LongSupplier clock) {
         this.vertx = vertx;
-        this.context = vertx.getOrCreateContext();
+        // Asked from a thread that is not Vert.x's, each call makes a new context, on the next event loop.
+        this.contexts = new Context[Math.max(2, Runtime.getRuntime().availableProcessors())];
+        for (int i = 0; i < contexts.length; i++) {
+            contexts[i] = vertx.getOrCreateContext();
+        }
         this.io = io;
         this.metrics = metrics;
         this.targets = targets;
@@ -193,7 +200,7 @@ final class SegmentApi implements AutoCloseable {
         Promise<Answer> done = Promise.promise();
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
         AtomicLong timer = new AtomicLong(-1);
-        context.runOnContext(v -> {
+        contexts[Math.floorMod(nextContext.getAndIncrement(), contexts.length)].runOnContext(v -> {
             timer.set(vertx.setTimer(deadlineMs, id -> {
                 if (done.tryComplete(new Answer(null, "no answer within " + deadlineMs + " ms", null, null))) {
                     HttpClientRequest r = sent.get();
