@@ -387,9 +387,9 @@ public class ExportBench {
                         return;
                     }
                     Body body = new Body(in, Long.parseLong(headers.getOrDefault("content-length", "0")));
-                    String[] answer = handle(parts[0], java.net.URI.create(parts[1]).getPath(), headers, body);
+                    Reply reply = handle(parts[0], java.net.URI.create(parts[1]).getPath(), headers, body);
                     body.transferTo(java.io.OutputStream.nullOutputStream());
-                    respond(out, Integer.parseInt(answer[0]), answer[1]);
+                    respond(out, reply.status(), reply.body());
                 }
             } catch (java.io.IOException | RuntimeException gone) {
                 // the client closed the connection
@@ -454,28 +454,31 @@ public class ExportBench {
             }
         }
 
-        /** Answers a request: {status, JSON body}. */
-        private String[] handle(String method, String path, Map<String, String> headers, java.io.InputStream body)
+        /** An answer: its status and JSON body. */
+        private record Reply(int status, String body) {
+        }
+
+        private Reply handle(String method, String path, Map<String, String> headers, java.io.InputStream body)
                 throws java.io.IOException {
             if (path.equals("/v1/segments") && method.equals("GET")) {
                 StringBuilder list = new StringBuilder("[");
                 segments.forEach((name, id) -> list.append(list.length() > 1 ? "," : "")
                         .append(JSON.createObjectNode().put("id", id).put("name", name)));
-                return new String[] {"200", list.append(']').toString()};
+                return new Reply(200, list.append(']').toString());
             }
             if (path.equals("/v1/segments") && method.equals("POST")) {
                 String name = JSON.readTree(body).get("name").asText();
                 String id = segments.computeIfAbsent(name, n -> "seg-" + (segments.size() + 1));
-                return new String[] {"201", JSON.createObjectNode().put("id", id).toString()};
+                return new Reply(201, JSON.createObjectNode().put("id", id).toString());
             }
             if (!path.matches("/v1/segments/[^/]+/data") || !(method.equals("POST") || method.equals("PUT"))) {
-                return new String[] {"404", "{}"};
+                return new Reply(404, "{}");
             }
             long started = System.nanoTime();
             firstFileStarted.compareAndSet(0, started);
             String webhookId = headers.get("webhook-id");
             if (webhookId == null || !webhookId.matches("[A-Za-z0-9_.-]+")) {
-                return new String[] {"400", "{\"error\":\"webhook-id\"}"};
+                return new Reply(400, "{\"error\":\"webhook-id\"}");
             }
             if (!seen.add(webhookId)) {
                 repeats.incrementAndGet();
@@ -490,7 +493,7 @@ public class ExportBench {
                 }
             }
             receivingNanos.addAndGet(System.nanoTime() - started);
-            return new String[] {"204", ""};
+            return new Reply(204, "");
         }
 
         /**

@@ -105,14 +105,55 @@ public final class PartnerClient implements AutoCloseable {
     /** Sends `body` (null: none) to `url` and reads the whole answer. */
     public Answer call(HttpMethod method, String url, byte[] body, List<SigningSecret> secrets,
                        Map<String, String> headers) throws PartnerCallFailed {
-        RequestOptions options = options(method, url, body, secrets, headers);
-        Promise<Answer> answer = Promise.promise();
+        return exchange(options(method, url, body, secrets, headers), body, (response, answer, reset) -> {
+            Buffer read = Buffer.buffer();
+            response.handler(piece -> {
+                if (read.length() + piece.length() > MAX_ANSWER_BYTES) {
+                    if (answer.tryFail(new PartnerCallFailed("the answer is longer than " + MAX_ANSWER_BYTES
+                            + " bytes"))) {
+                        reset.run();
+                    }
+                } else {
+                    read.appendBuffer(piece);
+                }
+            });
+            response.exceptionHandler(e -> answer.tryFail(failed(e)));
+            response.endHandler(end -> answer.tryComplete(new Answer(response.statusCode(), read.getBytes())));
+        });
+    }
+
+    /** Sends a GET to `url` and answers as soon as its headers arrive; the body is read from the stream. */
+    public Streamed stream(String url, List<SigningSecret> secrets, Map<String, String> headers)
+            throws PartnerCallFailed {
+        return exchange(options(HttpMethod.GET, url, null, secrets, headers), null, (response, answer, reset) -> {
+            response.pause();
+            StreamedBody body = new StreamedBody(context, timeoutMs, reset);
+            if (answer.tryComplete(new Streamed(response.statusCode(), response.getHeader("Content-Encoding"),
+                    body))) {
+                pipe(response, body);
+            } // else timed out meanwhile: the request was reset
+        });
+    }
+
+    /** How a call reads its answer into `answer`; `reset` gives the request up. */
+    @FunctionalInterface
+    private interface Reading<T> {
+        void read(HttpClientResponse response, Promise<T> answer, Runnable reset);
+    }
+
+    /**
+     * One call: started on the client's own context with its timer (which fails it and resets the request after the
+     * timeout), its answer read by `reading`; waits for the outcome.
+     */
+    private <T> T exchange(RequestOptions options, byte[] body, Reading<T> reading) throws PartnerCallFailed {
+        Promise<T> answer = Promise.promise();
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+        Runnable reset = () -> reset(sent.get());
         AtomicLong timer = new AtomicLong(NO_TIMER);
         context.runOnContext(v -> {
             timer.set(vertx.setTimer(timeoutMs, id -> {
                 if (answer.tryFail(new PartnerCallFailed("no answer within " + timeoutMs + " ms"))) {
-                    reset(sent.get());
+                    reset.run();
                 }
             }));
             client.request(options)
@@ -120,58 +161,7 @@ public final class PartnerClient implements AutoCloseable {
                         sent.set(r);
                         return body == null ? r.send() : r.send(Buffer.buffer(body));
                     })
-                    .onSuccess(response -> {
-                        Buffer read = Buffer.buffer();
-                        response.handler(piece -> {
-                            if (read.length() + piece.length() > MAX_ANSWER_BYTES) {
-                                if (answer.tryFail(new PartnerCallFailed("the answer is longer than "
-                                        + MAX_ANSWER_BYTES + " bytes"))) {
-                                    reset(sent.get());
-                                }
-                            } else {
-                                read.appendBuffer(piece);
-                            }
-                        });
-                        response.exceptionHandler(e -> answer.tryFail(failed(e)));
-                        response.endHandler(end -> answer.tryComplete(new Answer(response.statusCode(),
-                                read.getBytes())));
-                    })
-                    .onFailure(e -> answer.tryFail(failed(e)));
-        });
-        try {
-            return await(answer, timeoutMs);
-        } finally {
-            cancel(timer);
-        }
-    }
-
-    /** Sends a GET to `url` and answers as soon as its headers arrive; the body is read from the stream. */
-    public Streamed stream(String url, List<SigningSecret> secrets, Map<String, String> headers)
-            throws PartnerCallFailed {
-        RequestOptions options = options(HttpMethod.GET, url, null, secrets, headers);
-        Promise<Streamed> answer = Promise.promise();
-        AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
-        AtomicLong timer = new AtomicLong(NO_TIMER);
-        context.runOnContext(v -> {
-            timer.set(vertx.setTimer(timeoutMs, id -> {
-                if (answer.tryFail(new PartnerCallFailed("no answer within " + timeoutMs + " ms"))) {
-                    reset(sent.get());
-                }
-            }));
-            client.request(options)
-                    .compose(r -> {
-                        sent.set(r);
-                        return r.send();
-                    })
-                    .onSuccess(response -> {
-                        response.pause();
-                        StreamedBody body = new StreamedBody(context, timeoutMs, () -> reset(sent.get()));
-                        if (!answer.tryComplete(new Streamed(response.statusCode(),
-                                response.getHeader("Content-Encoding"), body))) {
-                            return; // timed out meanwhile: the request was reset
-                        }
-                        pipe(response, body);
-                    })
+                    .onSuccess(response -> reading.read(response, answer, reset))
                     .onFailure(e -> answer.tryFail(failed(e)));
         });
         try {
