@@ -2,6 +2,7 @@ package idex.exchange.delivery;
 
 import idex.exchange.endpoints.SigningSecret;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -94,6 +95,11 @@ public final class WebhookSender implements AutoCloseable {
         });
         client.request(request)
                 .compose(r -> {
+                    if (finished.get()) {
+                        // given up while connecting (its timer runs on this same context): never sent late
+                        r.reset();
+                        return Future.failedFuture("given up");
+                    }
                     onTheWire.set(r);
                     return r.send(Buffer.buffer(body));
                 })

@@ -10,6 +10,7 @@ import idex.exchange.endpoints.SigningSecret;
 import idex.json.Json;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -158,6 +159,11 @@ public final class PartnerClient implements AutoCloseable {
             }));
             client.request(options)
                     .compose(r -> {
+                        if (answer.future().isComplete()) {
+                            // given up while connecting (its timer runs on this same context): never sent late
+                            r.reset();
+                            return Future.failedFuture("given up");
+                        }
                         sent.set(r);
                         return body == null ? r.send() : r.send(Buffer.buffer(body));
                     })

@@ -211,6 +211,11 @@ final class SegmentApi implements AutoCloseable {
             }));
             client.request(options)
                     .compose(request -> {
+                        if (done.future().isComplete()) {
+                            // given up while connecting (its timer runs on this same context): never sent late
+                            request.reset();
+                            return Future.failedFuture("given up");
+                        }
                         sent.set(request);
                         return body.send(request);
                     })
