@@ -2,6 +2,7 @@ package idex.uid2.salts;
 
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 import org.jdbi.v3.core.result.ResultIterator;
 
 import java.io.IOException;
@@ -184,7 +185,9 @@ public final class SaltStore {
                 return fromCopy;
             }
         }
-        SaltBuckets fromSnapshot = jdbi.inTransaction(h -> {
+        // One snapshot of the store for the whole read: the parts are read one statement each, and a server writing
+        // or pruning snapshots meanwhile must not take a part away between two of them.
+        SaltBuckets fromSnapshot = jdbi.inTransaction(TransactionIsolationLevel.REPEATABLE_READ, h -> {
             SaltSettings s = settings(h).orElseThrow(() -> new IllegalStateException("the store has no salt buckets yet"));
             return SaltSnapshots.readNewest(h, s.epoch(), s.generation()).orElse(null);
         });
